@@ -1,0 +1,160 @@
+"""One-step recurrent cells: take the input at step t and the state at t-1, return (h_t, new state).
+
+Every cell is `cell(x_t, state) -> (h_t, new_state)` with x_t [batch, input_size], h_t [batch, units]
+and state always a tuple of [batch, units] tensors, so the LSTM's (h, c) pair fits the same contract.
+Weights are created up front and laid out as Keras's own cells lay them out (kernel [in, gates*units],
+recurrent_kernel [units, gates*units], gate order as Keras), so weights can be copied between the two.
+"""
+import keras
+import tensorflow as tf
+
+from core.registry import Registry
+
+CELLS = Registry("cell")
+LN_EPSILON = 1e-5
+
+
+def layer_norm(x, gain, shift):
+    """Normalise x [batch, n] over its last axis, then scale and shift ([n] each)."""
+    mean, var = tf.nn.moments(x, axes=[-1], keepdims=True)
+    return (x - mean) * tf.math.rsqrt(var + LN_EPSILON) * gain + shift
+
+
+class Cell(keras.layers.Layer):
+    """Shared plumbing: sizes, weight creation, and a zero state."""
+
+    n_states = 1  # tensors in the state tuple
+    gates = 1  # blocks of `units` columns in the kernels
+
+    def __init__(self, input_size: int, units: int, seed: int = 0, **kwargs):
+        super().__init__(**kwargs)
+        self.input_size, self.units = input_size, units
+        self.state_size = [units] * self.n_states  # what keras.layers.RNN reads
+        self.output_size = units
+        self.kernel = self.add_weight(shape=(input_size, self.gates * units), name="kernel",
+                                      initializer=keras.initializers.GlorotUniform(seed))
+        self.recurrent_kernel = self.add_weight(shape=(units, self.gates * units), name="recurrent_kernel",
+                                                initializer=keras.initializers.Orthogonal(seed=seed + 1))
+        self.build_extra()
+        self.built = True
+
+    def build_extra(self):
+        """Bias (or layer-norm gains and shifts), created after the two kernels."""
+        self.bias = self.add_weight(shape=(self.gates * self.units,), name="bias", initializer="zeros")
+
+    def zero_state(self, batch_size, dtype=tf.float32) -> tuple:
+        return tuple(tf.zeros([batch_size, self.units], dtype) for _ in range(self.n_states))
+
+    def get_initial_state(self, batch_size=None):
+        """keras.layers.RNN asks for this when no initial state is given."""
+        return list(self.zero_state(batch_size))
+
+    def call(self, inputs, states, training=None):
+        h, new_state = self.step(inputs, tuple(states))
+        return h, new_state
+
+    def step(self, x, state):
+        raise NotImplementedError
+
+
+@CELLS.register("rnn", "basic RNN: h = tanh(x·W + h·U + b), the post's first model (one-hot inputs)")
+class BasicRNNCell(Cell):
+    def step(self, x, state):
+        (h,) = state  # [batch, units]
+        h = tf.tanh(tf.matmul(x, self.kernel) + tf.matmul(h, self.recurrent_kernel) + self.bias)
+        return h, (h,)
+
+
+@CELLS.register("lstm", "LSTM: input, forget, candidate and output gates; state (h, c)")
+class LSTMCell(Cell):
+    n_states, gates = 2, 4
+
+    def build_extra(self):
+        # Forget-gate bias starts at 1 (as TF1's forget_bias=1.0 and Keras's unit_forget_bias).
+        init = tf.concat([tf.zeros([self.units]), tf.ones([self.units]), tf.zeros([2 * self.units])], 0)
+        self.bias = self.add_weight(shape=(4 * self.units,), name="bias", initializer=lambda *a, **k: init)
+
+    def step(self, x, state):
+        h, c = state  # [batch, units] each
+        z = tf.matmul(x, self.kernel) + tf.matmul(h, self.recurrent_kernel) + self.bias  # [batch, 4*units]
+        i, f, g, o = tf.split(z, 4, axis=1)
+        c = tf.sigmoid(f) * c + tf.sigmoid(i) * tf.tanh(g)
+        h = tf.sigmoid(o) * tf.tanh(c)
+        return h, (h, c)
+
+
+@CELLS.register("gru", "GRU: update and reset gates, reset applied before the recurrent matmul (TF1's GRUCell)")
+class GRUCell(Cell):
+    gates = 3
+
+    def step(self, x, state):
+        (h,) = state
+        xz, xr, xh = tf.split(tf.matmul(x, self.kernel) + self.bias, 3, axis=1)  # [batch, units] each
+        uz, ur, uh = tf.split(self.recurrent_kernel, 3, axis=1)  # [units, units] each
+        z = tf.sigmoid(xz + tf.matmul(h, uz))
+        r = tf.sigmoid(xr + tf.matmul(h, ur))
+        candidate = tf.tanh(xh + tf.matmul(r * h, uh))
+        h = z * h + (1.0 - z) * candidate
+        return h, (h,)
+
+
+class LayerNormCell(Cell):
+    """Layer norm's shift replaces the bias: a gain and shift per gate, and for the output path."""
+
+    def build_extra(self):
+        n = self.gates * self.units
+        self.gain = self.add_weight(shape=(n,), name="gain", initializer="ones")
+        self.shift = self.add_weight(shape=(n,), name="shift", initializer=self.shift_init)
+
+    def shift_init(self, shape, dtype=None):
+        return tf.zeros(shape, dtype)
+
+    def normed_gates(self, z):
+        """LN each gate's pre-activation separately: z [batch, gates*units] -> list of [batch, units]."""
+        zs = tf.split(z, self.gates, axis=1)
+        gains, shifts = tf.split(self.gain, self.gates), tf.split(self.shift, self.gates)
+        return [layer_norm(zg, g, s) for zg, g, s in zip(zs, gains, shifts)]
+
+
+@CELLS.register("ln_lstm", "layer-normalised LSTM: LN on each gate and on c before the output tanh (the post's)")
+class LayerNormLSTMCell(LayerNormCell):
+    n_states, gates = 2, 4
+
+    def build_extra(self):
+        super().build_extra()  # then LN of c before the output tanh has its own gain and shift
+        self.out_gain = self.add_weight(shape=(self.units,), name="out_gain", initializer="ones")
+        self.out_shift = self.add_weight(shape=(self.units,), name="out_shift", initializer="zeros")
+
+    def shift_init(self, shape, dtype=None):
+        u = self.units  # forget gate's shift starts at 1, as the post's forget_bias
+        return tf.concat([tf.zeros([u]), tf.ones([u]), tf.zeros([2 * u])], 0)
+
+    def step(self, x, state):
+        h, c = state
+        z = tf.matmul(x, self.kernel) + tf.matmul(h, self.recurrent_kernel)  # [batch, 4*units], no bias
+        i, f, g, o = self.normed_gates(z)
+        c = tf.sigmoid(f) * c + tf.sigmoid(i) * tf.tanh(g)
+        h = tf.sigmoid(o) * tf.tanh(layer_norm(c, self.out_gain, self.out_shift))
+        return h, (h, c)
+
+
+@CELLS.register("ln_gru", "layer-normalised GRU: LN on the update, reset and candidate pre-activations")
+class LayerNormGRUCell(LayerNormCell):
+    gates = 3
+
+    def step(self, x, state):
+        (h,) = state
+        # The candidate's LN covers x·W + (r*h)·U together, so no gain or shift is left over for it.
+        xz, xr, xh = tf.split(tf.matmul(x, self.kernel), 3, axis=1)
+        uz, ur, uh = tf.split(self.recurrent_kernel, 3, axis=1)
+        gz, gr, gh = tf.split(self.gain, 3)
+        sz, sr, sh = tf.split(self.shift, 3)
+        z = tf.sigmoid(layer_norm(xz + tf.matmul(h, uz), gz, sz))
+        r = tf.sigmoid(layer_norm(xr + tf.matmul(h, ur), gr, sr))
+        candidate = tf.tanh(layer_norm(xh + tf.matmul(r * h, uh), gh, sh))
+        h = z * h + (1.0 - z) * candidate
+        return h, (h,)
+
+
+def make_cell(name: str, input_size: int, units: int, seed: int = 0) -> Cell:
+    return CELLS[name].impl(input_size, units, seed=seed, name=f"{name}_cell")

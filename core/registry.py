@@ -1,0 +1,52 @@
+"""Name -> implementation maps that the UI, the CLI and the tests all read."""
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One registered choice: what to call, and one line a person can read."""
+
+    name: str
+    impl: Any
+    description: str
+    # Names of other registries' entries this one works with (None = all of them).
+    supports: tuple[str, ...] | None = None
+
+    def works_with(self, name: str) -> bool:
+        return self.supports is None or name in self.supports
+
+
+class Registry:
+    """An ordered name -> Entry map with readable errors for unknown names."""
+
+    def __init__(self, kind: str):
+        self.kind = kind
+        self._entries: dict[str, Entry] = {}
+
+    def register(self, name: str, description: str, supports=None) -> Callable:
+        """Decorator: `@CELLS.register("lstm", "...")` above a class or function."""
+
+        def add(impl):
+            self._entries[name] = Entry(name, impl, description, tuple(supports) if supports else None)
+            return impl
+
+        return add
+
+    def __getitem__(self, name: str) -> Entry:
+        if name not in self._entries:
+            raise KeyError(f"unknown {self.kind} {name!r}; choose one of: {', '.join(self._entries)}")
+        return self._entries[name]
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._entries
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries)
+
+    def names(self) -> list[str]:
+        return list(self._entries)
+
+    def help(self) -> str:
+        """`name: description` lines, for --help texts and the UI."""
+        return "\n".join(f"  {e.name}: {e.description}" for e in self._entries.values())

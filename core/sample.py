@@ -1,0 +1,47 @@
+"""CLI: python -m core.sample --run RUN --prime TEXT --length N --temperature T --top-k K --seed S."""
+import argparse
+import dataclasses
+import sys
+
+from core.config import ConfigError, SampleConfig
+from core.runs import RunNotFound, RunStore
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m core.sample", description="Generate text from a trained run.")
+    parser.add_argument("--run", required=True, help="the run's folder name (see the runs folder)")
+    parser.add_argument("--runs-dir", default="runs", help="where run folders are kept (default: runs)")
+    for f in dataclasses.fields(SampleConfig):
+        flag = f"--{f.name.replace('_', '-')}"
+        if f.type is bool or isinstance(f.default, bool):
+            parser.add_argument(flag, dest=f.name, action="store_true", help=f.metadata["help"])
+        else:
+            parser.add_argument(flag, dest=f.name, type=type(f.default), default=f.default,
+                                help=f"{f.metadata['help']} (default {f.default!r})")
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    try:
+        cfg = SampleConfig(**{f.name: getattr(args, f.name) for f in dataclasses.fields(SampleConfig)})
+        run_dir = RunStore(args.runs_dir).get(args.run)
+        from core.sampler import SampleError, load_for_sampling  # TensorFlow only once the arguments are good
+
+        sampler, step = load_for_sampling(run_dir)
+        sys.stdout.write(cfg.prime)
+        for char in sampler.stream(cfg):
+            sys.stdout.write(char)
+            sys.stdout.flush()
+    except (ConfigError, RunNotFound) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except SampleError as err:
+        print(f"\nerror: {err}", file=sys.stderr)
+        return 2
+    print(f"\n\n(run {run_dir.run_id}, checkpoint at step {step})", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

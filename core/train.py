@@ -1,0 +1,96 @@
+"""CLI: python -m core.train --preset quick [--impl scan --cell lstm ... | --resume RUN]."""
+import argparse
+import signal
+import sys
+import threading
+
+from core.cells import CELLS
+from core.cli_args import add_config_flags, config_from_args
+from core.config import PRESET_DESCRIPTIONS, PRESETS, ConfigError
+from core.corpus import CorpusError, load_corpus
+from core.runrecord import RunRecord
+from core.runs import RunNotFound, RunStore
+from core.unrollers import UNROLLERS
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    epilog = ("implementations (--impl):\n" + UNROLLERS.help() + "\n\ncells (--cell):\n" + CELLS.help()
+              + "\n\npresets (--preset):\n" + "\n".join(f"  {k}: {v}" for k, v in PRESET_DESCRIPTIONS.items()))
+    parser = argparse.ArgumentParser(prog="python -m core.train", description="Train a character-level RNN.",
+                                     epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--preset", choices=list(PRESETS), help="start from a named setting")
+    parser.add_argument("--corpus", help="a UTF-8 text file (default: assets/tinyshakespeare.txt)")
+    parser.add_argument("--runs-dir", default="runs", help="where run folders are kept (default: runs)")
+    parser.add_argument("--resume", metavar="RUN", help="continue a run from its latest checkpoint; flags such as "
+                        "--epochs or --max-steps extend it")
+    add_config_flags(parser)
+    return parser.parse_args(argv)
+
+
+class ProgressPrinter:
+    """A RunRecord listener that draws a one-line progress bar and prints the post's epoch lines."""
+
+    def __init__(self, out=sys.stdout):
+        self.out = out
+
+    def __call__(self, event: dict) -> None:
+        kind = event["kind"]
+        if kind == "progress" and "total_steps" in event:
+            done = event["step"] / max(event["total_steps"], 1)
+            bar = "#" * int(done * 30)
+            self.out.write(f"\r[{bar:<30}] step {event['step']}/{event['total_steps']}  epoch {event['epoch']}"
+                           f"  {event['chars_per_s']:,.0f} chars/s  elapsed {event['elapsed_s']:.0f}s"
+                           f"  ETA {event['eta_s']:.0f}s ")
+        elif kind == "log":
+            self.out.write("\n" + event["line"] + "\n")
+        elif kind == "timing":
+            self.out.write("".join(f"{k.replace('_s', '')}: {v:.2f} s\n" for k, v in event.items() if k != "kind"))
+        elif kind == "status" and event.get("message"):
+            self.out.write(f"\n{event['status']}: {event['message']}\n")
+        self.out.flush()
+
+
+def prepare(args):
+    """(config, corpus, run_dir, record, resume) for a new or resumed run; errors are readable."""
+    store = RunStore(args.runs_dir)
+    if args.resume:
+        run_dir = store.get(args.resume)
+        saved = run_dir.config()
+        args.preset, args.corpus = None, args.corpus or saved.corpus
+        config = config_from_args(argparse.Namespace(**{**vars(args)}), base=saved)
+        record, resume = run_dir.load_record(), True
+    else:
+        config = config_from_args(args)
+        run_dir, record, resume = None, None, False
+    corpus = load_corpus(config.corpus, config.train.val_fraction)
+    config.train.check_fits(len(corpus.train_ids), len(corpus.val_ids))
+    if resume and corpus.vocab != run_dir.vocab():
+        raise CorpusError(f"{config.corpus} gives a different vocabulary from the one run {run_dir.run_id} was trained on")
+    if run_dir is None:
+        run_dir = store.create(config, corpus.vocab, owner="cli")
+        record = RunRecord(run_dir.run_id, {**config.to_dict(), "meta": run_dir.meta()})
+    return config, corpus, run_dir, record, resume
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    try:
+        config, corpus, run_dir, record, resume = prepare(args)
+    except (ConfigError, CorpusError, RunNotFound, KeyError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    from core.trainer import Trainer  # TensorFlow's import waits until the arguments are known to be good
+
+    record.subscribe(run_dir.writer())
+    record.subscribe(ProgressPrinter())
+    print(f"run {run_dir.run_id}: {config.model.num_layers}-layer {config.model.cell}, {config.model.impl}, "
+          f"{corpus.size:,} characters, vocabulary {len(corpus.vocab)}")
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())  # Ctrl-C stops between steps and keeps the checkpoint
+    snap = Trainer(config, corpus, record, run_dir, resume=resume).run(stop)
+    print(f"\nrun folder: {run_dir.path}")
+    return 0 if snap.status in ("finished", "stopped") else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,239 @@
+"""The training loop. It reports through a RunRecord (and so to its listeners); it never prints or renders."""
+import math
+import threading
+import time
+import traceback
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from core.batches import batch_iterator, num_batches
+from core.config import RunConfig, SampleConfig
+from core.corpus import Corpus
+from core.model import CharRNN
+from core.runrecord import RunRecord
+from core.sampler import Sampler
+
+OPTIMIZERS = {"adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop, "sgd": keras.optimizers.SGD}
+LN2 = math.log(2.0)
+
+
+class Trainer:
+    """Train a CharRNN on a corpus as `config` says, optionally checkpointing into a run folder."""
+
+    def __init__(self, config: RunConfig, corpus: Corpus, record: RunRecord, run_dir=None, resume: bool = False):
+        self.config, self.corpus, self.record, self.run_dir, self.resume = config, corpus, record, run_dir, resume
+        tc = config.train
+        tc.check_fits(len(corpus.train_ids), len(corpus.val_ids))
+        self.batches_per_epoch = num_batches(len(corpus.train_ids), tc.batch_size, tc.num_steps)
+        all_steps = tc.epochs * self.batches_per_epoch
+        self.total_steps = min(tc.max_steps, all_steps) if tc.max_steps else all_steps
+
+    # ---- set-up ------------------------------------------------------------------------------------
+    def setup(self) -> None:
+        """Model, optimizer, checkpoint (restored when resuming) and the two compiled steps."""
+        tc = self.config.train
+        keras.utils.set_random_seed(tc.seed)  # weights, dropout masks and sampling reproducible
+        self.model = CharRNN(self.config.model, len(self.corpus.vocab), seed=tc.seed)
+        self.optimizer = OPTIMIZERS[tc.optimizer](learning_rate=tc.learning_rate,
+                                                  global_clipnorm=tc.clip_norm or None)
+        self.optimizer.build(self.model.trainable_variables)  # its slots exist before any checkpoint restore
+        self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+        self.checkpoint = tf.train.Checkpoint(model=self.model, optimizer=self.optimizer, step=self.step)
+        self.manager = None
+        if self.run_dir is not None:
+            self.manager = tf.train.CheckpointManager(self.checkpoint, str(self.run_dir.checkpoint_dir), max_to_keep=2)
+            if self.resume and self.manager.latest_checkpoint:
+                self.checkpoint.restore(self.manager.latest_checkpoint).assert_existing_objects_matched()
+        B, T = tc.batch_size, tc.num_steps
+        ids = tf.TensorSpec([B, T], tf.int32)
+        state = tuple(tf.TensorSpec([B, n], tf.float32) for n in self.model.stack.state_size)
+        self.train_step = tf.function(self._train_step, input_signature=[ids, ids, state])
+        self.eval_step = tf.function(self._eval_step, input_signature=[ids, ids, state])
+        self.sampler = Sampler(self.model, self.corpus.vocab)
+
+    def _train_step(self, x, y, state):
+        """x, y [batch, time] ids; state the carried tuple -> (mean loss in nats/char, final state)."""
+        with tf.GradientTape() as tape:
+            logits, state = self.model(x, state, training=True)  # [batch, time, vocab]
+            loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(y, logits))
+        variables = self.model.trainable_variables
+        self.optimizer.apply(tape.gradient(loss, variables), variables)
+        self.step.assign_add(1)
+        return loss, state
+
+    def _eval_step(self, x, y, state):
+        logits, state = self.model(x, state, training=False)
+        return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(y, logits)), state
+
+    def measure_build(self) -> None:
+        """Graph build time, recorded apart from training: trace (concrete function) and first call."""
+        t0 = time.perf_counter()
+        self.train_step.get_concrete_function()
+        self.record.timing(trace_s=time.perf_counter() - t0)
+
+    # ---- the loop ----------------------------------------------------------------------------------
+    def run(self, stop: threading.Event | None = None, pause: threading.Event | None = None):
+        """Train until done, stopped, diverged or failed; returns the record's final snapshot."""
+        stop, pause = stop or threading.Event(), pause or threading.Event()
+        try:
+            self.record.set_status("building")
+            self.setup()
+            if not stop.is_set():
+                self.measure_build()
+            self.loop(stop, pause)
+        except Exception as err:  # a crash is reported, never lost: the last checkpoint stays on disk
+            self.record.set_status("failed", f"training failed: {type(err).__name__}: {err}", traceback.format_exc())
+        return self.record.snapshot()
+
+    def loop(self, stop, pause) -> None:
+        tc = self.config.train
+        start_step = int(self.step.numpy())
+        self.clock = Clock(self.record.snapshot().progress.get("elapsed_s", 0.0), tc.batch_size * tc.num_steps)
+        self.last_good = start_step
+        for epoch in range(start_step // self.batches_per_epoch, tc.epochs):
+            self.optimizer.learning_rate.assign(tc.learning_rate * tc.lr_decay ** epoch)
+            skip = start_step - epoch * self.batches_per_epoch if epoch == start_step // self.batches_per_epoch else 0
+            outcome = self.run_epoch(epoch, skip, stop, pause)
+            if outcome in ("stopped", "diverged"):
+                return self.finish(outcome)
+            if outcome == "epoch done":
+                self.end_epoch(epoch)
+            if self.done():
+                break
+        self.finish("finished")
+
+    def run_epoch(self, epoch: int, skip: int, stop, pause) -> str:
+        tc = self.config.train
+        state = self.model.zero_state(tc.batch_size)  # carried batch to batch, reset each epoch
+        self.epoch_losses = []
+        for i, (x, y) in enumerate(batch_iterator(self.corpus.train_ids, tc.batch_size, tc.num_steps)):
+            if i < skip:
+                continue
+            if self.wait_while_paused(stop, pause) or stop.is_set():
+                return "stopped"
+            # forward, backward, update
+            t0 = time.perf_counter()
+            loss, state = self.train_step(x, y, state)
+            loss = float(loss)
+            self.tick(time.perf_counter() - t0)
+            if not math.isfinite(loss):
+                return "diverged"
+            self.epoch_losses.append(loss)
+            # logging, evaluation, samples, checkpoints
+            self.after_step(epoch, loss)
+            if self.done():
+                break
+        whole = int(self.step.numpy()) == (epoch + 1) * self.batches_per_epoch
+        return "epoch done" if whole else "max steps"
+
+    def tick(self, seconds: float) -> None:
+        """Time one step; the first call of a run is graph optimisation too, so it is recorded apart."""
+        first = self.clock.steps == 0
+        self.clock.tick(seconds, first=first)
+        if first:
+            self.record.timing(first_call_s=seconds)
+            self.record.set_status("training")
+
+    def after_step(self, epoch: int, loss: float) -> None:
+        tc, step = self.config.train, int(self.step.numpy())
+        self.record.metric(step=step, epoch=epoch + 1, train_loss=loss, chars_per_s=self.clock.rate,
+                           elapsed_s=self.clock.elapsed)
+        self.record.progress(step=step, total_steps=self.total_steps, epoch=epoch + 1, epochs=tc.epochs,
+                             chars_per_s=self.clock.rate, elapsed_s=self.clock.elapsed,
+                             eta_s=self.clock.eta(self.total_steps - step))
+        if tc.eval_every and step % tc.eval_every == 0:
+            self.evaluate(epoch)
+        if tc.sample_every and step % tc.sample_every == 0:
+            self.live_sample(step)
+        if tc.checkpoint_every and step % tc.checkpoint_every == 0:
+            self.save()
+
+    def end_epoch(self, epoch: int) -> None:
+        mean = float(np.mean(self.epoch_losses)) if self.epoch_losses else float("nan")
+        val = self.evaluate(epoch)
+        self.record.epoch(epoch=epoch + 1, train_loss=mean, val_loss=val, elapsed_s=self.clock.elapsed)
+        self.record.log(f"Average training loss for Epoch {epoch + 1} : {mean:.3f}   "
+                        f"(validation {val:.3f} nats/char, {val / LN2:.3f} bits/char)")
+        self.save()
+
+    def finish(self, outcome: str) -> None:
+        step = int(self.step.numpy())
+        if outcome == "diverged":
+            self.record.set_status("diverged", f"the loss became NaN or infinite at step {step}; the weights from "
+                                   f"step {self.last_good} are kept. Try a lower learning rate or gradient clipping.")
+            return
+        self.save()
+        if outcome == "stopped":
+            self.record.set_status("stopped", f"stopped at step {step}; its checkpoint is kept and can be resumed")
+        else:
+            self.record.set_status("finished", f"finished after {step} steps")
+
+    def done(self) -> bool:
+        return int(self.step.numpy()) >= self.total_steps
+
+    # ---- helpers -----------------------------------------------------------------------------------
+    def wait_while_paused(self, stop, pause) -> bool:
+        """Block while paused (checking stop); True if stopped during the pause."""
+        if not pause.is_set():
+            return False
+        self.record.set_status("paused")
+        while pause.is_set() and not stop.is_set():
+            stop.wait(0.05)
+        if stop.is_set():
+            return True
+        self.record.set_status("training")
+        return False
+
+    def evaluate(self, epoch: int) -> float:
+        """Mean validation loss over the held-out tail (at most eval_batches windows), state carried."""
+        tc = self.config.train
+        state, losses = self.model.zero_state(tc.batch_size), []
+        for i, (x, y) in enumerate(batch_iterator(self.corpus.val_ids, tc.batch_size, tc.num_steps)):
+            if tc.eval_batches and i >= tc.eval_batches:
+                break
+            loss, state = self.eval_step(x, y, state)
+            losses.append(float(loss))
+        val = float(np.mean(losses))
+        self.record.eval(step=int(self.step.numpy()), epoch=epoch + 1, val_loss=val, val_bits=val / LN2,
+                         elapsed_s=self.clock.elapsed)
+        return val
+
+    def live_sample(self, step: int) -> None:
+        tc = self.config.train
+        prime = self.corpus.vocab.decode(self.corpus.val_ids[:1])  # a character the vocabulary surely has
+        text = self.sampler.generate(SampleConfig(length=tc.sample_length, prime=prime, top_k=0, seed=step))
+        self.record.sample(step, prime + text)
+
+    def save(self) -> None:
+        """Checkpoint, only ever with finite weights (a diverged step returns before reaching here)."""
+        if self.manager is not None:
+            self.manager.save(checkpoint_number=int(self.step.numpy()))
+        self.last_good = int(self.step.numpy())
+
+
+class Clock:
+    """Training time (build excluded), throughput over recent steps, and an ETA."""
+
+    def __init__(self, elapsed: float, chars_per_step: int, window: int = 20):
+        self.elapsed, self.chars_per_step, self.window = elapsed, chars_per_step, window
+        self.recent: list[float] = []
+        self.last, self.steps = 0.0, 0
+
+    def tick(self, seconds: float, first: bool = False) -> None:
+        self.last, self.steps = seconds, self.steps + 1
+        self.elapsed += seconds
+        if not first:  # the first call includes graph optimisation: not a fair step time
+            self.recent = (self.recent + [seconds])[-self.window:]
+
+    @property
+    def step_time(self) -> float:
+        return float(np.median(self.recent)) if self.recent else self.last
+
+    @property
+    def rate(self) -> float:
+        return self.chars_per_step / self.step_time if self.step_time > 0 else 0.0
+
+    def eta(self, steps_left: int) -> float:
+        return steps_left * self.step_time

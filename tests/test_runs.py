@@ -1,0 +1,60 @@
+"""Runs on disk: atomic files, records rebuilt from them, and the store's list / get / delete."""
+import json
+
+import pytest
+
+from core.config import RunConfig
+from core.corpus import Vocab
+from core.runrecord import RunRecord
+from core.runs import RunNotFound, RunStore, read_jsonl, write_atomic
+
+
+def test_write_atomic_leaves_no_temporary_files(tmp_path):
+    write_atomic(tmp_path / "a.json", "{}")
+    write_atomic(tmp_path / "a.json", '{"x": 1}')
+    assert [p.name for p in tmp_path.iterdir()] == ["a.json"]
+    assert json.loads((tmp_path / "a.json").read_text()) == {"x": 1}
+
+
+def test_a_line_cut_short_by_a_crash_is_skipped(tmp_path):
+    path = tmp_path / "m.jsonl"
+    path.write_text('{"step": 1}\n{"step": 2}\n{"st')
+    assert read_jsonl(path) == [{"step": 1}, {"step": 2}]
+
+
+def test_record_rebuilt_from_disk_equals_the_live_one(tmp_path):
+    store = RunStore(tmp_path)
+    run_dir = store.create(RunConfig(), Vocab("ab"), owner="me")
+    live = RunRecord(run_dir.run_id, {})
+    live.subscribe(run_dir.writer())
+    live.set_status("training")
+    live.timing(trace_s=1.5, first_call_s=0.5)
+    for step in (1, 2):
+        live.metric(step=step, epoch=1, train_loss=3.0 - step)
+        live.progress(step=step, total_steps=2)
+    live.eval(step=2, epoch=1, val_loss=2.5, val_bits=3.6)
+    live.sample(2, "ab ba")
+    live.set_status("finished", "done")
+    a, b = live.snapshot(), run_dir.load_record().snapshot()
+    for key in ("status", "message", "metrics", "evals", "samples", "timings", "progress"):
+        assert getattr(a, key) == getattr(b, key), key
+    assert run_dir.meta()["owner"] == "me" and run_dir.config() == RunConfig()
+
+
+def test_list_get_delete(tmp_path):
+    store = RunStore(tmp_path)
+    mine = store.create(RunConfig(), Vocab("ab"), owner="me")
+    theirs = store.create(RunConfig(), Vocab("ab"), owner="you")
+    assert {r.run_id for r in store.list()} == {mine.run_id, theirs.run_id}
+    assert [r.run_id for r in store.list(owner="me")] == [mine.run_id]
+    assert store.get(mine.run_id).vocab() == Vocab("ab")
+    store.delete(mine.run_id)
+    with pytest.raises(RunNotFound, match="no run named"):
+        store.get(mine.run_id)
+    with pytest.raises(RunNotFound):
+        store.get("../etc")
+
+
+def test_unknown_status_is_refused():
+    with pytest.raises(ValueError, match="unknown status"):
+        RunRecord("r", {}).set_status("exploded")

@@ -1,0 +1,133 @@
+"""The trainer: loss falls, runs reproduce, checkpoints resume, and stop / pause / divergence are reported."""
+import dataclasses
+import threading
+
+import numpy as np
+import pytest
+
+from core.corpus import load_corpus
+from core.runrecord import RunRecord
+from core.runs import RunStore
+from core.trainer import Trainer
+from tests.tiny import tiny_config, write_corpus
+
+
+def train(tmp_path, config, stop=None, pause=None, store=None, resume_dir=None):
+    corpus = load_corpus(config.corpus, config.train.val_fraction)
+    if resume_dir is not None:
+        run_dir, record = resume_dir, resume_dir.load_record()
+    else:
+        run_dir = (store or RunStore(tmp_path / "runs")).create(config, corpus.vocab)
+        record = RunRecord(run_dir.run_id, config.to_dict())
+    record.subscribe(run_dir.writer())
+    snap = Trainer(config, corpus, record, run_dir, resume=resume_dir is not None).run(stop, pause)
+    return snap, run_dir
+
+
+def test_loss_falls_on_a_tiny_corpus(tmp_path):
+    snap, _ = train(tmp_path, tiny_config(write_corpus(tmp_path), max_steps=60))
+    assert snap.status == "finished", snap.message
+    losses = [m["train_loss"] for m in snap.metrics]
+    assert len(losses) == 60
+    assert np.mean(losses[-10:]) < 0.7 * np.mean(losses[:5])
+    assert snap.evals[-1]["val_loss"] < snap.evals[0]["val_loss"]
+    assert snap.samples and snap.samples[0]["step"] == 10
+    assert {"trace_s", "first_call_s"} <= set(snap.timings)
+
+
+def test_same_seed_same_losses(tmp_path):
+    config = tiny_config(write_corpus(tmp_path), max_steps=8, sample_every=0)
+    a, _ = train(tmp_path, config)
+    b, _ = train(tmp_path, config)
+    assert [m["train_loss"] for m in a.metrics] == [m["train_loss"] for m in b.metrics]
+
+
+def test_epoch_line_and_multi_epoch(tmp_path):
+    config = tiny_config(write_corpus(tmp_path), max_steps=0, epochs=2, batch_size=8, num_steps=32)
+    snap, _ = train(tmp_path, config)
+    assert [e["epoch"] for e in snap.epochs] == [1, 2]
+    assert snap.log[0].startswith("Average training loss for Epoch 1 : ")
+    assert snap.progress["step"] == snap.progress["total_steps"]
+
+
+def test_resume_continues_the_step_count_and_the_curves(tmp_path):
+    config = tiny_config(write_corpus(tmp_path), max_steps=12)
+    first, run_dir = train(tmp_path, config)
+    assert run_dir.has_checkpoint()
+    longer = dataclasses.replace(config, train=dataclasses.replace(config.train, max_steps=20))
+    second, _ = train(tmp_path, longer, resume_dir=run_dir)
+    assert second.status == "finished"
+    assert [m["step"] for m in second.metrics] == list(range(1, 21))
+    assert second.metrics[:12] == first.metrics  # the first part of the curve is the saved one
+    reloaded = run_dir.load_record().snapshot()
+    assert len(reloaded.metrics) == 20 and reloaded.status == "finished"
+
+
+def test_stop_keeps_a_checkpoint(tmp_path):
+    stop = threading.Event()
+    config = tiny_config(write_corpus(tmp_path), max_steps=1000, checkpoint_every=0)
+    corpus = load_corpus(config.corpus)
+    run_dir = RunStore(tmp_path / "runs").create(config, corpus.vocab)
+    record = RunRecord(run_dir.run_id, config.to_dict())
+    record.subscribe(lambda e: stop.set() if e["kind"] == "metric" and e["step"] == 5 else None)
+    snap = Trainer(config, corpus, record, run_dir).run(stop)
+    assert snap.status == "stopped" and "step 5" in snap.message
+    assert run_dir.has_checkpoint()
+
+
+def test_pause_then_resume(tmp_path):
+    stop, pause = threading.Event(), threading.Event()
+    statuses = []
+
+    def listener(event):
+        if event["kind"] == "status":
+            statuses.append(event["status"])
+            if event["status"] == "paused":
+                threading.Timer(0.2, pause.clear).start()
+        if event["kind"] == "metric" and event["step"] == 3:
+            pause.set()
+
+    config = tiny_config(write_corpus(tmp_path), max_steps=6, sample_every=0)
+    corpus = load_corpus(config.corpus)
+    record = RunRecord("r", config.to_dict())
+    record.subscribe(listener)
+    snap = Trainer(config, corpus, record).run(stop, pause)
+    assert snap.status == "finished"
+    assert statuses == ["building", "training", "paused", "training", "finished"]
+
+
+def test_divergence_is_reported_and_the_last_good_checkpoint_kept(tmp_path):
+    config = tiny_config(write_corpus(tmp_path), max_steps=200, learning_rate=1e38, optimizer="sgd",
+                         clip_norm=0.0, checkpoint_every=1)
+    snap, run_dir = train(tmp_path, config)
+    assert snap.status == "diverged"
+    assert "NaN or infinite" in snap.message and "lower learning rate" in snap.message
+    assert run_dir.has_checkpoint()
+    from core.sampler import load_for_sampling
+    from core.config import SampleConfig
+    sampler, step = load_for_sampling(run_dir)
+    assert step == len(snap.metrics)  # the checkpoint is the last finite step's
+    assert len(sampler.generate(SampleConfig(length=5, prime="F"))) == 5
+
+
+def test_a_crash_is_reported_not_raised(tmp_path):
+    config = tiny_config(write_corpus(tmp_path), max_steps=5)
+    corpus = load_corpus(config.corpus)
+    record = RunRecord("r", config.to_dict())
+
+    def explode(event):
+        if event["kind"] == "metric":
+            raise RuntimeError("disk full")
+
+    record.subscribe(explode)
+    snap = Trainer(config, corpus, record).run()
+    assert snap.status == "failed"
+    assert "disk full" in snap.message and "Traceback" in snap.error
+
+
+def test_config_that_does_not_fit_is_refused_before_training(tmp_path):
+    from core.config import ConfigError
+    config = tiny_config(write_corpus(tmp_path, "abc " * 50), batch_size=64, num_steps=100)
+    corpus = load_corpus(config.corpus)
+    with pytest.raises(ConfigError, match="needed"):
+        Trainer(config, corpus, RunRecord("r", {}))
