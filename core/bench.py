@@ -7,15 +7,12 @@ colour the next; all of them run in one invocation, so compare them as ratios.
 """
 import argparse
 import dataclasses
-import itertools
 import json
 import multiprocessing
 import os
 import platform
-import resource
 import statistics
 import sys
-import time
 
 from core.cli_args import add_config_flags, config_from_args
 from core.config import PRESETS, ConfigError, RunConfig
@@ -24,46 +21,20 @@ from core.unrollers import UNROLLERS
 SWEEPABLE = {"num_steps": "train", "batch_size": "train", "num_layers": "model", "state_size": "model"}
 
 
-def measure(config_dict: dict, steps: int, warmup: int) -> dict:
-    """In the worker: trace, first call, then `steps` timed train steps on real corpus batches."""
-    from core.batches import batch_iterator
-    from core.corpus import load_corpus
-    from core.runrecord import RunRecord
-    from core.trainer import Trainer
+def _worker(job: tuple, queue) -> None:
+    from core.measure import matmul_gflops, measure
 
-    config = RunConfig.from_dict(config_dict)
-    tc = config.train
-    trainer = Trainer(config, load_corpus(config.corpus, tc.val_fraction), RunRecord("bench", config_dict))
-    trainer.setup()
-    trainer.measure_build()
-    batches = itertools.cycle(batch_iterator(trainer.corpus.train_ids, tc.batch_size, tc.num_steps))
-    state, times = trainer.model.zero_state(tc.batch_size), []
-    for i in range(1 + warmup + steps):
-        x, y = next(batches)
-        t0 = time.perf_counter()
-        loss, state = trainer.train_step(x, y, state)
-        float(loss)  # wait for the step to finish
-        times.append(time.perf_counter() - t0)
-    steady = times[1 + warmup:]
-    step_s = statistics.median(steady)
-    return {"trace_s": trainer.record.snapshot().timings["trace_s"], "first_call_s": times[0],
-            "step_s": step_s, "step_min_s": min(steady), "step_max_s": max(steady),
-            "chars_per_s": tc.batch_size * tc.num_steps / step_s, "loss": float(loss),
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
-
-
-def _worker(config_dict, steps, warmup, queue):
     try:
-        queue.put(measure(config_dict, steps, warmup))
+        queue.put(matmul_gflops(job[1]) if job[0] == "matmul" else measure(*job))
     except Exception as err:  # reported as a row, so one broken implementation never hides the others
         queue.put({"error": f"{type(err).__name__}: {err}"})
 
 
-def run_isolated(config: RunConfig, steps: int, warmup: int) -> dict:
-    """measure() in a fresh spawned process."""
+def run_isolated(*job):
+    """core.measure in a fresh spawned process: measure(impl, config, ...) or ("matmul",)."""
     ctx = multiprocessing.get_context("spawn")
     queue = ctx.Queue()
-    proc = ctx.Process(target=_worker, args=(config.to_dict(), steps, warmup, queue))
+    proc = ctx.Process(target=_worker, args=(job, queue))
     proc.start()
     result = queue.get()
     proc.join()
@@ -85,9 +56,11 @@ def with_value(config: RunConfig, key: str, value) -> RunConfig:
 
 
 def parse_args(argv=None):
+    from core.tf1 import TF1_IMPLS
+
     parser = argparse.ArgumentParser(prog="python -m core.bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter,
-                                     epilog="implementations:\n" + UNROLLERS.help())
+                                     epilog="implementations:\n" + UNROLLERS.help() + "\n" + TF1_IMPLS.help())
     parser.add_argument("--preset", choices=list(PRESETS), default="seed")
     parser.add_argument("--corpus", help="a UTF-8 text file (default: the preset's)")
     parser.add_argument("--impls", default="static,dynamic,scan,keras,keras-fused",
@@ -95,6 +68,12 @@ def parse_args(argv=None):
     parser.add_argument("--sweep", help=f"KEY=V1,V2,... with KEY one of {', '.join(SWEEPABLE)}")
     parser.add_argument("--timed-steps", type=int, default=20, help="timed train steps per measurement")
     parser.add_argument("--warmup", type=int, default=3, help="untimed steps after the first call")
+    parser.add_argument("--train-epochs", type=int, default=0,
+                        help="instead of timed steps, train this many whole epochs (the post's experiment)")
+    parser.add_argument("--repeats", type=int, default=1, help="rounds of every measurement, interleaved; "
+                        "figures are the median over rounds, with min and max")
+    parser.add_argument("--matmul-size", type=int, default=4096, help="n of the n×n matmul that measures the "
+                        "machine's FLOP rate")
     parser.add_argument("--json", help="also write the results to this file")
     add_config_flags(parser)  # any config field can be overridden, e.g. --state-size 16 for a quick check
     return parser.parse_args(argv)
@@ -102,17 +81,53 @@ def parse_args(argv=None):
 
 def plan(args) -> list[tuple[str, dict, RunConfig]]:
     """(implementation, swept values, config) for every measurement asked for."""
+    from core.tf1 import TF1_IMPLS
+
     base = config_from_args(args)
-    key, values = (args.sweep.split("=", 1)[0], args.sweep.split("=", 1)[1].split(",")) if args.sweep else (None, [None])
+    key, values = args.sweep.split("=", 1) if args.sweep else (None, "")
     if key is not None and key not in SWEEPABLE:
-        raise SystemExit(f"error: cannot sweep {key!r}; choose one of {', '.join(SWEEPABLE)}")
+        raise ValueError(f"cannot sweep {key!r}; choose one of {', '.join(SWEEPABLE)}")
     runs = []
     for impl in args.impls.split(","):
-        for value in values:
-            cfg = dataclasses.replace(base, model=dataclasses.replace(base.model, impl=impl))
-            cfg = with_value(cfg, key, int(value)) if key else cfg
-            runs.append((impl, {key: int(value)} if key else {}, cfg))
+        if impl not in UNROLLERS and impl not in TF1_IMPLS:
+            raise ValueError(f"unknown implementation {impl!r}; choose from {', '.join(UNROLLERS.names() + TF1_IMPLS.names())}")
+        for value in values.split(",") if key else [None]:
+            cfg = base if impl in TF1_IMPLS else dataclasses.replace(
+                base, model=dataclasses.replace(base.model, impl=impl))  # validates cell support too
+            runs.append((impl, {key: int(value)} if key else {}, with_value(cfg, key, int(value)) if key else cfg))
     return runs
+
+
+def summarise(impl: str, swept: dict, config: RunConfig, rounds: list[dict]) -> dict:
+    """One row: the median of every figure over the rounds, with the step time's spread."""
+    ok = [r for r in rounds if "error" not in r]
+    row = {"impl": impl, **swept, "config": config.to_dict(), "rounds": rounds}
+    if not ok:
+        return {**row, "error": rounds[0]["error"]}
+    for key in ("trace_s", "first_call_s", "step_s", "chars_per_s", "gflop_per_s", "peak_rss_mb", "train_s"):
+        if key in ok[0]:
+            row[key] = statistics.median(r[key] for r in ok)
+    row["step_min_s"] = min(r["step_min_s"] for r in ok)
+    row["step_max_s"] = max(r["step_max_s"] for r in ok)
+    row["gflop_per_step"] = ok[0]["gflop_per_step"]
+    if "epoch_losses" in ok[0]:
+        row["epoch_losses"] = [statistics.median(e) for e in zip(*(r["epoch_losses"] for r in ok))]
+    return row
+
+
+HEADER = (f"{'implementation':<15}{'swept':<16}{'trace s':>9}{'1st call s':>11}{'step s':>9}{'chars/s':>10}"
+          f"{'GFLOP/s':>9}{'peak MB':>9}")
+
+
+def line(row: dict) -> str:
+    label = ",".join(f"{k}={row[k]}" for k in SWEEPABLE if k in row)
+    if "error" in row:
+        return f"{row['impl']:<15}{label:<16}  failed: {row['error']}"
+    text = (f"{row['impl']:<15}{label:<16}{row['trace_s']:>9.2f}{row['first_call_s']:>11.2f}{row['step_s']:>9.3f}"
+            f"{row['chars_per_s']:>10,.0f}{row['gflop_per_s']:>9.1f}{row['peak_rss_mb']:>9,.0f}")
+    if "epoch_losses" in row:
+        text += f"   epochs {' / '.join(f'{v:.3f}' for v in row['epoch_losses'])} in {row['train_s']:.1f} s"
+    return text
 
 
 def main(argv=None) -> int:
@@ -123,22 +138,23 @@ def main(argv=None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     info = machine()
-    print(f"{info['cpu']}, {info['cores']} cores, TensorFlow {info['tensorflow']}; preset {args.preset}, "
-          f"median of {args.timed_steps} steps")
-    print(f"{'implementation':<15}{'swept':<16}{'trace s':>9}{'1st call s':>11}{'step s':>9}{'chars/s':>10}{'peak MB':>9}")
-    rows = []
-    for impl, swept, cfg in runs:
-        row = {"impl": impl, **swept, "config": cfg.to_dict(), **run_isolated(cfg, args.timed_steps, args.warmup)}
-        rows.append(row)
-        label = ",".join(f"{k}={v}" for k, v in swept.items())
-        if "error" in row:
-            print(f"{impl:<15}{label:<16}  failed: {row['error']}")
-        else:
-            print(f"{impl:<15}{label:<16}{row['trace_s']:>9.2f}{row['first_call_s']:>11.2f}{row['step_s']:>9.3f}"
-                  f"{row['chars_per_s']:>10,.0f}{row['peak_rss_mb']:>9,.0f}", flush=True)
+    print(f"{info['cpu']}, {info['cores']} cores, TensorFlow {info['tensorflow']}; preset {args.preset}; "
+          f"{args.repeats} round(s), each measurement in a fresh process\n{HEADER}", flush=True)
+    results = {i: [] for i in range(len(runs))}
+    matmul = []
+    for _ in range(args.repeats):  # rounds interleaved, so a noisy minute hurts every implementation alike
+        matmul.append(run_isolated("matmul", args.matmul_size))
+        for i, (impl, swept, cfg) in enumerate(runs):
+            results[i].append(run_isolated(impl, cfg.to_dict(), args.timed_steps, args.warmup, args.train_epochs))
+            print(line(summarise(impl, swept, cfg, results[i][-1:])), flush=True)
+    info["matmul_gflop_per_s"] = statistics.median(m for m in matmul if not isinstance(m, dict))
+    print(f"\nmedians; float32 matmul {args.matmul_size}²: {info['matmul_gflop_per_s']:.1f} GFLOP/s\n{HEADER}")
+    rows = [summarise(impl, swept, cfg, results[i]) for i, (impl, swept, cfg) in enumerate(runs)]
+    for row in rows:
+        print(line(row))
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"machine": info, "preset": args.preset, "steps": args.timed_steps, "results": rows}, f, indent=2)
+            json.dump({"machine": info, "preset": args.preset, "args": vars(args), "results": rows}, f, indent=2)
     return 0
 
 

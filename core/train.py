@@ -41,6 +41,9 @@ class ProgressPrinter:
             self.out.write(f"\r[{bar:<30}] step {event['step']}/{event['total_steps']}  epoch {event['epoch']}"
                            f"  {event['chars_per_s']:,.0f} chars/s  elapsed {event['elapsed_s']:.0f}s"
                            f"  ETA {event['eta_s']:.0f}s ")
+        elif kind == "eval":
+            self.out.write(f"\nvalidation loss at step {event['step']}: {event['val_loss']:.3f} nats/char "
+                           f"({event['val_bits']:.3f} bits/char)\n")
         elif kind == "log":
             self.out.write("\n" + event["line"] + "\n")
         elif kind == "timing":

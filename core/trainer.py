@@ -77,6 +77,8 @@ class Trainer:
     def run(self, stop: threading.Event | None = None, pause: threading.Event | None = None):
         """Train until done, stopped, diverged or failed; returns the record's final snapshot."""
         stop, pause = stop or threading.Event(), pause or threading.Event()
+        minutes = self.config.train.max_minutes
+        self.deadline = time.monotonic() + minutes * 60 if minutes else math.inf
         try:
             self.record.set_status("building")
             self.setup()
@@ -91,7 +93,7 @@ class Trainer:
         tc = self.config.train
         start_step = int(self.step.numpy())
         self.clock = Clock(self.record.snapshot().progress.get("elapsed_s", 0.0), tc.batch_size * tc.num_steps)
-        self.last_good = start_step
+        self.last_good, self.last_eval_step = start_step, -1
         for epoch in range(start_step // self.batches_per_epoch, tc.epochs):
             self.optimizer.learning_rate.assign(tc.learning_rate * tc.lr_decay ** epoch)
             skip = start_step - epoch * self.batches_per_epoch if epoch == start_step // self.batches_per_epoch else 0
@@ -167,11 +169,18 @@ class Trainer:
         self.save()
         if outcome == "stopped":
             self.record.set_status("stopped", f"stopped at step {step}; its checkpoint is kept and can be resumed")
-        else:
-            self.record.set_status("finished", f"finished after {step} steps")
+            return
+        if self.last_eval_step != step:
+            self.evaluate(self.epoch_of(step))  # every finished run ends with a validation loss
+        why = "the time budget ran out" if time.monotonic() > self.deadline else "done"
+        self.record.set_status("finished", f"finished after {step} steps ({why})")
 
     def done(self) -> bool:
-        return int(self.step.numpy()) >= self.total_steps
+        return int(self.step.numpy()) >= self.total_steps or time.monotonic() > self.deadline
+
+    def epoch_of(self, step: int) -> int:
+        """0-based epoch that train step `step` (1-based) fell in."""
+        return min(max(step - 1, 0) // self.batches_per_epoch, self.config.train.epochs - 1)
 
     # ---- helpers -----------------------------------------------------------------------------------
     def wait_while_paused(self, stop, pause) -> bool:
@@ -196,6 +205,7 @@ class Trainer:
             loss, state = self.eval_step(x, y, state)
             losses.append(float(loss))
         val = float(np.mean(losses))
+        self.last_eval_step = int(self.step.numpy())
         self.record.eval(step=int(self.step.numpy()), epoch=epoch + 1, val_loss=val, val_bits=val / LN2,
                          elapsed_s=self.clock.elapsed)
         return val

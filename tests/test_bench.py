@@ -8,23 +8,47 @@ from pathlib import Path
 from tests.tiny import write_corpus
 
 ROOT = Path(__file__).resolve().parents[1]
-FIELDS = {"impl", "trace_s", "first_call_s", "step_s", "step_min_s", "step_max_s", "chars_per_s", "peak_rss_mb", "loss"}
+FIELDS = {"impl", "trace_s", "first_call_s", "step_s", "step_min_s", "step_max_s", "chars_per_s", "gflop_per_s",
+          "gflop_per_step", "peak_rss_mb", "rounds", "config"}
 
 
-def test_bench_writes_every_field(tmp_path):
+def bench(tmp_path, *args):
     out_file = tmp_path / "bench.json"
-    args = ["--preset", "quick", "--corpus", str(write_corpus(tmp_path)), "--impls", "static,dynamic",
-            "--state-size", "8", "--batch-size", "2", "--sweep", "num_steps=4,8", "--timed-steps", "2",
-            "--warmup", "1", "--json", str(out_file)]
-    out = subprocess.run([sys.executable, "-m", "core.bench", *args], cwd=ROOT, capture_output=True, text=True,
-                         env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=300)
+    out = subprocess.run([sys.executable, "-m", "core.bench", "--preset", "quick", "--corpus",
+                          str(write_corpus(tmp_path)), "--state-size", "8", "--matmul-size", "256", *args, "--json", str(out_file)],
+                         cwd=ROOT, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                         timeout=400)
     assert out.returncode == 0, out.stderr
-    data = json.loads(out_file.read_text())
-    assert {"cpu", "cores", "tensorflow"} <= set(data["machine"])
+    return json.loads(out_file.read_text()), out.stdout
+
+
+def test_bench_sweep_writes_every_field(tmp_path):
+    data, stdout = bench(tmp_path, "--impls", "static,tf1-dynamic", "--batch-size", "2",
+                         "--sweep", "num_steps=4,8", "--timed-steps", "2", "--warmup", "1")
+    assert {"cpu", "cores", "tensorflow", "matmul_gflop_per_s"} <= set(data["machine"])
+    assert data["machine"]["matmul_gflop_per_s"] > 0
     rows = data["results"]
-    assert [(r["impl"], r["num_steps"]) for r in rows] == [("static", 4), ("static", 8), ("dynamic", 4), ("dynamic", 8)]
+    assert [(r["impl"], r["num_steps"]) for r in rows] == [("static", 4), ("static", 8), ("tf1-dynamic", 4),
+                                                           ("tf1-dynamic", 8)]
     for row in rows:
         assert FIELDS <= set(row), row.get("error")
-        assert row["trace_s"] > 0 and row["step_s"] > 0 and row["chars_per_s"] > 0
+        assert row["trace_s"] > 0 and row["step_min_s"] <= row["step_s"] <= row["step_max_s"]
         assert row["config"]["train"]["num_steps"] == row["num_steps"]
-    assert "static" in out.stdout and "chars/s" in out.stdout
+    assert rows[1]["gflop_per_step"] > rows[0]["gflop_per_step"]  # twice the steps, twice the work
+    assert "static" in stdout and "chars/s" in stdout
+
+
+def test_bench_trains_whole_epochs_like_the_post(tmp_path):
+    data, stdout = bench(tmp_path, "--impls", "dynamic,tf1-scan", "--batch-size", "8", "--num-steps", "32",
+                         "--train-epochs", "2", "--lr", "0.01")
+    for row in data["results"]:
+        assert len(row["epoch_losses"]) == 2, row.get("error")
+        assert row["epoch_losses"][1] < row["epoch_losses"][0]
+        assert row["train_s"] > 0
+    assert "epochs " in stdout
+
+
+def test_bench_refuses_unknown_implementations(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "core.bench", "--impls", "nope"], cwd=ROOT, capture_output=True,
+                         text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
+    assert out.returncode == 2 and "unknown implementation 'nope'" in out.stderr

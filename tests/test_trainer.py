@@ -131,3 +131,12 @@ def test_config_that_does_not_fit_is_refused_before_training(tmp_path):
     corpus = load_corpus(config.corpus)
     with pytest.raises(ConfigError, match="needed"):
         Trainer(config, corpus, RunRecord("r", {}))
+
+
+def test_time_budget_ends_the_run_with_a_validation_loss(tmp_path):
+    config = tiny_config(write_corpus(tmp_path), max_steps=0, epochs=1000, max_minutes=0.05, eval_every=0,
+                         sample_every=0)
+    snap, _ = train(tmp_path, config)
+    assert snap.status == "finished" and "time budget" in snap.message
+    assert 0 < snap.progress["step"] < snap.progress["total_steps"]
+    assert snap.evals[-1]["step"] == snap.progress["step"]
