@@ -14,6 +14,11 @@ CELLS = Registry("cell")
 LN_EPSILON = 1e-5
 
 
+def dense(x, kernel):
+    """x [..., in] · kernel [in, out] -> [..., out]; a plain matmul per step, one tensordot for a sequence."""
+    return tf.matmul(x, kernel) if x.shape.rank == 2 else tf.tensordot(x, kernel, axes=1)
+
+
 def layer_norm(x, gain, shift):
     """Normalise x [batch, n] over its last axis, then scale and shift ([n] each)."""
     mean, var = tf.nn.moments(x, axes=[-1], keepdims=True)
@@ -54,14 +59,32 @@ class Cell(keras.layers.Layer):
         return h, new_state
 
     def step(self, x, state):
+        """One step: x [batch, input_size] -> (h [batch, units], new state)."""
+        return self.recur(self, self.project(x), state)
+
+    def project(self, x):
+        """The input's share of every gate, x·W (+ b): [..., input_size] -> [..., gates*units].
+
+        It needs no state, so an unroller may compute it for all steps at once, outside its loop."""
+        return dense(x, self.kernel) + self.bias
+
+    @staticmethod
+    def recur(w, xw, state):
+        """The rest of a step, given xw = project(x_t): the recurrent matmul and the gates.
+
+        A static function of the weights `w` (the cell itself, or the weights of several layers
+        stacked on a leading axis: then every tensor here carries that extra axis, and each matmul
+        is a batched one); so gates split on the last axis, and 1-D weights broadcast from the right.
+        """
         raise NotImplementedError
 
 
 @CELLS.register("rnn", "basic RNN: h = tanh(x·W + h·U + b), the post's first model (one-hot inputs)")
 class BasicRNNCell(Cell):
-    def step(self, x, state):
+    @staticmethod
+    def recur(w, xw, state):
         (h,) = state  # [batch, units]
-        h = tf.tanh(tf.matmul(x, self.kernel) + tf.matmul(h, self.recurrent_kernel) + self.bias)
+        h = tf.tanh(xw + tf.matmul(h, w.recurrent_kernel))
         return h, (h,)
 
 
@@ -74,10 +97,11 @@ class LSTMCell(Cell):
         init = tf.concat([tf.zeros([self.units]), tf.ones([self.units]), tf.zeros([2 * self.units])], 0)
         self.bias = self.add_weight(shape=(4 * self.units,), name="bias", initializer=lambda *a, **k: init)
 
-    def step(self, x, state):
+    @staticmethod
+    def recur(w, xw, state):
         h, c = state  # [batch, units] each
-        z = tf.matmul(x, self.kernel) + tf.matmul(h, self.recurrent_kernel) + self.bias  # [batch, 4*units]
-        i, f, g, o = tf.split(z, 4, axis=1)
+        z = xw + tf.matmul(h, w.recurrent_kernel)  # [batch, 4*units]
+        i, f, g, o = tf.split(z, 4, axis=-1)
         c = tf.sigmoid(f) * c + tf.sigmoid(i) * tf.tanh(g)
         h = tf.sigmoid(o) * tf.tanh(c)
         return h, (h, c)
@@ -87,10 +111,11 @@ class LSTMCell(Cell):
 class GRUCell(Cell):
     gates = 3
 
-    def step(self, x, state):
+    @staticmethod
+    def recur(w, xw, state):
         (h,) = state
-        xz, xr, xh = tf.split(tf.matmul(x, self.kernel) + self.bias, 3, axis=1)  # [batch, units] each
-        uz, ur, uh = tf.split(self.recurrent_kernel, 3, axis=1)  # [units, units] each
+        xz, xr, xh = tf.split(xw, 3, axis=-1)  # [batch, units] each
+        uz, ur, uh = tf.split(w.recurrent_kernel, 3, axis=-1)  # [units, units] each
         z = tf.sigmoid(xz + tf.matmul(h, uz))
         r = tf.sigmoid(xr + tf.matmul(h, ur))
         candidate = tf.tanh(xh + tf.matmul(r * h, uh))
@@ -99,7 +124,7 @@ class GRUCell(Cell):
 
 
 class LayerNormCell(Cell):
-    """Layer norm's shift replaces the bias: a gain and shift per gate, and for the output path."""
+    """Layer norm's shift replaces the bias: a gain and shift per gate."""
 
     def build_extra(self):
         n = self.gates * self.units
@@ -109,11 +134,15 @@ class LayerNormCell(Cell):
     def shift_init(self, shape, dtype=None):
         return tf.zeros(shape, dtype)
 
-    def normed_gates(self, z):
-        """LN each gate's pre-activation separately: z [batch, gates*units] -> list of [batch, units]."""
-        zs = tf.split(z, self.gates, axis=1)
-        gains, shifts = tf.split(self.gain, self.gates), tf.split(self.shift, self.gates)
-        return [layer_norm(zg, g, s) for zg, g, s in zip(zs, gains, shifts)]
+    def project(self, x):
+        return dense(x, self.kernel)  # no bias: LN's shift takes its place
+
+
+def normed_gates(w, z, gates: int) -> list:
+    """LN each gate's pre-activation separately: z [batch, gates*units] -> `gates` tensors [batch, units]."""
+    zs = tf.split(z, gates, axis=-1)
+    gains, shifts = tf.split(w.gain, gates, axis=-1), tf.split(w.shift, gates, axis=-1)
+    return [layer_norm(zg, g, s) for zg, g, s in zip(zs, gains, shifts)]
 
 
 @CELLS.register("ln_lstm", "layer-normalised LSTM: LN on each gate and on c before the output tanh (the post's)")
@@ -129,12 +158,12 @@ class LayerNormLSTMCell(LayerNormCell):
         u = self.units  # forget gate's shift starts at 1, as the post's forget_bias
         return tf.concat([tf.zeros([u]), tf.ones([u]), tf.zeros([2 * u])], 0)
 
-    def step(self, x, state):
+    @staticmethod
+    def recur(w, xw, state):
         h, c = state
-        z = tf.matmul(x, self.kernel) + tf.matmul(h, self.recurrent_kernel)  # [batch, 4*units], no bias
-        i, f, g, o = self.normed_gates(z)
+        i, f, g, o = normed_gates(w, xw + tf.matmul(h, w.recurrent_kernel), 4)  # z: [batch, 4*units]
         c = tf.sigmoid(f) * c + tf.sigmoid(i) * tf.tanh(g)
-        h = tf.sigmoid(o) * tf.tanh(layer_norm(c, self.out_gain, self.out_shift))
+        h = tf.sigmoid(o) * tf.tanh(layer_norm(c, w.out_gain, w.out_shift))
         return h, (h, c)
 
 
@@ -142,13 +171,14 @@ class LayerNormLSTMCell(LayerNormCell):
 class LayerNormGRUCell(LayerNormCell):
     gates = 3
 
-    def step(self, x, state):
+    @staticmethod
+    def recur(w, xw, state):
         (h,) = state
         # The candidate's LN covers x·W + (r*h)·U together, so no gain or shift is left over for it.
-        xz, xr, xh = tf.split(tf.matmul(x, self.kernel), 3, axis=1)
-        uz, ur, uh = tf.split(self.recurrent_kernel, 3, axis=1)
-        gz, gr, gh = tf.split(self.gain, 3)
-        sz, sr, sh = tf.split(self.shift, 3)
+        xz, xr, xh = tf.split(xw, 3, axis=-1)
+        uz, ur, uh = tf.split(w.recurrent_kernel, 3, axis=-1)
+        gz, gr, gh = tf.split(w.gain, 3, axis=-1)
+        sz, sr, sh = tf.split(w.shift, 3, axis=-1)
         z = tf.sigmoid(layer_norm(xz + tf.matmul(h, uz), gz, sz))
         r = tf.sigmoid(layer_norm(xr + tf.matmul(h, ur), gr, sr))
         candidate = tf.tanh(layer_norm(xh + tf.matmul(r * h, uh), gh, sh))
