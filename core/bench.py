@@ -8,46 +8,15 @@ colour the next; all of them run in one invocation, so compare them as ratios.
 import argparse
 import dataclasses
 import json
-import multiprocessing
-import os
-import platform
 import statistics
 import sys
 
 from core.cli_args import add_config_flags, config_from_args
 from core.config import PRESETS, ConfigError, RunConfig
+from core.measure import machine, run_isolated
 from core.unrollers import UNROLLERS
 
 SWEEPABLE = {"num_steps": "train", "batch_size": "train", "num_layers": "model", "state_size": "model"}
-
-
-def _worker(job: tuple, queue) -> None:
-    from core.measure import matmul_gflops, measure
-
-    try:
-        queue.put(matmul_gflops(job[1]) if job[0] == "matmul" else measure(*job))
-    except Exception as err:  # reported as a row, so one broken implementation never hides the others
-        queue.put({"error": f"{type(err).__name__}: {err}"})
-
-
-def run_isolated(*job):
-    """core.measure in a fresh spawned process: measure(impl, config, ...) or ("matmul",)."""
-    ctx = multiprocessing.get_context("spawn")
-    queue = ctx.Queue()
-    proc = ctx.Process(target=_worker, args=(job, queue))
-    proc.start()
-    result = queue.get()
-    proc.join()
-    return result
-
-
-def machine() -> dict:
-    """CPU model, cores and library versions: the context every figure needs."""
-    import tensorflow as tf
-
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
-               platform.processor())
-    return {"cpu": cpu, "cores": os.cpu_count(), "tensorflow": tf.__version__, "python": platform.python_version()}
 
 
 def with_value(config: RunConfig, key: str, value) -> RunConfig:
@@ -143,9 +112,9 @@ def main(argv=None) -> int:
     results = {i: [] for i in range(len(runs))}
     matmul = []
     for _ in range(args.repeats):  # rounds interleaved, so a noisy minute hurts every implementation alike
-        matmul.append(run_isolated("matmul", args.matmul_size))
+        matmul.append(run_isolated(("matmul", args.matmul_size)))
         for i, (impl, swept, cfg) in enumerate(runs):
-            results[i].append(run_isolated(impl, cfg.to_dict(), args.timed_steps, args.warmup, args.train_epochs))
+            results[i].append(run_isolated((impl, cfg.to_dict(), args.timed_steps, args.warmup, args.train_epochs)))
             print(line(summarise(impl, swept, cfg, results[i][-1:])), flush=True)
     info["matmul_gflop_per_s"] = statistics.median(m for m in matmul if not isinstance(m, dict))
     print(f"\nmedians; float32 matmul {args.matmul_size}²: {info['matmul_gflop_per_s']:.1f} GFLOP/s\n{HEADER}")

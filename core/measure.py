@@ -5,6 +5,10 @@ the Trainer's own compiled step, the TF1 family through a tf.Graph and Session (
 """
 import itertools
 import math
+import multiprocessing
+import os
+import platform
+import queue as queues
 import resource
 import statistics
 import time
@@ -117,3 +121,43 @@ def matmul_gflops(n: int = 4096, repeats: int = 5) -> float:
         float(tf.reduce_sum(tf.matmul(a, b)))
         best = min(best, time.perf_counter() - t0)
     return 2 * n ** 3 / best / 1e9
+
+
+def _worker(job: tuple, results) -> None:
+    try:
+        results.put(matmul_gflops(job[1]) if job[0] == "matmul" else measure(*job))
+    except Exception as err:  # reported as a row, so one broken implementation never hides the others
+        results.put({"error": f"{type(err).__name__}: {err}"})
+
+
+def run_isolated(job: tuple, cancel=None) -> dict | float:
+    """measure(*job), or matmul_gflops for ("matmul", n), in a fresh spawned process.
+
+    A set `cancel` event ends the process at once (a static graph build cannot be interrupted
+    any other way); a process that dies is reported as an error row, never raised."""
+    ctx = multiprocessing.get_context("spawn")
+    results = ctx.Queue()
+    proc = ctx.Process(target=_worker, args=(job, results), daemon=True)
+    proc.start()
+    try:
+        while True:
+            try:
+                return results.get(timeout=0.1)
+            except queues.Empty:
+                if cancel is not None and cancel.is_set():
+                    return {"error": "cancelled", "cancelled": True}
+                if not proc.is_alive() and results.empty():
+                    return {"error": f"the measuring process ended unexpectedly (exit code {proc.exitcode})"}
+    finally:
+        if proc.is_alive() and cancel is not None and cancel.is_set():
+            proc.terminate()
+        proc.join()
+
+
+def machine() -> dict:
+    """CPU model, cores and library versions: the context every figure needs."""
+    import tensorflow as tf
+
+    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
+               platform.processor())
+    return {"cpu": cpu, "cores": os.cpu_count(), "tensorflow": tf.__version__, "python": platform.python_version()}

@@ -68,7 +68,8 @@ class Trainer:
         return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(y, logits)), state
 
     def measure_build(self) -> None:
-        """Graph build time, recorded apart from training: trace (concrete function) and first call."""
+        """Graph build time, recorded apart from training: the trace (concrete function) here, the first
+        call (graph optimisation and kernel creation) when the loop makes it."""
         t0 = time.perf_counter()
         self.train_step.get_concrete_function()
         self.record.timing(trace_s=time.perf_counter() - t0)
@@ -94,9 +95,10 @@ class Trainer:
         start_step = int(self.step.numpy())
         self.clock = Clock(self.record.snapshot().progress.get("elapsed_s", 0.0), tc.batch_size * tc.num_steps)
         self.last_good, self.last_eval_step = start_step, -1
-        for epoch in range(start_step // self.batches_per_epoch, tc.epochs):
+        first_epoch = start_step // self.batches_per_epoch  # a resumed run re-enters its epoch mid-way
+        for epoch in range(first_epoch, tc.epochs if not self.done() else first_epoch):
             self.optimizer.learning_rate.assign(tc.learning_rate * tc.lr_decay ** epoch)
-            skip = start_step - epoch * self.batches_per_epoch if epoch == start_step // self.batches_per_epoch else 0
+            skip = start_step - epoch * self.batches_per_epoch if epoch == first_epoch else 0
             outcome = self.run_epoch(epoch, skip, stop, pause)
             if outcome in ("stopped", "diverged"):
                 return self.finish(outcome)
