@@ -5,6 +5,7 @@ to its listeners, so a copy of the record in another thread or process (the app'
 worker's queue) stays identical by applying the same events in the same order.
 """
 import copy
+import dataclasses
 import threading
 import time
 from dataclasses import dataclass, field
@@ -57,15 +58,24 @@ class RunRecord:
         self._listeners.append(listener)
 
     def apply(self, event: dict) -> None:
-        """Apply one event: {"kind": "metric"|"eval"|"epoch"|"sample"|"timing"|"progress"|"status"|"log", ...}."""
+        """Apply one event: {"kind": "metric"|"eval"|"epoch"|"sample"|"timing"|"progress"|"status"|"log"|"rewind", ...}."""
         with self._lock:
             _APPLY[event["kind"]](self._data, event)
         for listener in self._listeners:
             listener(event)
 
     def snapshot(self) -> RunSnapshot:
+        """Rows are never changed once appended, so copying the lists (not every row) is enough."""
         with self._lock:
-            return copy.deepcopy(self._data)
+            d = self._data
+            return dataclasses.replace(d, config=copy.deepcopy(d.config), metrics=list(d.metrics),
+                                       evals=list(d.evals), epochs=list(d.epochs), samples=list(d.samples),
+                                       timings=dict(d.timings), progress=dict(d.progress), log=list(d.log))
+
+    def last_step(self) -> int:
+        """The step of the last metric row (0 if none)."""
+        with self._lock:
+            return self._data.metrics[-1]["step"] if self._data.metrics else 0
 
     @property
     def status(self) -> str:
@@ -97,6 +107,11 @@ class RunRecord:
     def log(self, line: str):
         self.apply({"kind": "log", "line": line})
 
+    def rewind(self, step: int):
+        """Forget rows after `step`: a resumed run restarts from its checkpoint, which may be older than
+        the last rows its worker wrote before it was ended."""
+        self.apply({"kind": "rewind", "step": step})
+
 
 def _row(event: dict) -> dict:
     return {k: v for k, v in event.items() if k != "kind"}
@@ -108,7 +123,17 @@ def _status(data: RunSnapshot, event: dict) -> None:
     data.status, data.message, data.error = event["status"], event.get("message", ""), event.get("error", "")
 
 
+REWOUND = ("metrics", "evals", "epochs", "samples")
+
+
+def _rewind(data: RunSnapshot, event: dict) -> None:
+    for name in event.get("rows", REWOUND):  # a run folder stores the rows in two files: each its part
+        rows = getattr(data, name)
+        rows[:] = [r for r in rows if r.get("step", 0) <= event["step"]]
+
+
 _APPLY = {
+    "rewind": _rewind,
     "metric": lambda d, e: d.metrics.append(_row(e)),
     "eval": lambda d, e: d.evals.append(_row(e)),
     "epoch": lambda d, e: d.epochs.append(_row(e)),

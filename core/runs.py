@@ -20,6 +20,8 @@ from core.runrecord import FINAL, RunRecord
 
 STREAMED = {"metric": "metrics.jsonl", "eval": "metrics.jsonl", "epoch": "metrics.jsonl", "log": "metrics.jsonl",
             "sample": "samples.jsonl"}
+# A rewind touches rows in both files; each file gets the part it holds, so a replay file by file is right.
+REWIND_ROWS = {"metrics.jsonl": ["metrics", "evals", "epochs"], "samples.jsonl": ["samples"]}
 
 
 class RunNotFound(KeyError):
@@ -109,10 +111,20 @@ class RunWriter:
     def __call__(self, event: dict) -> None:
         kind = event["kind"]
         if kind in STREAMED:
-            # One write() of a whole line; readers skip a last line a crash cut short.
-            with open(self.run_dir.path / STREAMED[kind], "a", encoding="utf-8") as f:
-                f.write(json.dumps(event) + "\n")
-            return
+            self.append(STREAMED[kind], event)
+        elif kind == "rewind":
+            for name, rows in REWIND_ROWS.items():
+                self.append(name, {**event, "rows": rows})
+        else:
+            self.rewrite_status(event)
+
+    def append(self, name: str, event: dict) -> None:
+        """One write() of a whole line; readers skip a last line a crash cut short."""
+        with open(self.run_dir.path / name, "a", encoding="utf-8") as f:
+            f.write(json.dumps(event) + "\n")
+
+    def rewrite_status(self, event: dict) -> None:
+        kind = event["kind"]
         if kind == "status":
             self.state.update(status=event["status"], message=event.get("message", ""), error=event.get("error", ""))
         else:

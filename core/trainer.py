@@ -46,6 +46,8 @@ class Trainer:
             self.manager = tf.train.CheckpointManager(self.checkpoint, str(self.run_dir.checkpoint_dir), max_to_keep=2)
             if self.resume and self.manager.latest_checkpoint:
                 self.checkpoint.restore(self.manager.latest_checkpoint).assert_existing_objects_matched()
+                if self.record.last_step() > int(self.step.numpy()):
+                    self.record.rewind(int(self.step.numpy()))
         B, T = tc.batch_size, tc.num_steps
         ids = tf.TensorSpec([B, T], tf.int32)
         state = tuple(tf.TensorSpec([B, n], tf.float32) for n in self.model.stack.state_size)
@@ -157,7 +159,8 @@ class Trainer:
     def end_epoch(self, epoch: int) -> None:
         mean = float(np.mean(self.epoch_losses)) if self.epoch_losses else float("nan")
         val = self.evaluate(epoch)
-        self.record.epoch(epoch=epoch + 1, train_loss=mean, val_loss=val, elapsed_s=self.clock.elapsed)
+        self.record.epoch(epoch=epoch + 1, step=int(self.step.numpy()), train_loss=mean, val_loss=val,
+                          elapsed_s=self.clock.elapsed)
         self.record.log(f"Average training loss for Epoch {epoch + 1} : {mean:.3f}   "
                         f"(validation {val:.3f} nats/char, {val / LN2:.3f} bits/char)")
         self.save()

@@ -140,3 +140,20 @@ def test_time_budget_ends_the_run_with_a_validation_loss(tmp_path):
     assert snap.status == "finished" and "time budget" in snap.message
     assert 0 < snap.progress["step"] < snap.progress["total_steps"]
     assert snap.evals[-1]["step"] == snap.progress["step"]
+
+
+def test_resume_forgets_rows_written_after_the_last_checkpoint(tmp_path):
+    # A worker ended mid-run leaves rows past its last checkpoint; resuming starts from the checkpoint.
+    config = tiny_config(write_corpus(tmp_path), max_steps=12, sample_every=0)
+    first, run_dir = train(tmp_path, config)
+    ghost = RunRecord(run_dir.run_id, {})
+    ghost.subscribe(run_dir.writer())
+    for step in (13, 14, 15):
+        ghost.metric(step=step, epoch=1, train_loss=9.0)
+    ghost.sample(14, "ghost")
+    longer = dataclasses.replace(config, train=dataclasses.replace(config.train, max_steps=20, sample_every=4))
+    second, _ = train(tmp_path, longer, resume_dir=run_dir)
+    assert [m["step"] for m in second.metrics] == list(range(1, 21))
+    assert "ghost" not in [s["text"] for s in second.samples] and [s["step"] for s in second.samples] == [16, 20]
+    reloaded = run_dir.load_record().snapshot()
+    assert reloaded.metrics == second.metrics and reloaded.samples == second.samples

@@ -1,0 +1,84 @@
+"""Pure Plotly figure builders: a run's snapshot (or summary rows) in, a go.Figure out. No Streamlit here."""
+import math
+
+import plotly.graph_objects as go
+
+MAX_POINTS = 2000  # per trace: a refreshing chart stays light in the browser
+X_AXES = {"step": ("step", "train step"), "time": ("elapsed_s", "training time (s, build excluded)")}
+LN2 = math.log(2.0)
+
+
+def thin(rows: list, max_points: int = MAX_POINTS) -> list:
+    """Every k-th row so at most max_points remain, always keeping the last one."""
+    if len(rows) <= max_points:
+        return list(rows)
+    stride = math.ceil(len(rows) / max_points)
+    kept = rows[::stride]
+    return kept if kept[-1] is rows[-1] else kept[:-1] + [rows[-1]]
+
+
+def ema(values: list, smoothing: float) -> list:
+    """Exponential moving average, debiased at the start (TensorBoard's smoothing); 0 = raw."""
+    out, avg = [], 0.0
+    for i, v in enumerate(values, start=1):
+        avg = smoothing * avg + (1 - smoothing) * v
+        out.append(avg / (1 - smoothing ** i) if smoothing else v)
+    return out
+
+
+def _layout(fig: go.Figure, x_title: str, y_title: str, revision: str, height: int = 340) -> go.Figure:
+    # uirevision: a zoom the user set survives the next refresh of the same run's chart
+    fig.update_layout(height=height, margin=dict(l=50, r=10, t=30, b=40), uirevision=revision,
+                      legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0),
+                      xaxis_title=x_title, yaxis_title=y_title, hovermode="x unified")
+    return fig
+
+
+def loss_figure(snap, x_axis: str = "step", smoothing: float = 0.9, max_points: int = MAX_POINTS) -> go.Figure:
+    """Training loss (raw and smoothed) and validation loss in nats/char against step or training time."""
+    x_key, x_title = X_AXES[x_axis]
+    fig = go.Figure()
+    metrics = [m for m in snap.metrics if math.isfinite(m.get("train_loss", math.nan))]
+    if metrics:
+        smooth = ema([m["train_loss"] for m in metrics], smoothing)
+        points = thin(list(zip(metrics, smooth)), max_points)
+        xs = [m.get(x_key, 0) for m, _ in points]
+        fig.add_scatter(x=xs, y=[m["train_loss"] for m, _ in points], mode="lines", name="train",
+                        line=dict(width=1, color="rgba(31,119,180,0.35)"))
+        fig.add_scatter(x=xs, y=[s for _, s in points], mode="lines", name=f"train (smoothed {smoothing:g})",
+                        line=dict(width=2, color="rgb(31,119,180)"))
+    evals = thin(snap.evals, max_points)
+    if evals:
+        fig.add_scatter(x=[e.get(x_key, 0) for e in evals], y=[e["val_loss"] for e in evals],
+                        mode="lines+markers", name="validation", line=dict(width=2, color="rgb(255,127,14)"))
+    return _layout(fig, x_title, "loss (nats/char)", snap.run_id)
+
+
+def compare_figure(runs: list, x_axis: str = "step", which: str = "validation", smoothing: float = 0.9,
+                   max_points: int = MAX_POINTS) -> go.Figure:
+    """One line per (label, snapshot): validation loss, or smoothed training loss, on shared axes."""
+    x_key, x_title = X_AXES[x_axis]
+    fig = go.Figure()
+    for label, snap in runs:
+        if which == "validation":
+            rows = thin(snap.evals, max_points)
+            xs, ys = [r.get(x_key, 0) for r in rows], [r["val_loss"] for r in rows]
+        else:
+            metrics = [m for m in snap.metrics if math.isfinite(m.get("train_loss", math.nan))]
+            points = thin(list(zip(metrics, ema([m["train_loss"] for m in metrics], smoothing))), max_points)
+            xs, ys = [m.get(x_key, 0) for m, _ in points], [s for _, s in points]
+        fig.add_scatter(x=xs, y=ys, mode="lines", name=label)
+    return _layout(fig, x_title, f"{which} loss (nats/char)", "compare", height=400)
+
+
+def build_time_figure(rows: list[dict]) -> go.Figure:
+    """Per run: graph trace, first call and training time as grouped horizontal bars (log seconds)."""
+    labels = [r["run"] for r in rows]
+    fig = go.Figure()
+    for key, name, color in (("trace_s", "trace (build the graph)", "rgb(214,39,40)"),
+                             ("first_call_s", "first call (optimise + run)", "rgb(255,127,14)"),
+                             ("train_s", "training (all other steps)", "rgb(31,119,180)")):
+        fig.add_bar(y=labels, x=[r.get(key) or None for r in rows], name=name, orientation="h",
+                    marker_color=color)
+    fig.update_layout(barmode="group", xaxis_type="log")
+    return _layout(fig, "seconds (log scale)", "", "build-time", height=max(260, 90 + 60 * len(rows)))

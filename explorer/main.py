@@ -1,0 +1,23 @@
+"""The page: sidebar settings, then the Train, Runs, Generate and Build time tabs (one module each)."""
+import streamlit as st
+
+from explorer import build_time_view, generate_view, runs_view, services, state, train_view, ui
+
+TABS = {"Train": train_view.render, "Runs": runs_view.render, "Generate": generate_view.render,
+        "Build time": build_time_view.render}
+
+
+def main() -> None:
+    st.set_page_config(page_title="RNN Explorer", layout="wide")
+    owner = state.owner_id()
+    services.job_manager()  # started with the first page, so a spare worker is warm before Start
+    with st.sidebar, ui.shown_as_error("the settings"):
+        train_view.sidebar(owner)
+    st.title("RNN Explorer")
+    tabs = st.tabs(list(TABS), key="tab", bind="query-params")
+    for tab, (name, render) in zip(tabs, TABS.items()):
+        with tab:
+            if tab.open is not False:  # only the open tab's content is computed
+                with ui.shown_as_error(f"the {name} tab"):
+                    render(owner)
+

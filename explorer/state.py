@@ -1,0 +1,85 @@
+"""Every setting the sidebar controls, keyed by its URL query parameter, and the RunConfig it makes.
+
+The sidebar widgets are bound to the query string (bind="query-params"), so a URL restores the view:
+the settings, the selected run and the tab. Only values that differ from the defaults appear in it.
+"""
+import secrets
+from dataclasses import fields
+
+import streamlit as st
+
+from core.config import ModelConfig, RunConfig, TrainConfig, help_of
+
+# query-parameter key -> (section of RunConfig, field name)
+SETTINGS = {
+    "cell": ("model", "cell"),
+    "impl": ("model", "impl"),
+    "layers": ("model", "num_layers"),
+    "state": ("model", "state_size"),
+    "dropout": ("model", "dropout"),
+    "batch": ("train", "batch_size"),
+    "steps": ("train", "num_steps"),
+    "epochs": ("train", "epochs"),
+    "max_steps": ("train", "max_steps"),
+    "max_min": ("train", "max_minutes"),
+    "lr": ("train", "learning_rate"),
+    "optimizer": ("train", "optimizer"),
+    "clip": ("train", "clip_norm"),
+    "decay": ("train", "lr_decay"),
+    "val": ("train", "val_fraction"),
+    "eval_every": ("train", "eval_every"),
+    "eval_batches": ("train", "eval_batches"),
+    "sample_every": ("train", "sample_every"),
+    "sample_len": ("train", "sample_length"),
+    "ckpt_every": ("train", "checkpoint_every"),
+    "seed": ("train", "seed"),
+}
+SECTIONS = {"model": ModelConfig, "train": TrainConfig}
+OWNER, RUN = "owner", "run"  # query parameters: who this browser session is, and the run it shows
+
+
+def defaults() -> dict:
+    """Each setting's default: the config dataclasses' own defaults."""
+    values = {section: {f.name: f.default for f in fields(cls)} for section, cls in SECTIONS.items()}
+    return {key: values[section][name] for key, (section, name) in SETTINGS.items()}
+
+
+def help_for(key: str) -> str:
+    """The setting's help text, as the config field itself documents it (the CLI shows the same)."""
+    section, name = SETTINGS[key]
+    text = help_of(SECTIONS[section], name)
+    return text[:1].upper() + text[1:] + "."
+
+
+def settings_of(config: RunConfig) -> dict:
+    """A RunConfig (a preset, a past run) as widget values."""
+    return {key: getattr(getattr(config, section), name) for key, (section, name) in SETTINGS.items()}
+
+
+def config_of(settings: dict, corpus: str) -> RunConfig:
+    """Widget values -> RunConfig; ConfigError with a readable message if any value cannot work."""
+    parts = {section: {} for section in SECTIONS}
+    for key, (section, name) in SETTINGS.items():
+        parts[section][name] = settings[key]
+    return RunConfig(model=ModelConfig(**parts["model"]), train=TrainConfig(**parts["train"]), corpus=corpus)
+
+
+def current_settings() -> dict:
+    """The widget values as the session holds them now (what a Start callback should use)."""
+    base = defaults()
+    return {key: st.session_state.get(key, base[key]) for key in SETTINGS}
+
+
+def apply_settings(values: dict) -> None:
+    """Set the widgets (a callback, before they render); their bound URL parameters follow."""
+    for key, value in values.items():
+        st.session_state[key] = value
+
+
+def owner_id() -> str:
+    """This browser session's owner id: from the URL if it has one, else new; kept in the URL."""
+    if OWNER not in st.session_state:
+        st.session_state[OWNER] = st.query_params.get(OWNER) or secrets.token_hex(4)
+    if st.query_params.get(OWNER) != st.session_state[OWNER]:
+        st.query_params[OWNER] = st.session_state[OWNER]
+    return st.session_state[OWNER]

@@ -1,0 +1,69 @@
+"""Pure tables and exports from run snapshots: summary rows, build-time rows, CSV and JSON downloads."""
+import csv
+import io
+import json
+import math
+
+LN2 = math.log(2.0)
+
+
+def summary(snap) -> dict:
+    """One row of the Runs table."""
+    model, train = snap.config.get("model", {}), snap.config.get("train", {})
+    p, t = snap.progress, snap.timings
+    best_val = min((e["val_loss"] for e in snap.evals if math.isfinite(e["val_loss"])), default=None)
+    return {
+        "run": snap.run_id,
+        "label": snap.config.get("meta", {}).get("label", ""),
+        "status": snap.status,
+        "cell": model.get("cell"), "impl": model.get("impl"),
+        "layers": model.get("num_layers"), "state": model.get("state_size"),
+        "batch": train.get("batch_size"), "num_steps": train.get("num_steps"),
+        "step": p.get("step", 0), "total_steps": p.get("total_steps", 0),
+        "train_loss": snap.last_train_loss,
+        "best_val_loss": best_val,
+        "best_val_bits": best_val / LN2 if best_val is not None else None,
+        "chars_per_s": p.get("chars_per_s"),
+        "trace_s": t.get("trace_s"), "first_call_s": t.get("first_call_s"),
+        "train_s": train_seconds(snap),
+    }
+
+
+def train_seconds(snap):
+    """Training time with the build excluded: the trainer's clock counts the first call, so take it off."""
+    elapsed = snap.progress.get("elapsed_s")
+    return None if elapsed is None else max(0.0, elapsed - snap.timings.get("first_call_s", 0.0))
+
+
+def build_rows(snaps: list) -> list[dict]:
+    """Runs that got as far as tracing, with their build and training seconds."""
+    return [build_row(snap) for snap in snaps if "trace_s" in snap.timings]
+
+
+def build_row(snap) -> dict:
+    model, train = snap.config.get("model", {}), snap.config.get("train", {})
+    name = snap.config.get("meta", {}).get("label") or snap.run_id[-4:]
+    return {"run": f"{model.get('impl')} {model.get('cell')} T={train.get('num_steps')} · {name}",
+            "run_id": snap.run_id, "impl": model.get("impl"), "cell": model.get("cell"),
+            "layers": model.get("num_layers"), "num_steps": train.get("num_steps"),
+            "trace_s": snap.timings.get("trace_s"), "first_call_s": snap.timings.get("first_call_s"),
+            "train_s": train_seconds(snap), "steps": snap.progress.get("step", 0)}
+
+
+def metrics_csv(snap) -> str:
+    """Every training step, with the validation loss on the steps that have one."""
+    val = {e["step"]: e["val_loss"] for e in snap.evals}
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["step", "epoch", "train_loss", "val_loss", "chars_per_s", "elapsed_s", "time"])
+    for m in snap.metrics:
+        writer.writerow([m.get("step"), m.get("epoch"), m.get("train_loss"), val.get(m.get("step"), ""),
+                         m.get("chars_per_s"), m.get("elapsed_s"), m.get("time")])
+    return out.getvalue()
+
+
+def run_json(snap) -> str:
+    """The whole record: config, status, timings, progress, metrics, evaluations, epochs, samples, log."""
+    fields = ("run_id", "config", "status", "message", "timings", "progress", "metrics", "evals", "epochs",
+              "samples", "log")
+    return json.dumps({name: getattr(snap, name) for name in fields}, indent=1)

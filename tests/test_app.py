@@ -1,0 +1,238 @@
+"""The app driven by Streamlit's AppTest: controls from the registries, presets, refusals, runs, generation."""
+import dataclasses
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.cells import CELLS
+from core.config import OPTIMIZERS, ModelConfig, RunConfig, TrainConfig
+from core.corpus import make_corpus
+from core.runrecord import RunRecord
+from core.runs import RunStore
+from core.trainer import Trainer
+from core.unrollers import UNROLLERS
+from core.runrecord import RunSnapshot
+from explorer import figures, services, state, tables
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "explorer" / "app.py")
+TEXT = (ROOT / "assets" / "tinyshakespeare.txt").read_text(encoding="utf-8")[:20_000]
+OWNER = "tester"
+
+
+@pytest.fixture(scope="module")
+def runs_dir(tmp_path_factory):
+    """A runs folder holding one tiny finished run of OWNER's and one of someone else's, made by the core."""
+    root = tmp_path_factory.mktemp("runs")
+    (root / "tiny.txt").write_text(TEXT, encoding="utf-8")
+    store = RunStore(root)
+    config = RunConfig(model=ModelConfig(cell="gru", impl="dynamic", state_size=16),
+                       train=TrainConfig(batch_size=8, num_steps=20, max_steps=4, eval_every=2, eval_batches=2,
+                                         sample_every=2, sample_length=20), corpus=str(root / "tiny.txt"))
+    corpus = make_corpus(TEXT, config.train.val_fraction)
+    for owner, label in ((OWNER, "mine"), ("someone-else", "theirs")):
+        run_dir = store.create(config, corpus.vocab, owner=owner, label=label)
+        record = RunRecord(run_dir.run_id, config.to_dict())
+        record.subscribe(run_dir.writer())
+        assert Trainer(config, corpus, record, run_dir).run().status == "finished"
+    yield root
+    services.job_manager().shutdown()  # the app's workers end with this module
+
+
+@pytest.fixture
+def app(runs_dir, monkeypatch):
+    monkeypatch.setenv(services.RUNS_DIR_ENV, str(runs_dir))
+
+    def make(**query):
+        at = AppTest.from_file(APP, default_timeout=60)
+        at.query_params.update({"owner": OWNER, **query})
+        return at.run()
+
+    return make
+
+
+def labelled(runs_dir, label: str) -> str:
+    return next(r.run_id for r in RunStore(runs_dir).list() if r.meta()["label"] == label)
+
+
+def mine(runs_dir) -> str:
+    return labelled(runs_dir, "mine")
+
+
+def errors(at) -> list[str]:
+    return [e.value for e in at.error]
+
+
+def test_controls_come_from_the_registries_and_all_have_help(app):
+    at = app()
+    assert not at.exception
+    assert at.selectbox(key="cell").options == CELLS.names()
+    assert at.selectbox(key="impl").options == UNROLLERS.names()
+    assert at.selectbox(key="optimizer").options == list(OPTIMIZERS)
+    widgets = [*at.sidebar.selectbox, *at.sidebar.number_input, *at.sidebar.button, *at.sidebar.text_input]
+    assert all(w.help for w in widgets), [w.label for w in widgets if not w.help]
+    # Every field of the model and training configs has a control, keyed by its URL parameter.
+    fields = {("model", f.name) for f in dataclasses.fields(ModelConfig)} | \
+             {("train", f.name) for f in dataclasses.fields(TrainConfig)}
+    assert set(state.SETTINGS.values()) == fields
+    assert {w.key for w in widgets} >= set(state.SETTINGS)
+
+
+def test_presets_set_every_value_one_click_away(app):
+    at = app()
+    at.button(key="preset_seed").click().run()
+    assert (at.selectbox(key="cell").value, at.selectbox(key="impl").value) == ("lstm", "dynamic")
+    values = {key: at.number_input(key=key).value for key in ("layers", "state", "batch", "steps", "epochs", "lr")}
+    assert values == {"layers": 3, "state": 100, "batch": 32, "steps": 200, "epochs": 3, "lr": 1e-4}
+    at.button(key="preset_quick").click().run()
+    assert (at.selectbox(key="cell").value, at.selectbox(key="impl").value) == ("gru", "scan")
+    assert at.number_input(key="state").value == 256 and at.number_input(key="batch").value == 64
+    assert not errors(at) and not at.button(key="start").disabled
+
+
+def test_the_url_restores_settings_and_the_owner(app):
+    at = app(cell="gru", state="64", steps="25")
+    assert at.selectbox(key="cell").value == "gru"
+    assert at.number_input(key="state").value == 64 and at.number_input(key="steps").value == 25
+    assert at.query_params["owner"] == OWNER
+
+
+def test_an_impossible_setting_is_refused_before_starting(app, runs_dir):
+    at = app(cell="rnn", impl="keras-fused")
+    assert any("works only with cells lstm, gru" in e for e in errors(at))
+    assert at.button(key="start").disabled
+
+
+def test_a_config_that_does_not_fit_the_corpus_is_refused(app, runs_dir):
+    before = len(RunStore(runs_dir).list())
+    at = app()
+    at.file_uploader(key="upload").set_value(("small.txt", TEXT[:3000].encode(), "text/plain")).run()
+    assert at.selectbox(key="corpus").value.startswith("small-")
+    at.button(key="preset_quick").click().run()  # 64 × 100 characters per batch: more than 3,000
+    assert any("batch_size × num_steps" in e for e in errors(at)), errors(at)
+    assert at.button(key="start").disabled
+    assert len(RunStore(runs_dir).list()) == before
+
+
+@pytest.mark.parametrize("name, data, message", [
+    ("empty.txt", b"  \n", "is empty"),
+    ("image.png", b"\x89PNG\r\n\x1a\n\xff\xfe", "is not UTF-8"),
+    ("huge.txt", b"a" * (5 * 2**20 + 1), "the limit is 5 MB"),
+])
+def test_bad_uploads_get_a_clear_message(app, name, data, message):
+    at = app()
+    at.file_uploader(key="upload").set_value((name, data, "application/octet-stream")).run()
+    assert not at.exception
+    assert any(message in e for e in errors(at)), errors(at)
+    assert at.selectbox(key="corpus").value == "tinyshakespeare"
+
+
+def test_the_runs_table_lists_this_sessions_runs(app, runs_dir):
+    at = app(tab="Runs")
+    assert not at.exception and not errors(at)
+    table = at.dataframe[0].value.set_index("run")
+    assert mine(runs_dir) in table.index and labelled(runs_dir, "theirs") not in table.index
+    assert table.loc[mine(runs_dir), "status"] == "finished" and table.loc[mine(runs_dir), "step"] == 4
+    at.checkbox(key="all_runs").check().run()
+    assert labelled(runs_dir, "theirs") in set(at.dataframe[0].value["run"])
+    assert len(at.get("plotly_chart")) == 1  # the overlay of the chosen runs
+    assert {b.label for b in at.get("download_button")} == {"Metrics (CSV)", "Whole run (JSON)"}
+
+
+def test_a_finished_run_shows_its_status_chart_timings_and_samples(app, runs_dir):
+    at = app(run=mine(runs_dir))
+    assert not at.exception and not errors(at)
+    assert any(s.value.startswith("Finished") for s in at.success)
+    assert len(at.get("plotly_chart")) == 1
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Build: trace"].endswith(" s") and metrics["Train loss"] != "–"
+    assert any("Live sample at step 4" in m.value for m in at.markdown)
+
+
+def test_generate_from_a_tiny_finished_run(app, runs_dir):
+    at = app(tab="Generate", run=mine(runs_dir))
+    at.number_input(key="length").set_value(40)
+    at.button(key="generate").click().run()
+    assert not at.exception and not errors(at)
+    text = at.code[0].value
+    assert text.startswith("The ") and len(text) == len("The ") + 40
+    assert any("at step 4" in c.value for c in at.caption)
+
+
+def test_a_prime_outside_the_vocabulary_is_a_message_not_a_traceback(app, runs_dir):
+    at = app(tab="Generate", run=mine(runs_dir))
+    at.text_input(key="prime").set_value("€uro")
+    at.button(key="generate").click().run()
+    assert not at.exception
+    assert any("not in the model's vocabulary" in e for e in errors(at)), errors(at)
+
+
+def test_a_broken_run_folder_shows_an_error_not_a_traceback(app, runs_dir):
+    broken = runs_dir / "19990101-000000-broken"
+    broken.mkdir()
+    (broken / "config.json").write_text("{ not json", encoding="utf-8")
+    try:
+        at = app(tab="Runs")
+        assert not at.exception
+        assert any("Something went wrong" in e for e in errors(at)), errors(at)
+    finally:
+        (broken / "config.json").unlink()
+        broken.rmdir()
+
+
+def test_start_trains_a_run_in_the_background(app, runs_dir):
+    at = app(cell="gru", state="8", batch="4", steps="10", max_steps="3", eval_every="0", sample_every="0",
+             eval_batches="1", label="from-the-app")
+    at.file_uploader(key="upload").set_value(("short.txt", TEXT[:5000].encode(), "text/plain")).run()
+    at.button(key="start").click().run()
+    assert not at.exception and not errors(at)
+    run_id = at.session_state["run"]
+    job = services.job_manager().get(run_id)
+    assert job is not None and job.wait(90)
+    snap = job.snapshot()
+    assert snap.status == "finished" and snap.progress["step"] == 3
+    meta = RunStore(runs_dir).get(run_id).meta()
+    assert (meta["label"], meta["owner"]) == ("from-the-app", OWNER)
+    at.run()
+    assert any(s.value.startswith("Finished") for s in at.success)
+
+
+def test_delete_removes_a_run(app, runs_dir):
+    store = RunStore(runs_dir)
+    config = RunConfig(corpus=str(runs_dir / "tiny.txt"))
+    doomed = store.create(config, make_corpus(TEXT).vocab, owner=OWNER, label="doomed").run_id
+    at = app(tab="Runs")
+    at.selectbox(key="manage").set_value(doomed).run()
+    at.button(key="delete").click().run()
+    assert not at.exception
+    assert doomed not in [r.run_id for r in store.list()]
+    assert any(f"Deleted {doomed}" in i.value for i in at.info)
+
+
+def test_the_cap_on_training_runs_is_a_clear_message(app, runs_dir, monkeypatch):
+    monkeypatch.setattr(services.job_manager(), "max_jobs", 0)  # as if every slot were taken
+    before = {r.run_id for r in RunStore(runs_dir).list()}
+    at = app()
+    at.button(key="start").click().run()
+    assert not at.exception
+    assert any("already training on this machine" in e for e in errors(at)), errors(at)
+    assert {r.run_id for r in RunStore(runs_dir).list()} == before
+
+
+def test_the_loss_chart_stays_light_however_long_the_run():
+    snap = RunSnapshot("long", {}, metrics=[{"step": i, "train_loss": 4.0 - i * 1e-4, "elapsed_s": i * 0.01}
+                                            for i in range(1, 10_001)],
+                       evals=[{"step": i, "val_loss": 3.9, "elapsed_s": i * 0.01} for i in range(100, 10_001, 100)])
+    fig = figures.loss_figure(snap, x_axis="time")
+    assert [len(trace.x) for trace in fig.data] == [2000, 2000, 100]
+    assert fig.data[0].x[-1] == 100.0  # the newest point is always drawn
+    assert fig.data[1].y[-1] < fig.data[1].y[0]  # smoothed, and still falling
+
+
+def test_csv_export_joins_validation_losses_to_their_steps():
+    snap = RunSnapshot("r", {}, metrics=[{"step": s, "epoch": 1, "train_loss": 3.0} for s in (1, 2, 3)],
+                       evals=[{"step": 2, "val_loss": 2.5}])
+    rows = tables.metrics_csv(snap).splitlines()
+    assert rows[0].startswith("step,epoch,train_loss,val_loss")
+    assert [r.split(",")[3] for r in rows[1:]] == ["", "2.5", ""]

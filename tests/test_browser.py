@@ -1,0 +1,200 @@
+"""The app in a real browser: preset, Start, live chart and samples updating by themselves, reload, Stop, generate.
+
+Runs `streamlit run explorer/app.py` on a free port and drives Debian's chromium through Playwright.
+Waits are on the page's own state (elements, the URL, Plotly's data), never fixed sleeps.
+"""
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+from playwright.sync_api import expect, sync_playwright
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+TIMEOUT_MS = 60_000
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_healthy(url: str, process, timeout: float = 60) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        assert process.poll() is None, "streamlit exited during start-up"
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                if response.read().strip() == b"ok":
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise TimeoutError(f"{url} not healthy after {timeout} s")
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    runs = tmp_path_factory.mktemp("runs")
+    port = free_port()
+    env = {**os.environ, "RNN_EXPLORER_RUNS_DIR": str(runs), "PYTHONPATH": str(ROOT)}
+    log = open(runs.parent / "streamlit.log", "w")
+    process = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "explorer/app.py", "--server.headless",
+                                "true", "--server.port", str(port), "--server.address", "127.0.0.1"],
+                               cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}/_stcore/health", process)
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        process.terminate()
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def screenshot_path() -> Path:
+    if os.environ.get("RNN_EXPLORER_SCREENSHOT") == "1":
+        return ROOT / "assets" / "screenshot.png"
+    return Path(tempfile.mkdtemp(prefix="rnn-explorer-")) / "screenshot.png"
+
+
+def wait_ready(page) -> None:
+    """Connected, and the script has run at least once."""
+    page.wait_for_selector('[data-testid="stApp"][data-test-connection-state="CONNECTED"]', timeout=TIMEOUT_MS)
+    page.wait_for_selector('[data-testid="stApp"]:not([data-test-script-state="initial"])', timeout=TIMEOUT_MS)
+
+
+def wait_idle(page) -> None:
+    """The script has finished its rerun: typing now cannot be swept away by a redraw."""
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=TIMEOUT_MS)
+
+
+def set_number(page, key: str, value) -> None:
+    """Type into the number input with this key and commit it; the bound URL parameter confirms it.
+
+    A rerun that redraws the input between the typing and the Enter loses the edit, so it is tried
+    again (each time after the page is idle) until the URL shows the value."""
+    wanted = re.compile(rf"[?&]{key}={value}(&|$)")
+    for attempt in range(3):
+        wait_idle(page)
+        box = page.locator(f".st-key-{key} input")
+        box.fill(str(value))
+        box.press("Enter")
+        try:
+            page.wait_for_url(wanted, timeout=10_000)
+            return
+        except PlaywrightTimeoutError:
+            continue
+    page.wait_for_url(wanted, timeout=TIMEOUT_MS)
+
+
+def chart_points(page) -> int:
+    """How many training-loss points the live Plotly chart holds (0 before it has any)."""
+    return page.evaluate("""() => {
+        const plot = document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot');
+        return plot && plot.data && plot.data.length ? plot.data[0].x.length : 0;
+    }""")
+
+
+def latest_sample_step(page) -> int:
+    text = page.get_by_text(re.compile(r"Live sample at step [\d,]+")).first.inner_text()
+    return int(re.search(r"step ([\d,]+)", text).group(1).replace(",", ""))
+
+
+def wait_until(predicate, timeout: float = 60) -> None:
+    end = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < end, "the page did not change in time"
+        time.sleep(0.1)
+
+
+@pytest.fixture
+def page(browser, tmp_path):
+    """A fresh page; if the test fails, its last screenshot is kept for a look."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1100})
+    page.set_default_timeout(TIMEOUT_MS)
+    yield page
+    page.screenshot(path=str(tmp_path / "last.png"), full_page=True)
+    page.close()
+
+
+def test_train_watch_stop_reload_and_generate(app_url, browser, page):
+    page.goto(app_url)
+    wait_ready(page)
+    page.wait_for_url(re.compile(r"owner=\w+"))
+    owner = re.search(r"owner=(\w+)", page.url).group(1)
+
+    # The quick preset, made small: state 32, a budget of 1000 steps, samples and validation every 20.
+    page.get_by_role("button", name="quick", exact=True).click()
+    page.wait_for_url(re.compile(r"impl=scan"))
+    set_number(page, "state", 32)
+    set_number(page, "epochs", 10)
+    set_number(page, "max_steps", 1000)
+    page.get_by_text("Validation, samples, checkpoints").click()
+    set_number(page, "sample_every", 20)
+    set_number(page, "eval_every", 20)
+    page.get_by_role("button", name="Start training").click()
+    page.wait_for_url(re.compile(r"[?&]run=[\w-]+"))
+    run_id = re.search(r"[?&]run=([\w-]+)", page.url).group(1)
+
+    # The live view updates by itself: more loss points, then a newer sample, with no input from us.
+    wait_until(lambda: chart_points(page) > 0)
+    first = chart_points(page)
+    wait_until(lambda: chart_points(page) > first)
+    expect(page.get_by_text(re.compile(r"Live sample at step"))).to_be_visible()
+    step = latest_sample_step(page)
+    wait_until(lambda: latest_sample_step(page) > step)
+    expect(page.locator('[data-testid="stProgress"]')).to_be_visible()
+    page.mouse.move(700, 5)  # no tooltip in the picture
+    page.screenshot(path=str(screenshot_path()), full_page=True)
+
+    # A reload while it trains re-attaches to the same run, still updating.
+    page.reload()
+    wait_ready(page)
+    assert f"run={run_id}" in page.url
+    wait_until(lambda: chart_points(page) > 0)
+    before = chart_points(page)
+    wait_until(lambda: chart_points(page) > before)
+
+    page.get_by_role("button", name="Stop", exact=True).click()
+    expect(page.get_by_text(re.compile(r"^Stopped: "))).to_be_visible(timeout=10_000)
+
+    # After a stop, a reload keeps the owner and the run, and shows what the run left.
+    page.reload()
+    wait_ready(page)
+    assert f"owner={owner}" in page.url and f"run={run_id}" in page.url
+    expect(page.get_by_text(re.compile(r"^Stopped: "))).to_be_visible()
+    expect(page.locator('[data-testid="stPlotlyChart"]')).to_be_visible()
+
+    page.get_by_role("tab", name="Generate").click()
+    set_number(page, "length", 120)
+    page.get_by_role("button", name="Generate", exact=True).click()
+    generated = page.locator('[data-testid="stCode"]').filter(has_text=re.compile(r"^The "))
+    expect(generated).to_be_visible()
+    wait_until(lambda: len(generated.inner_text()) >= len("The ") + 120)
+
+    # Another browser session (no owner in its URL) sees none of these runs.
+    other = browser.new_page()
+    other.goto(app_url + "?tab=Runs")
+    wait_ready(other)
+    expect(other.get_by_text("No runs yet")).to_be_visible()
+    assert f"owner={owner}" not in other.url
