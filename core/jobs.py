@@ -7,9 +7,9 @@
       Job.stop() / pause()     -- mp.Events -->
 
 The worker writes the run folder itself; the app's copy of the record is for the page to read. A stop
-that the worker cannot honour in time (it only checks between steps, and a static graph can take many
-seconds to trace) ends the process instead; a worker that dies on its own is marked failed. Either way
-the last checkpoint on disk is kept.
+during the graph build (which cannot be interrupted: a static graph can take many seconds to trace)
+ends the process; during training the worker stops after its step and saves a checkpoint first. A
+worker that dies on its own is marked failed. Either way the last checkpoint on disk is kept.
 
 Workers are spawned, and a spawned process re-imports its parent's main script: a script that starts
 jobs needs the usual `if __name__ == "__main__":` guard (explorer/app.py has one).
@@ -25,7 +25,10 @@ from core.corpus import load_corpus
 from core.runrecord import FINAL, RunRecord
 from core.runs import RunDir
 
-STOP_GRACE_S = 0.5  # after a stop, how long the worker may take before its process is ended
+STOP_GRACE_S = 0.5  # after a stop during the graph build (nothing to lose), how long before the process is ended
+# After a stop during training, the worker finishes its step and saves a checkpoint, usually well within a
+# second; only a worker that has not managed it by then (a huge step, a loaded machine) is ended.
+STOP_GRACE_TRAINING_S = 10.0
 EXIT_GRACE_S = 3.0  # after its final status, how long the worker may take to exit on its own
 POLL_S = 0.05  # how often the supervisor looks at a quiet worker
 
@@ -196,7 +199,10 @@ class Job:
                 return "final"
 
     def _stop_overdue(self) -> bool:
-        return self.stopping and time.monotonic() - self.stop_requested_at > STOP_GRACE_S
+        if not self.stopping:
+            return False
+        grace = STOP_GRACE_TRAINING_S if self.record.status in ("training", "paused") else STOP_GRACE_S
+        return time.monotonic() - self.stop_requested_at > grace
 
     def _settle(self, outcome: str) -> None:
         if outcome == "final":

@@ -176,7 +176,7 @@ def test_train_watch_stop_reload_and_generate(app_url, browser, page):
     wait_until(lambda: chart_points(page) > before)
 
     page.get_by_role("button", name="Stop", exact=True).click()
-    expect(page.get_by_text(re.compile(r"^Stopped: "))).to_be_visible(timeout=10_000)
+    expect(page.get_by_text(re.compile(r"^Stopped: "))).to_be_visible(timeout=20_000)
 
     # After a stop, a reload keeps the owner and the run, and shows what the run left.
     page.reload()

@@ -80,6 +80,8 @@ def test_stop_during_training_takes_effect_within_a_second(store, manager):
     assert job.wait(5) and not job.worker.process.is_alive()
     assert run.status()["status"] == "stopped"
     assert run.has_checkpoint()  # checkpoints every 2 steps; the last one is kept
+    # A stop during training is graceful: the worker saved at the step it stopped on and exited by itself.
+    assert "can be resumed" in job.snapshot().message and job.worker.process.exitcode == 0
 
 
 def test_stop_during_a_long_graph_build_ends_the_worker_within_a_second(store, manager):
