@@ -1,0 +1,213 @@
+"""The app's targets, measured in a real browser (Debian's chromium) driving `streamlit run explorer/app.py`.
+
+    python benchmarks/app_targets.py [--runs 10] [--json FILE]
+
+Prints, each measured in this one invocation: app start -> first interactive page (cold); Start -> first
+loss point drawn (quick preset, dynamic and scan, warm spare worker); training throughput inside the app
+with its page open and live-updating vs the CLI at the same config (interleaved rounds); Stop -> "Stopped"
+shown, during training and during a static graph build; the app's memory after N runs one after another.
+"""
+import argparse
+import json
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+from playwright.sync_api import expect, sync_playwright
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+QUICK = "cell=gru&impl={impl}&state=256&batch=64&steps=100&epochs=2&lr=0.003"
+POINTS_JS = """() => { const p = document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot');
+                      return p && p.data && p.data.length ? p.data[0].x.length : 0; }"""
+
+
+class App:
+    """A streamlit server on a free port with its own runs folder."""
+
+    def __init__(self):
+        self.runs = tempfile.mkdtemp(prefix="rnn-explorer-bench-")
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        env = {**os.environ, "RNN_EXPLORER_RUNS_DIR": self.runs}
+        self.started = time.monotonic()
+        self.proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "explorer/app.py", "--server.port",
+                                      str(self.port), "--server.headless", "true"], cwd=ROOT, env=env,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def url(self, query: str = "") -> str:
+        return f"http://127.0.0.1:{self.port}/" + (f"?{query}" if query else "")
+
+    def wait_healthy(self) -> None:
+        while True:
+            try:
+                urllib.request.urlopen(self.url("") + "_stcore/health", timeout=1).read()
+                return
+            except OSError:
+                time.sleep(0.05)
+
+    def rss_mb(self) -> float:
+        return next(int(line.split()[1]) / 1024 for line in open(f"/proc/{self.proc.pid}/status")
+                    if line.startswith("VmRSS"))
+
+    def close(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(20)
+
+
+@contextmanager
+def running_app():
+    app = App()
+    try:
+        app.wait_healthy()
+        yield app
+    finally:
+        app.close()
+
+
+def interactive(page, url: str) -> None:
+    page.goto(url)
+    page.get_by_role("button", name="Start training", disabled=False).wait_for(timeout=120_000)
+
+
+def start_run(page) -> str:
+    old = page.url
+    page.get_by_role("button", name="Start training").click()
+    page.wait_for_url(lambda url: "run=" in url and url != old, timeout=60_000)
+    return re.search(r"run=([\w-]+)", page.url).group(1)
+
+
+def wait_status(app: App, run_id: str, statuses: tuple, timeout: float = 600) -> dict:
+    path, end = Path(app.runs) / run_id / "status.json", time.monotonic() + timeout
+    while time.monotonic() < end:
+        status = json.loads(path.read_text()) if path.exists() else {}
+        if status.get("status") in statuses:
+            return status
+        time.sleep(0.05)
+    raise TimeoutError(f"run {run_id} never reached {statuses}")
+
+
+def cold_start(browser) -> dict:
+    """A new app process: seconds until healthy, until the first page is interactive, and a second session."""
+    app = App()
+    try:
+        app.wait_healthy()
+        healthy = time.monotonic() - app.started
+        interactive(browser.new_page(), app.url())
+        first = time.monotonic() - app.started
+        t0 = time.monotonic()
+        interactive(browser.new_page(), app.url())
+        return {"healthy_s": healthy, "first_interactive_s": first, "second_session_s": time.monotonic() - t0}
+    finally:
+        app.close()
+
+
+def first_point(page, app: App, impl: str) -> float:
+    """Start click -> the first training-loss point drawn on the page."""
+    interactive(page, app.url(QUICK.format(impl=impl) + "&max_steps=15&eval_every=0&sample_every=0"))
+    time.sleep(8)  # the spare worker has imported TensorFlow, as it has for any Start after the first page
+    t0 = time.monotonic()
+    run_id = start_run(page)
+    while page.evaluate(POINTS_JS) == 0:
+        time.sleep(0.02)
+    seconds = time.monotonic() - t0
+    wait_status(app, run_id, ("finished", "failed"))
+    return seconds
+
+
+def app_throughput(page, app: App, steps: int) -> float:
+    """chars/s of a run trained from the app while its live page stays open (the trainer's own median)."""
+    interactive(page, app.url(QUICK.format(impl="dynamic") + f"&max_steps={steps}&eval_every=0&sample_every=0"))
+    run_id = start_run(page)
+    status = wait_status(app, run_id, ("finished", "failed", "stopped"))
+    assert page.evaluate(POINTS_JS) > 0  # the live view was drawing throughout
+    return status["progress"]["chars_per_s"]
+
+
+def cli_throughput(steps: int) -> float:
+    runs = tempfile.mkdtemp(prefix="rnn-explorer-cli-")
+    subprocess.run([sys.executable, "-m", "core.train", "--preset", "quick", "--impl", "dynamic", "--max-steps",
+                    str(steps), "--eval-every", "0", "--sample-every", "0", "--runs-dir", runs], cwd=ROOT,
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    run = next(Path(runs).iterdir())
+    return json.loads((run / "status.json").read_text())["progress"]["chars_per_s"]
+
+
+def stop_latency(page, app: App, query: str, when: tuple) -> float:
+    """Click Stop once the run's status is in `when`; seconds until the page says Stopped."""
+    interactive(page, app.url(query))
+    run_id = start_run(page)
+    wait_status(app, run_id, when)
+    if "building" in when:
+        time.sleep(3)  # well inside the static trace, where the trainer cannot look at the stop event
+    t0 = time.monotonic()
+    page.get_by_role("button", name="Stop", exact=True).click()
+    expect(page.get_by_text(re.compile(r"^Stopped: "))).to_be_visible(timeout=60_000)
+    return time.monotonic() - t0
+
+
+def memory(page, app: App, runs: int) -> dict:
+    """The app's RSS after its first page and after `runs` tiny runs one after another."""
+    query = "cell=gru&impl=scan&state=32&batch=64&steps=100&epochs=2&max_steps=40&sample_every=20&eval_every=20"
+    interactive(page, app.url(query))
+    before = app.rss_mb()
+    for _ in range(runs):
+        wait_status(app, start_run(page), ("finished", "failed"))
+    time.sleep(2)
+    return {"before_mb": before, "after_mb": app.rss_mb(), "runs": runs}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=10, help="runs in a row for the memory figure")
+    parser.add_argument("--steps", type=int, default=120, help="train steps per throughput run")
+    parser.add_argument("--json", help="also write the figures to this file")
+    args = parser.parse_args(argv)
+    out = {}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
+        out["cold"] = cold_start(browser)
+        print(f"cold start: healthy {out['cold']['healthy_s']:.2f} s, first interactive page "
+              f"{out['cold']['first_interactive_s']:.2f} s; second session {out['cold']['second_session_s']:.2f} s",
+              flush=True)
+        with running_app() as app:
+            page = browser.new_page()
+            out["first_point_s"] = {impl: first_point(page, app, impl) for impl in ("dynamic", "scan")}
+            print("Start -> first loss point: " + ", ".join(f"{k} {v:.2f} s" for k, v in out["first_point_s"].items()),
+                  flush=True)
+            rounds = [(cli_throughput(args.steps), app_throughput(page, app, args.steps)) for _ in range(2)]
+            out["throughput"] = {"cli": [c for c, _ in rounds], "app": [a for _, a in rounds],
+                                 "ratio": statistics.median(a / c for c, a in rounds)}
+            print("throughput (quick, dynamic): " + "; ".join(f"CLI {c:,.0f} vs app {a:,.0f} chars/s"
+                                                              for c, a in rounds)
+                  + f"; app/CLI median {out['throughput']['ratio']:.2f}", flush=True)
+            out["stop_s"] = {
+                "training": stop_latency(page, app, QUICK.format(impl="dynamic") + "&max_steps=100000",
+                                         ("training",)),
+                "static build": stop_latency(page, app, "cell=lstm&impl=static&layers=3&state=100&batch=32"
+                                             "&steps=200&lr=0.0001&epochs=3", ("building",)),
+            }
+            print("Stop -> 'Stopped' shown: " + ", ".join(f"{k} {v:.2f} s" for k, v in out["stop_s"].items()),
+                  flush=True)
+            out["memory"] = memory(page, app, args.runs)
+            m = out["memory"]
+            print(f"app memory: {m['before_mb']:.0f} MB after the first page, {m['after_mb']:.0f} MB after "
+                  f"{m['runs']} runs ({m['after_mb'] - m['before_mb']:+.0f} MB)", flush=True)
+        browser.close()
+    if args.json:
+        Path(args.json).write_text(json.dumps(out, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
