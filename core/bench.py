@@ -10,6 +10,7 @@ import dataclasses
 import json
 import statistics
 import sys
+import time
 
 from core.cli_args import add_config_flags, config_from_args
 from core.config import PRESETS, ConfigError, RunConfig
@@ -123,7 +124,8 @@ def main(argv=None) -> int:
         print(line(row))
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"machine": info, "preset": args.preset, "args": vars(args), "results": rows}, f, indent=2)
+            json.dump({"measured": time.strftime("%Y-%m-%d %H:%M"), "machine": info, "preset": args.preset,
+                       "args": vars(args), "results": rows}, f, indent=2)
     return 0
 
 

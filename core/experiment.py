@@ -77,6 +77,8 @@ def ratios(rows: list[dict]) -> dict:
             out[f"{family}: list build ÷ dynamic build"] = get(static, "trace_s") / get(dynamic, "trace_s")
         if get(scan, "step_s") and get(dynamic, "step_s"):
             out[f"{family}: scan step ÷ dynamic step"] = get(scan, "step_s") / get(dynamic, "step_s")
+        if get(scan, "train_s") and get(dynamic, "train_s"):  # what the post compared: whole-run time
+            out[f"{family}: scan train ÷ dynamic train"] = get(scan, "train_s") / get(dynamic, "train_s")
     post = POST_FIGURES
     out["post: list build ÷ dynamic build"] = post["list"]["build_s"] / post["dynamic_rnn"]["build_s"]
     out["post: scan time ÷ dynamic time (3 epochs)"] = post["tf.scan"]["train_s"] / post["dynamic_rnn"]["train_s"]

@@ -1,14 +1,43 @@
-"""The Build time tab: each run's graph build (trace, first call) against its training time.
+"""The Build time tab: a lab on why the way an RNN is unrolled decides how long its graph takes to build.
 
-A fuller build-time lab (sweeping num_steps per implementation) is planned; it grows from here.
+Three sections: the post's experiment replayed (explorer/buildtime_post.py), sweeps of num_steps and
+friends per implementation (explorer/buildtime_explore.py), and the build times of your own training runs.
+Measurements run in the background, one set at a time for the whole app (explorer/buildtime_jobs.py).
 """
 import pandas as pd
 import streamlit as st
 
-from explorer import figures, services, tables
+from explorer import buildtime_explore, buildtime_post, buildtime_ui, figures, services, tables
+from explorer.buildtime_jobs import Lab
+
+SECTIONS = {"Reproduce the post": buildtime_post.render, "Explore": buildtime_explore.render}
+RUNS = "Your training runs"
+INTRO = ("Before its first step, a TensorFlow program **builds a graph** of the whole unrolled computation. "
+         "How the cell is iterated over time decides how big that graph is: a Python loop copies the cell "
+         "once per step, a symbolic loop holds it once. This lab measures the difference.")
+
+
+@st.cache_resource(show_spinner=False)
+def lab() -> Lab:
+    """One per app process, shared by every session: the lab measures one thing at a time, machine-wide."""
+    return Lab()
 
 
 def render(owner: str) -> None:
+    st.markdown(INTRO)
+    section = st.radio("Section", [*SECTIONS, RUNS], key="lab", bind="query-params", horizontal=True,
+                       label_visibility="collapsed",
+                       help="The post's experiment, your own sweeps, or the build times of your training runs.")
+    if section == RUNS:
+        runs_section(owner)
+        return
+    buildtime_ui.training_note()
+    runner = lab()
+    SECTIONS[section](owner, runner, runner.current())
+
+
+def runs_section(owner: str) -> None:
+    """Each training run's graph build (trace, first call) against its training time."""
     runs = services.store().list(owner=None if st.session_state.get("all_runs") else owner)
     rows = tables.build_rows([services.snapshot(r.run_id) for r in runs])
     if not rows:

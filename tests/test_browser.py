@@ -1,4 +1,5 @@
-"""The app in a real browser: preset, Start, live chart and samples updating by themselves, reload, Stop, generate.
+"""The app in a real browser: preset, Start, live chart and samples updating by themselves, reload, Stop, generate;
+and the Build time lab measuring one small point live.
 
 Runs `streamlit run explorer/app.py` on a free port and drives Debian's chromium through Playwright.
 Waits are on the page's own state (elements, the URL, Plotly's data), never fixed sleeps.
@@ -198,3 +199,32 @@ def test_train_watch_stop_reload_and_generate(app_url, browser, page):
     wait_ready(other)
     expect(other.get_by_text("No runs yet")).to_be_visible()
     assert f"owner={owner}" not in other.url
+
+
+def plot_data(page) -> list:
+    """(name, x) of every trace in the first Plotly chart on the page."""
+    return page.evaluate("""() => {
+        const plot = document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot');
+        return plot && plot.data ? plot.data.map(t => [t.name, Array.from(t.x || [])]) : [];
+    }""")
+
+
+def test_build_time_lab_measures_one_small_point(app_url, page):
+    """The Build time tab's Explore: one implementation at one tiny size, measured live, its point drawn."""
+    page.goto(app_url)
+    wait_ready(page)
+    page.get_by_role("tab", name="Build time").click()
+    page.locator(".st-key-lab").get_by_text("Explore", exact=True).click()
+    page.wait_for_url(re.compile(r"[?&]lab=Explore"))
+    for name in ("static", "scan"):  # leave dynamic alone ticked
+        wait_idle(page)
+        page.locator(f".st-key-bt_use_{name} label").click()
+        page.wait_for_url(re.compile(rf"[?&]bt_use_{name}=false"))
+    for key, value in (("bt_state_size", 8), ("bt_batch_size", 4), ("bt_num_layers", 1),
+                       ("bt_values_num_steps", 10), ("bt_timed", 2)):
+        set_number(page, key, value)
+    expect(page.get_by_text(re.compile(r"^1 measurement\. "))).to_be_visible()
+    page.get_by_role("button", name="Measure", exact=True).click()
+    expect(page.locator('[data-testid="stProgress"]')).to_contain_text("Measuring 1 of 1: dynamic · num_steps=10")
+    expect(page.get_by_text(re.compile(r"^Finished: 1 measurement in"))).to_be_visible(timeout=TIMEOUT_MS)
+    wait_until(lambda: plot_data(page) == [["dynamic", [10]]])
