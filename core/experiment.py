@@ -120,7 +120,8 @@ def main(argv=None) -> int:
     parser.add_argument("--json", help="write the result to this file")
     args = parser.parse_args(argv)
     plan = post_plan(args.epochs, tf1=not args.no_tf1)
-    print(f"{len(plan)} measurements, each in a fresh process; build = trace + first call", flush=True)
+    print(f"{len(plan)} measurements, each in a fresh process; build = the graph build (trace), as the post "
+          "measured it; the first call (graph optimisation + one step) is shown apart", flush=True)
     rows = run_experiment(plan, on_result=lambda i, r: print(f"[{i + 1}/{len(plan)}] {r['label']} done", flush=True))
     print(table(rows))
     for name, value in ratios(rows).items():

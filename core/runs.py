@@ -69,6 +69,11 @@ class RunDir:
         data = self._config_file()
         return RunConfig.from_dict({k: v for k, v in data.items() if k != "meta"})
 
+    def save_config(self, config: RunConfig, meta: dict | None = None) -> None:
+        """Write the run's config with its meta (kept as it was unless given): a resumed run may train on."""
+        meta = self.meta() if meta is None else meta
+        write_atomic(self.path / "config.json", json.dumps({**config.to_dict(), "meta": meta}, indent=2))
+
     def _config_file(self) -> dict:
         return json.loads((self.path / "config.json").read_text(encoding="utf-8"))
 
@@ -146,10 +151,10 @@ class RunStore:
         run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{m.cell}-{m.impl}-{secrets.token_hex(2)}"
         path = self.root / run_id
         path.mkdir(parents=True)
-        meta = {"run_id": run_id, "created": time.time(), "owner": owner, "label": label}
-        write_atomic(path / "config.json", json.dumps({**config.to_dict(), "meta": meta}, indent=2))
+        run_dir = RunDir(path)
+        run_dir.save_config(config, {"run_id": run_id, "created": time.time(), "owner": owner, "label": label})
         write_atomic(path / "vocab.json", json.dumps({"chars": vocab.chars}))
-        return RunDir(path)
+        return run_dir
 
     def get(self, run_id: str) -> RunDir:
         path = self.root / run_id

@@ -60,7 +60,12 @@ def prepare(args):
         run_dir = store.get(args.resume)
         saved = run_dir.config()
         args.preset, args.corpus = None, args.corpus or saved.corpus
-        config = config_from_args(argparse.Namespace(**{**vars(args)}), base=saved)
+        config = config_from_args(args, base=saved)
+        if config.model != saved.model:
+            raise ConfigError("a resumed run keeps its model: only training settings (--epochs, --max-steps, "
+                              "--lr, ...) can change")
+        if config != saved:
+            run_dir.save_config(config)  # the folder describes what it was trained with
         record, resume = run_dir.load_record(), True
     else:
         config = config_from_args(args)

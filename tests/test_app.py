@@ -6,7 +6,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.cells import CELLS
-from core.config import OPTIMIZERS, ModelConfig, RunConfig, TrainConfig
+from core.config import OPTIMIZERS, PRESETS, ModelConfig, RunConfig, TrainConfig
 from core.corpus import make_corpus
 from core.runrecord import RunRecord
 from core.runs import RunStore
@@ -86,7 +86,8 @@ def test_presets_set_every_value_one_click_away(app):
     values = {key: at.number_input(key=key).value for key in ("layers", "state", "batch", "steps", "epochs", "lr")}
     assert values == {"layers": 3, "state": 100, "batch": 32, "steps": 200, "epochs": 3, "lr": 1e-4}
     at.button(key="preset_quick").click().run()
-    assert (at.selectbox(key="cell").value, at.selectbox(key="impl").value) == ("gru", "scan")
+    quick = PRESETS["quick"].model
+    assert (at.selectbox(key="cell").value, at.selectbox(key="impl").value) == (quick.cell, quick.impl)
     assert at.number_input(key="state").value == 256 and at.number_input(key="batch").value == 64
     assert not errors(at) and not at.button(key="start").disabled
 

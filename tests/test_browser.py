@@ -18,6 +18,8 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect, sync_playwright
 
+from core.config import PRESETS
+
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]
@@ -146,7 +148,7 @@ def test_train_watch_stop_reload_and_generate(app_url, browser, page):
 
     # The quick preset, made small: state 32, a budget of 1000 steps, samples and validation every 20.
     page.get_by_role("button", name="quick", exact=True).click()
-    page.wait_for_url(re.compile(r"impl=scan"))
+    page.wait_for_url(re.compile(rf"cell={PRESETS['quick'].model.cell}"))  # differs from the default cell
     set_number(page, "state", 32)
     set_number(page, "epochs", 10)
     set_number(page, "max_steps", 1000)

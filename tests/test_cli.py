@@ -1,4 +1,5 @@
 """The CLIs end to end on a tiny corpus in a temporary folder, bad input included."""
+import json
 import os
 import subprocess
 import sys
@@ -40,6 +41,10 @@ def test_train_sample_and_resume(tmp_path):
     assert resumed.returncode == 0, resumed.stderr
     assert "Average training loss for Epoch 3 : " in resumed.stdout
     assert "Epoch 1 :" not in resumed.stdout  # it continued, it did not start over
+    assert json.loads((runs / run / "config.json").read_text())["train"]["epochs"] == 3
+
+    changed = cli("core.train", "--runs-dir", str(runs), "--resume", run, "--state-size", "32")
+    assert changed.returncode == 2 and "keeps its model" in changed.stderr
 
 
 @pytest.mark.parametrize("content, message", [
