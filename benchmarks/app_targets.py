@@ -167,42 +167,62 @@ def memory(page, app: App, runs: int) -> dict:
     return {"before_mb": before, "after_mb": app.rss_mb(), "runs": runs}
 
 
+def first_points(page, app: App, args) -> dict:
+    out = {impl: first_point(page, app, impl) for impl in ("dynamic", "scan")}
+    print("Start -> first loss point: " + ", ".join(f"{k} {v:.2f} s" for k, v in out.items()), flush=True)
+    return out
+
+
+def throughputs(page, app: App, args) -> dict:
+    rounds = [(cli_throughput(args.steps), app_throughput(page, app, args.steps)) for _ in range(2)]
+    out = {"cli": [c for c, _ in rounds], "app": [a for _, a in rounds],
+           "ratio": statistics.median(a / c for c, a in rounds)}
+    print("throughput (quick, dynamic): " + "; ".join(f"CLI {c:,.0f} vs app {a:,.0f} chars/s" for c, a in rounds)
+          + f"; app/CLI median {out['ratio']:.2f}", flush=True)
+    return out
+
+
+def stops(page, app: App, args) -> dict:
+    out = {"training": [], "static build": []}
+    for _ in range(2):
+        out["training"].append(stop_latency(page, app, QUICK.format(impl="dynamic") + "&max_steps=100000",
+                                            ("training",)))
+        out["static build"].append(stop_latency(page, app, "cell=lstm&impl=static&layers=3&state=100&batch=32"
+                                                "&steps=200&lr=0.0001&epochs=3", ("building",)))
+    print("Stop -> 'Stopped' shown: " + ", ".join(f"{k} {' / '.join(f'{v:.2f}' for v in vs)} s"
+                                                  for k, vs in out.items()), flush=True)
+    return out
+
+
+def memories(page, app: App, args) -> dict:
+    m = memory(page, app, args.runs)
+    print(f"app memory: {m['before_mb']:.0f} MB after the first page, {m['after_mb']:.0f} MB after "
+          f"{m['runs']} runs ({m['after_mb'] - m['before_mb']:+.0f} MB)", flush=True)
+    return m
+
+
+PARTS = {"cold": None, "first": first_points, "throughput": throughputs, "stop": stops, "memory": memories}
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=10, help="runs in a row for the memory figure")
     parser.add_argument("--steps", type=int, default=120, help="train steps per throughput run")
+    parser.add_argument("--only", default=",".join(PARTS), help=f"comma-separated parts: {', '.join(PARTS)}")
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args(argv)
-    out = {}
+    out, parts = {}, args.only.split(",")
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
-        out["cold"] = cold_start(browser)
-        print(f"cold start: healthy {out['cold']['healthy_s']:.2f} s, first interactive page "
-              f"{out['cold']['first_interactive_s']:.2f} s; second session {out['cold']['second_session_s']:.2f} s",
-              flush=True)
+        if "cold" in parts:
+            out["cold"] = cold_start(browser)
+            print(f"cold start: healthy {out['cold']['healthy_s']:.2f} s, first interactive page "
+                  f"{out['cold']['first_interactive_s']:.2f} s; second session "
+                  f"{out['cold']['second_session_s']:.2f} s", flush=True)
         with running_app() as app:
             page = browser.new_page()
-            out["first_point_s"] = {impl: first_point(page, app, impl) for impl in ("dynamic", "scan")}
-            print("Start -> first loss point: " + ", ".join(f"{k} {v:.2f} s" for k, v in out["first_point_s"].items()),
-                  flush=True)
-            rounds = [(cli_throughput(args.steps), app_throughput(page, app, args.steps)) for _ in range(2)]
-            out["throughput"] = {"cli": [c for c, _ in rounds], "app": [a for _, a in rounds],
-                                 "ratio": statistics.median(a / c for c, a in rounds)}
-            print("throughput (quick, dynamic): " + "; ".join(f"CLI {c:,.0f} vs app {a:,.0f} chars/s"
-                                                              for c, a in rounds)
-                  + f"; app/CLI median {out['throughput']['ratio']:.2f}", flush=True)
-            out["stop_s"] = {
-                "training": stop_latency(page, app, QUICK.format(impl="dynamic") + "&max_steps=100000",
-                                         ("training",)),
-                "static build": stop_latency(page, app, "cell=lstm&impl=static&layers=3&state=100&batch=32"
-                                             "&steps=200&lr=0.0001&epochs=3", ("building",)),
-            }
-            print("Stop -> 'Stopped' shown: " + ", ".join(f"{k} {v:.2f} s" for k, v in out["stop_s"].items()),
-                  flush=True)
-            out["memory"] = memory(page, app, args.runs)
-            m = out["memory"]
-            print(f"app memory: {m['before_mb']:.0f} MB after the first page, {m['after_mb']:.0f} MB after "
-                  f"{m['runs']} runs ({m['after_mb'] - m['before_mb']:+.0f} MB)", flush=True)
+            for part in [p for p in parts if p != "cold"]:
+                out[part] = PARTS[part](page, app, args)
         browser.close()
     if args.json:
         Path(args.json).write_text(json.dumps(out, indent=2))

@@ -25,7 +25,7 @@ from core.corpus import load_corpus
 from core.runrecord import FINAL, RunRecord
 from core.runs import RunDir
 
-STOP_GRACE_S = 0.5  # after a stop during the graph build (nothing to lose), how long before the process is ended
+STOP_GRACE_S = 0.1  # after a stop during the graph build (no step to lose), how long before the process is ended
 # After a stop during training, the worker finishes its step and saves a checkpoint, usually well within a
 # second; only a worker that has not managed it by then (a huge step, a loaded machine) is ended.
 STOP_GRACE_TRAINING_S = 10.0

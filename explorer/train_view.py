@@ -1,13 +1,17 @@
 """The Train tab: the sidebar's Start, and a live view of the selected run refreshed about once a second."""
+import time
+
 import streamlit as st
 
 from core.config import ConfigError
 from core.corpus import CorpusError
+from core.runrecord import FINAL
 from core.runs import RunNotFound
 from explorer import controls, corpora, figures, services, state, ui
 
 REFRESH_S = 1.0  # live view refresh; AppTest cannot fire it, a browser does
 SAMPLES_SHOWN = 20  # earlier samples listed under the latest one
+STOP_WAIT_S = 2.0  # how long Stop's click waits for the worker to end before the page redraws
 
 
 # ---- sidebar -----------------------------------------------------------------------------------------
@@ -124,11 +128,20 @@ def buttons_ui(run_id: str, snap, live: bool) -> None:
         else:
             cols[0].button("Pause", key="pause", on_click=job.pause, width="stretch", disabled=job.stopping,
                            help="Hold training between steps; the worker keeps its place.")
-        cols[1].button("Stop", key="stop", on_click=job.stop, width="stretch", disabled=job.stopping,
-                       help="End training within a second; the last checkpoint is kept.")
+        cols[1].button("Stop", key="stop", on_click=stop_and_wait, args=(job,), width="stretch",
+                       disabled=job.stopping, help="End training within a second; the last checkpoint is kept.")
     elif can_continue(run_id, snap):
         cols[0].button("Continue training", key="continue", on_click=_continue, args=(run_id,), width="stretch",
                        help="Train on from the last checkpoint until the run's step budget is spent.")
+
+
+def stop_and_wait(job) -> None:
+    """Stop's callback: the worker usually ends within a second, so wait for it (a little) and the rerun
+    that follows draws the final status at once instead of on the next refresh."""
+    job.stop()
+    end = time.monotonic() + STOP_WAIT_S
+    while job.record.status not in FINAL and time.monotonic() < end:  # not the process's exit: slower
+        time.sleep(0.02)
 
 
 def pending_ui(job, snap) -> None:
