@@ -16,7 +16,7 @@ from pathlib import Path
 
 from core.config import RunConfig
 from core.corpus import Vocab
-from core.runrecord import FINAL, RunRecord
+from core.runrecord import RunRecord
 
 STREAMED = {"metric": "metrics.jsonl", "eval": "metrics.jsonl", "epoch": "metrics.jsonl", "log": "metrics.jsonl",
             "sample": "samples.jsonl"}
@@ -173,7 +173,3 @@ class RunStore:
 
     def delete(self, run_id: str) -> None:
         shutil.rmtree(self.get(run_id).path)
-
-
-def is_final(status: str) -> bool:
-    return status in FINAL

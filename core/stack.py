@@ -21,10 +21,6 @@ class StackedCell(keras.layers.Layer):
         self.output_size = self.cells[-1].units
         self.built = True
 
-    @property
-    def units(self) -> int:
-        return self.output_size
-
     def split_state(self, state) -> list[tuple]:
         """Flat state tuple -> one tuple per layer."""
         out, i = [], 0
