@@ -201,7 +201,33 @@ def memories(page, app: App, args) -> dict:
     return m
 
 
-PARTS = {"cold": None, "first": first_points, "throughput": throughputs, "stop": stops, "memory": memories}
+def cpu_seconds(pattern: str) -> float:
+    """CPU time (user + system) of every process whose command line contains `pattern`."""
+    total = 0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if pattern in Path(f"/proc/{pid}/cmdline").read_text():
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += int(fields[11]) + int(fields[12])
+        except OSError:
+            continue  # the process ended meanwhile
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_split(page, app: App, args) -> dict:
+    """Who uses the CPU while a run trains with its live page open: browser, app, training worker."""
+    who = {"browser": "chrom", "app": "streamlit", "worker": "multiprocessing"}
+    interactive(page, app.url(QUICK.format(impl="dynamic") + f"&max_steps={args.steps}&eval_every=0&sample_every=0"))
+    time.sleep(6)  # the spare worker's import is over
+    before, t0 = {k: cpu_seconds(p) for k, p in who.items()}, time.monotonic()
+    wait_status(app, start_run(page), ("finished", "failed"))
+    out = {k: cpu_seconds(p) - before[k] for k, p in who.items()} | {"wall_s": time.monotonic() - t0}
+    print(f"CPU seconds during a {out['wall_s']:.1f} s run: " + ", ".join(f"{k} {out[k]:.1f}" for k in who), flush=True)
+    return out
+
+
+PARTS = {"cold": None, "first": first_points, "throughput": throughputs, "stop": stops, "memory": memories,
+         "cpu": cpu_split}
 
 
 def main(argv=None) -> int:
