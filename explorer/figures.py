@@ -5,7 +5,6 @@ import plotly.graph_objects as go
 
 MAX_POINTS = 2000  # per trace: a refreshing chart stays light in the browser
 X_AXES = {"step": ("step", "train step"), "time": ("elapsed_s", "training time (s, build excluded)")}
-LN2 = math.log(2.0)
 
 
 def thin(rows: list, max_points: int = MAX_POINTS) -> list:

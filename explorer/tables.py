@@ -4,14 +4,12 @@ import io
 import json
 import math
 
-LN2 = math.log(2.0)
-
 
 def summary(snap) -> dict:
     """One row of the Runs table."""
     model, train = snap.config.get("model", {}), snap.config.get("train", {})
     p, t = snap.progress, snap.timings
-    best_val = min((e["val_loss"] for e in snap.evals if math.isfinite(e["val_loss"])), default=None)
+    best = min((e for e in snap.evals if math.isfinite(e["val_loss"])), key=lambda e: e["val_loss"], default=None)
     return {
         "run": snap.run_id,
         "label": snap.config.get("meta", {}).get("label", ""),
@@ -21,8 +19,8 @@ def summary(snap) -> dict:
         "batch": train.get("batch_size"), "num_steps": train.get("num_steps"),
         "step": p.get("step", 0), "total_steps": p.get("total_steps", 0),
         "train_loss": snap.last_train_loss,
-        "best_val_loss": best_val,
-        "best_val_bits": best_val / LN2 if best_val is not None else None,
+        "best_val_loss": best["val_loss"] if best else None,
+        "best_val_bits": best.get("val_bits") if best else None,  # the trainer records both units
         "chars_per_s": p.get("chars_per_s"),
         "trace_s": t.get("trace_s"), "first_call_s": t.get("first_call_s"),
         "train_s": train_seconds(snap),

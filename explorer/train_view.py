@@ -7,7 +7,7 @@ from core.config import ConfigError
 from core.corpus import CorpusError
 from core.runrecord import FINAL
 from core.runs import RunNotFound
-from explorer import controls, corpora, figures, services, state, ui
+from explorer import controls, corpora, figures, services, state, tables, ui
 
 # Live view refresh (AppTest cannot fire it, a browser does): every second until the first loss point, so
 # it shows soon after Start; then every 2.5 s, because a browser redrawing the chart shares the CPU with
@@ -201,15 +201,15 @@ def progress_ui(snap) -> None:
 
 def timings_ui(snap) -> None:
     """Losses, then build time (trace, first call) apart from training time."""
-    t, elapsed = snap.timings, snap.progress.get("elapsed_s")
-    train_s = elapsed - t.get("first_call_s", 0) if elapsed is not None else None
+    t, train_s = snap.timings, tables.train_seconds(snap)
     train, val = snap.last_train_loss, snap.last_val_loss
+    bits = snap.evals[-1].get("val_bits") if snap.evals else None
     cols = st.columns(6)
     cols[0].metric("Train loss", "–" if train is None else f"{train:.3f}",
                    help="Last training step's mean loss, nats per character.")
     cols[1].metric("Validation", "–" if val is None else f"{val:.3f}",
                    help="Latest validation loss, nats per character.")
-    cols[2].metric("Val bits/char", "–" if val is None else f"{val / figures.LN2:.2f}",
+    cols[2].metric("Val bits/char", "–" if bits is None else f"{bits:.2f}",
                    help="The validation loss in bits per character (nats / ln 2).")
     cols[3].metric("Build: trace", ui.seconds(t.get("trace_s")), help="Tracing the train step into a graph.")
     cols[4].metric("Build: first call", ui.seconds(t.get("first_call_s")),
