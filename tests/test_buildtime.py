@@ -95,7 +95,7 @@ def result_box(at):
 def test_every_implementation_is_explained_with_its_real_code():
     assert implementations.names() == UNROLLERS.names() + TF1_IMPLS.names()
     marks = {"static": "for t in range(", "dynamic": "tf.while_loop", "scan": "tf.scan(", "keras": "keras.layers.RNN(",
-             "keras-fused": "fused_layer(", "tf1-static": "static_rnn(", "tf1-dynamic": "dynamic_rnn(",
+             "keras-fused": "fused_layer(", "fused": "fused.unroll(", "tf1-static": "static_rnn(", "tf1-dynamic": "dynamic_rnn(",
              "tf1-scan": "tf.scan("}
     for name in implementations.names():
         assert implementations.explanation(name) != implementations.entry(name).description  # written for it

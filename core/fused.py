@@ -1,0 +1,311 @@
+"""The `fused` unroller's engine: the whole stack in one forward loop and one hand-derived backward loop.
+
+Autodiff through a while loop (`dynamic`) builds a backward loop that replays every forward op's
+gradient at every step, pops each saved intermediate from a stack, and accumulates every weight's
+gradient inside the loop. Here the backward pass is written out (tf.custom_gradient), which lets it:
+- run every layer in the same iteration of both loops, so layer l at step t overlaps layer l-1 at step
+  t+1 (the loops' parallel iterations keep both cores busy);
+- compute layer 1's input projection x·W + b for all steps in one large matmul before the loop;
+- compute everything of a step's backward that does not depend on the incoming gradient (the gates'
+  derivatives, tanh(c), ...) for all steps at once before the backward loop, leaving the loop a few
+  multiplies and small matmuls per layer;
+- compute the weight gradients after the loop as one large matmul each (Σ_t x_tᵀ·dz_t = Xᵀ·DZ)
+  instead of an accumulation at every step.
+
+A kernel is the cell-specific part: given xw = x·W + b, the step's recurrent matmul(s) and
+nonlinearity, and their derivatives. Cells with a kernel: KERNELS. Shapes below: T time, B batch,
+H units, I the layer's input features, G gates (the kernels' column blocks).
+"""
+import tensorflow as tf
+
+
+def previous(sequence, initial):
+    """[T, B, n] values after each step -> [T, B, n] values before it (the step's input state)."""
+    return tf.concat([initial[None], sequence[:-1]], 0)
+
+
+class SingleMatmulKernel:
+    """Cells whose step is z = xw + h·U, then an elementwise function of z and the state (rnn, lstm).
+
+    Subclasses give `activate` (forward) and `factors`/`step_back` (its derivative)."""
+
+    n_states = n_saves = 1
+
+    def column_scale(self, units):
+        """Per-column factor folded into W, U and b (None: none); see LSTMKernel. The loops work with
+        the scaled weights throughout; the weight gradients are scaled back once, after the loop."""
+        return None
+
+    def prepare(self, u, w):
+        """Loop-invariant matrices for `forward` and `backward`, from U [H, G*H] and W [I, G*H]
+        (scaled). For layers above the first, dz goes back twice per step (to the layer's own h and
+        to the layer below): one [B, G*H]·[G*H, H+I] matmul costs this CPU about half the core time
+        of two, so the backward uses [Uᵀ | Wᵀ]."""
+        return u, tf.transpose(u) if w is None else tf.concat([tf.transpose(u), tf.transpose(w)], 1)
+
+    def forward(self, xw, state, prepared):
+        """xw [B, G*H], the state before the step -> (h [B, H], the state after it, tensors to save)."""
+        u, _ = prepared
+        return self.activate(xw + tf.matmul(state[0], u), state)
+
+    def backward(self, factors, dh, rest, prepared, to_input):
+        """One step back: this step's factors, d loss/d h and the other state tensors' gradients after
+        the step -> (d loss/d xw [B, G*H] (scaled), d loss/d h before it, the other state gradients before it,
+        d loss/d x [B, I] if `to_input`, else None)."""
+        u, back = prepared
+        dz, rest = self.step_back(factors, dh, rest)
+        if not to_input:
+            return dz, tf.matmul(dz, back), rest, None
+        dh, dx = tf.split(tf.matmul(dz, back), [u.shape[0], -1], 1)
+        return dz, dh, rest, dx
+
+    def recurrent_grad(self, dz, saves, previous_states):
+        """d loss/d U [H, G*H] from every step's dz [T·B, G*H] and the states before each step."""
+        h_prev = previous_states[0]
+        return tf.matmul(tf.reshape(h_prev, [-1, h_prev.shape[-1]]), dz, transpose_a=True)
+
+
+class RNNKernel(SingleMatmulKernel):
+    """h = tanh(z)."""
+
+    gates = 1  # saves: h
+
+    def activate(self, z, state):
+        h = tf.tanh(z)
+        return h, (h,), (h,)
+
+    def sequences(self, saves):
+        """What the forward loop saved, [T, B, n] each -> (outputs [T, B, H], each state tensor's sequence)."""
+        (hs,) = saves
+        return hs, (hs,)
+
+    def factors(self, saves, states, previous_states):
+        """All of a backward step that does not depend on the incoming gradient, for every step at once."""
+        (hs,) = states  # [T, B, H]
+        return (1 - hs * hs,)
+
+    def step_back(self, factors, dh, rest):
+        (dtanh,) = factors
+        return dh * dtanh, ()
+
+
+class LSTMKernel(SingleMatmulKernel):
+    """i, f, o = σ(z_i, z_f, z_o); g = tanh(z_g); c = f·c + i·g; h = o·tanh(c).
+
+    tanh(x) = 2σ(2x) - 1, so the candidate's columns of W, U and b are doubled (column_scale) and one
+    sigmoid over all four gates replaces a split into sigmoids and a tanh.
+    """
+
+    gates, n_states, n_saves = 4, 2, 2  # state (h, c); saves c and σ of all gates
+
+    def column_scale(self, units):
+        one, two = tf.ones([units]), 2 * tf.ones([units])
+        return tf.concat([one, one, two, one], 0)  # [4H], Keras's gate order i, f, g, o
+
+    def activate(self, z, state):
+        _, c = state  # [B, H]
+        s = tf.sigmoid(z)  # z [B, 4H], already scaled
+        i, f, g, o = tf.split(s, 4, axis=-1)
+        c = f * c + i * (2 * g - 1)
+        h = o * tf.tanh(c)
+        return h, (h, c), (c, s)  # h is rebuilt from these after the loop: one write less per step
+
+    def sequences(self, saves):
+        cs, s = saves  # [T, B, H], [T, B, 4H]
+        hs = tf.split(s, 4, axis=-1)[3] * tf.tanh(cs)
+        return hs, (hs, cs)
+
+    def factors(self, saves, states, previous_states):
+        cs, s = saves
+        _, c_prev = previous_states
+        i, f, g, o = tf.split(s, 4, axis=-1)
+        tanh_c = tf.tanh(cs)
+        dc_dh = o * (1 - tanh_c * tanh_c)  # how h's gradient reaches c
+        # d loss/d z (scaled) = [dc·g, dc·c_prev, dc·i, dh·tanh c] ⊙ σ' (g = 2σ - 1, so dg/dσ = 2):
+        per_gate = tf.concat([2 * g - 1, c_prev, 2 * i, tanh_c], -1) * s * (1 - s)
+        return dc_dh, per_gate, f
+
+    def step_back(self, factors, dh, rest):
+        dc_dh, per_gate, f = factors  # [B, H], [B, 4H], [B, H] at this step
+        (dc,) = rest
+        dc = dc + dh * dc_dh
+        dz = tf.concat([dc, dc, dc, dh], -1) * per_gate
+        return dz, (dc * f,)
+
+
+class GRUKernel:
+    """z, r = σ(xw_zr + h·U_zr); n = tanh(xw_n + (r·h)·U_n); h' = n + z·(h - n) (core.cells.GRUCell:
+    the reset gate before the recurrent matmul, so a step has two matmuls one after the other)."""
+
+    gates, n_states, n_saves = 3, 1, 3  # state (h,); saves h', σ of z and r, and n
+
+    def column_scale(self, units):
+        return None
+
+    def prepare(self, u, w):
+        units = u.shape[0]
+        u_zr, u_n = u[:, :2 * units], u[:, 2 * units:]
+        return u_zr, u_n, tf.transpose(u_zr), tf.transpose(u_n), None if w is None else tf.transpose(w)
+
+    def forward(self, xw, state, prepared):
+        u_zr, u_n = prepared[:2]
+        (h,) = state
+        units = h.shape[-1]
+        zr = tf.sigmoid(xw[:, :2 * units] + tf.matmul(h, u_zr))  # [B, 2H]
+        z, r = tf.split(zr, 2, axis=-1)
+        n = tf.tanh(xw[:, 2 * units:] + tf.matmul(r * h, u_n))
+        h = n + z * (h - n)
+        return h, (h,), (h, zr, n)
+
+    def sequences(self, saves):
+        hs = saves[0]
+        return hs, (hs,)
+
+    def factors(self, saves, states, previous_states):
+        _, zr, n = saves
+        (h_prev,) = previous_states
+        z, r = tf.split(zr, 2, axis=-1)
+        to_n = (1 - z) * (1 - n * n)  # d loss/d (n's pre-activation) per unit of dh
+        to_z = (h_prev - n) * z * (1 - z)  # d loss/d (z's pre-activation) per unit of dh
+        to_r = h_prev * r * (1 - r)  # d loss/d (r's pre-activation) per unit of d(r·h)
+        return to_n, to_z, to_r, z, r
+
+    def backward(self, factors, dh, rest, prepared, to_input):
+        to_n, to_z, to_r, z, r = factors
+        _, _, u_zr_t, u_n_t, w_t = prepared
+        d_n = dh * to_n
+        d_rh = tf.matmul(d_n, u_n_t)  # d loss/d (r·h) [B, H]
+        d_zr = tf.concat([dh * to_z, d_rh * to_r], -1)
+        dxw = tf.concat([d_zr, d_n], -1)  # [B, 3H]
+        dh = dh * z + d_rh * r + tf.matmul(d_zr, u_zr_t)
+        return dxw, dh, (), tf.matmul(dxw, w_t) if to_input else None
+
+    def recurrent_grad(self, dxw, saves, previous_states):
+        (h_prev,) = previous_states
+        units = h_prev.shape[-1]
+        r = tf.split(saves[1], 2, axis=-1)[1]
+        rows = lambda x: tf.reshape(x, [-1, units])
+        return tf.concat([tf.matmul(rows(h_prev), dxw[:, :2 * units], transpose_a=True),
+                          tf.matmul(rows(r * h_prev), dxw[:, 2 * units:], transpose_a=True)], 1)
+
+
+KERNELS = {"rnn": RNNKernel(), "lstm": LSTMKernel(), "gru": GRUKernel()}
+_BY_CLASS = {"BasicRNNCell": "rnn", "LSTMCell": "lstm", "GRUCell": "gru"}  # core.cells' classes
+
+
+def kernel_for(cell):
+    """The kernel for one of core.cells' cells, or None if it has none."""
+    return KERNELS.get(_BY_CLASS.get(type(cell).__name__))
+
+
+def has_kernels(stack) -> bool:
+    return all(kernel_for(cell) is not None for cell in stack.cells)
+
+
+def unroll(stack, xs, state, masks=()):
+    """xs [T, B, I] time-major, already dropped out; state the stack's flat tuple; masks: for each
+    layer above the first, a [T, B, H] dropout mask for its input (0 or 1/keep), or () for none.
+    Returns (top layer's outputs [T, B, H], the stack's final flat state)."""
+    kernels = [kernel_for(cell) for cell in stack.cells]
+    weights = [tf.convert_to_tensor(w) for cell in stack.cells
+               for w in (cell.kernel, cell.recurrent_kernel, cell.bias)]
+    state = tuple(state)
+    outputs = _run(kernels, tuple(masks), len(state), xs, *state, *weights)
+    return outputs[0], tuple(outputs[1:])
+
+
+def _run(kernels, masks, n_state, xs, *inputs):
+    @tf.custom_gradient
+    def run(xs, *inputs):
+        layers = len(kernels)
+        init = _split_state(kernels, inputs[:n_state])  # per layer: its state tuple
+        raw = [inputs[n_state + 3 * l: n_state + 3 * l + 3] for l in range(layers)]  # per layer: W, U, b
+        scales = [k.column_scale(u.shape[0]) for k, (_, u, _) in zip(kernels, raw)]
+        scaled = [v if s is None else tuple(x * s for x in v) for v, s in zip(raw, scales)]
+        prepared = [k.prepare(u, None if l == 0 else w) for l, (k, (w, u, _)) in enumerate(zip(kernels, scaled))]
+        steps = tf.shape(xs)[0]
+        w1, _, b1 = scaled[0]
+        projected = _Steps(tf.tensordot(xs, w1, 1) + b1)  # layer 1's x·W + b, every step at once
+        mask_steps = [_Steps(m) for m in masks]
+
+        def forward(t, states, written):
+            states, written = list(states), list(written)
+            x = None
+            for l, kernel in enumerate(kernels):
+                w, _, b = scaled[l]
+                if l == 0:
+                    xw = projected.read(t)
+                else:
+                    if masks:
+                        x = x * mask_steps[l - 1].read(t)
+                    xw = tf.matmul(x, w) + b  # [B, G*H]
+                x, states[l], saves = kernel.forward(xw, states[l], prepared[l])
+                written[l] = tuple(ta.write(t, v) for ta, v in zip(written[l], saves))
+            return t + 1, tuple(states), tuple(written)
+
+        written = tuple(tuple(tf.TensorArray(xs.dtype, size=steps) for _ in range(k.n_saves)) for k in kernels)
+        _, final, written = tf.while_loop(lambda t, *_: t < steps, forward, (0, tuple(init), written))
+        saved = [tuple(ta.stack() for ta in w) for w in written]  # per layer: [T, B, n] each
+        hs, states_seq = map(list, zip(*(k.sequences(v) for k, v in zip(kernels, saved))))  # per layer
+        inputs_of = [xs] + ([h * m for h, m in zip(hs, masks)] if masks else hs[:-1])  # what each layer read
+
+        def grad(d_top, *d_final):
+            d_top = _Steps(tf.zeros_like(hs[-1]) if d_top is None else d_top)
+            before = [tuple(previous(s, s0) for s, s0 in zip(states_seq[l], init[l])) for l in range(layers)]
+            factors = [[_Steps(f) for f in k.factors(saved[l], states_seq[l], before[l])]
+                       for l, k in enumerate(kernels)]
+
+            def backward(t, carry, dxws):
+                carry, dxws = list(carry), list(dxws)
+                dx = d_top.read(t)
+                for l in reversed(range(layers)):
+                    dh, rest = carry[l][0] + dx, carry[l][1:]
+                    dxw, dh, rest, dx = kernels[l].backward([f.read(t) for f in factors[l]], dh, rest,
+                                                            prepared[l], to_input=l > 0)
+                    if masks and l > 0:  # dx: to the layer below, at the same step
+                        dx = dx * mask_steps[l - 1].read(t)
+                    carry[l] = (dh,) + tuple(rest)
+                    dxws[l] = dxws[l].write(t, dxw)
+                return t - 1, tuple(carry), tuple(dxws)
+
+            flat_final = [v for s in final for v in s]
+            d_final = [tf.zeros_like(v) if d is None else d for v, d in zip(flat_final, d_final)]
+            carry0 = tuple(_split_state(kernels, d_final))
+            dxws = tuple(tf.TensorArray(xs.dtype, size=steps) for _ in kernels)
+            _, d_init, dxws = tf.while_loop(lambda t, *_: t >= 0, backward, (steps - 1, carry0, dxws))
+            rows = steps * tf.shape(xs)[1]  # T·B: every step of every sequence, one row each
+            d_weights = []
+            for l, kernel in enumerate(kernels):
+                dxw = tf.reshape(dxws[l].stack(), [rows, -1])  # [T·B, G*H], d loss / d xw (scaled)
+                x = tf.reshape(inputs_of[l], [rows, -1])
+                grads = [tf.matmul(x, dxw, transpose_a=True), kernel.recurrent_grad(dxw, saved[l], before[l]),
+                         tf.reduce_sum(dxw, 0)]
+                d_weights += grads if scales[l] is None else [g * scales[l] for g in grads]
+                if l == 0:
+                    d_xs = tf.reshape(tf.matmul(dxw, scaled[0][0], transpose_b=True), tf.shape(xs))
+            return (d_xs, *[d for s in d_init for d in s], *d_weights)
+
+        flat_final = tuple(v for s in final for v in s)
+        return (hs[-1],) + flat_final, grad
+
+    return run(xs, *inputs)
+
+
+def _split_state(kernels, flat) -> list[tuple]:
+    out, i = [], 0
+    for kernel in kernels:
+        out.append(tuple(flat[i:i + kernel.n_states]))
+        i += kernel.n_states
+    return out
+
+
+class _Steps:
+    """A [T, ...] tensor read one step at a time inside a loop. Indexing is safe here, unlike in an
+    autodiffed loop: nothing differentiates these loops, so no full-size gradient per step is built,
+    and it saves copying the whole tensor into a TensorArray first."""
+
+    def __init__(self, sequence):
+        self.sequence = sequence
+
+    def read(self, t):
+        return self.sequence[t]

@@ -1,0 +1,109 @@
+"""The fused engine's hand-derived backward pass: right with dropout masks, edge sizes, and in training.
+
+(tests/test_unrollers.py already checks `fused` against `static` for every cell without dropout.)
+"""
+import dataclasses
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from core import fused
+from core.stack import make_stack
+from core.unrollers import UNROLLERS, time_major, unroll
+from tests.test_trainer import train
+from tests.tiny import tiny_config, write_corpus
+
+B, F, H = 3, 5, 8
+
+
+def reference(stack, xs, state, masks):
+    """Step by step with the cells' own code, the same dropout masks on the inputs of layers 2.."""
+    outputs, states = [], stack.split_state(state)
+    for t in range(xs.shape[0]):
+        x = xs[t]
+        for l, cell in enumerate(stack.cells):
+            if l > 0 and masks:
+                x = x * masks[l - 1][t]
+            x, states[l] = cell.step(x, states[l])
+        outputs.append(x)
+    return tf.stack(outputs), tuple(v for s in states for v in s)
+
+
+def outputs_and_grads(fn, stack, xs, state):
+    with tf.GradientTape() as tape:
+        tape.watch([xs, *state])
+        out, final = fn(stack, xs, state)
+        loss = tf.reduce_sum(out * tf.cos(tf.range(H, dtype=tf.float32))) + sum(tf.reduce_sum(s ** 3) for s in final)
+    return out, final, tape.gradient(loss, stack.trainable_variables + [xs, *state])
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("layers, steps", [(3, 6), (1, 1), (2, 1)])
+def test_masked_forward_and_backward_match_a_step_by_step_reference(cell, layers, steps):
+    stack = make_stack(cell, F, H, num_layers=layers)
+    xs = tf.random.normal([steps, B, F], seed=3)
+    state = tuple(tf.random.normal([B, n], seed=4 + i) for i, n in enumerate(stack.state_size))
+    masks = tuple(tf.nn.dropout(tf.ones([steps, B, H]), 0.4, seed=7 + l) for l in range(layers - 1))
+    assert fused.has_kernels(stack)
+    want = outputs_and_grads(lambda s, x, st: reference(s, x, st, masks), stack, xs, state)
+    got = outputs_and_grads(lambda s, x, st: fused.unroll(s, x, st, masks), stack, xs, state)
+    np.testing.assert_allclose(got[0], want[0], atol=1e-5)
+    for a, b in zip(got[1], want[1]):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+    assert len(got[2]) == len(want[2])
+    for a, b in zip(got[2], want[2]):  # every weight, the inputs, and the initial state
+        np.testing.assert_allclose(a, b, atol=1e-4)
+
+
+def test_only_the_final_state_used():
+    """A loss on the final state alone leaves the outputs' gradient empty; the backward must cope."""
+    stack = make_stack("lstm", F, H, num_layers=2)
+    xs = tf.random.normal([4, B, F])
+    state = stack.zero_state(B)
+    grads = []
+    for fn in (lambda: reference(stack, xs, state, ()), lambda: fused.unroll(stack, xs, state)):
+        with tf.GradientTape() as tape:
+            _, final = fn()
+            loss = tf.reduce_sum(final[-1])
+        grads.append(tape.gradient(loss, stack.trainable_variables))
+    for a, b in zip(*grads):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+def test_cells_without_a_kernel_run_the_dynamic_loop():
+    stack = make_stack("ln_gru", F, H, num_layers=2)
+    assert not fused.has_kernels(stack)
+    xs = tf.random.normal([B, 4, F])
+    a, _ = unroll("fused", stack, xs, stack.zero_state(B))
+    b, _ = unroll("dynamic", stack, xs, stack.zero_state(B))
+    np.testing.assert_allclose(a, b)
+    assert "dynamic" in UNROLLERS["fused"].description
+
+
+def test_dropout_in_training_drops_between_layers_and_on_top():
+    stack = make_stack("lstm", F, H, num_layers=2, dropout=0.5)
+    xs = tf.random.normal([B, 6, F])
+    out, _ = unroll("fused", stack, xs, stack.zero_state(B), training=True)
+    assert 0.3 < np.mean(out.numpy() == 0) < 0.7
+    # With the same masks handed over, the engine equals the reference (so the masks were used).
+    masks = (tf.nn.dropout(tf.ones([6, B, H]), 0.5),)
+    a, _ = fused.unroll(stack, time_major(xs), stack.zero_state(B), masks)
+    b, _ = reference(stack, time_major(xs), stack.zero_state(B), masks)
+    np.testing.assert_allclose(a, b, atol=1e-5)
+    c, _ = fused.unroll(stack, time_major(xs), stack.zero_state(B))
+    assert not np.allclose(a, c)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_trains_like_dynamic(tmp_path, cell):
+    """Same seed, same data: fused and dynamic give the same losses step after step."""
+    base = tiny_config(write_corpus(tmp_path), max_steps=15, sample_every=0)
+    losses = {}
+    for impl in ("fused", "dynamic"):
+        model = dataclasses.replace(base.model, cell=cell, impl=impl, num_layers=2)
+        snap, _ = train(tmp_path / impl, dataclasses.replace(base, model=model))
+        assert snap.status == "finished", snap.message
+        losses[impl] = [m["train_loss"] for m in snap.metrics]
+    np.testing.assert_allclose(losses["fused"], losses["dynamic"], rtol=1e-3)
+    assert np.mean(losses["fused"][-3:]) < np.mean(losses["fused"][:3])
