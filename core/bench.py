@@ -87,6 +87,19 @@ def summarise(impl: str, swept: dict, config: RunConfig, rounds: list[dict]) -> 
 
 HEADER = (f"{'implementation':<15}{'swept':<16}{'trace s':>9}{'1st call s':>11}{'step s':>9}{'chars/s':>10}"
           f"{'GFLOP/s':>9}{'peak MB':>9}")
+TARGET_SPEEDUP, TARGET_MATMUL_SHARE = 1.3, 0.70  # issue 4: fused vs keras-fused chars/s; of the matmul rate
+
+
+def fused_targets(rows: list[dict], matmul_gflop_per_s: float) -> dict | None:
+    """`fused` against its two targets, from one run's medians: chars/s over keras-fused's, and its
+    training FLOP rate as a share of the machine's large-matmul rate. None unless both were measured."""
+    plain = {r["impl"]: r for r in rows if "error" not in r and not any(k in r for k in SWEEPABLE)}
+    if "fused" not in plain or "keras-fused" not in plain:
+        return None
+    speedup = plain["fused"]["chars_per_s"] / plain["keras-fused"]["chars_per_s"]
+    share = plain["fused"]["gflop_per_s"] / matmul_gflop_per_s
+    return {"speedup_vs_keras_fused": speedup, "matmul_share": share,
+            "speedup_met": speedup >= TARGET_SPEEDUP, "matmul_share_met": share >= TARGET_MATMUL_SHARE}
 
 
 def line(row: dict) -> str:
@@ -122,10 +135,16 @@ def main(argv=None) -> int:
     rows = [summarise(impl, swept, cfg, results[i]) for i, (impl, swept, cfg) in enumerate(runs)]
     for row in rows:
         print(line(row))
+    targets = fused_targets(rows, info["matmul_gflop_per_s"])
+    if targets:
+        mark = {True: "met", False: "not met"}
+        print(f"\nfused: {targets['speedup_vs_keras_fused']:.2f}× keras-fused's chars/s (target ≥ {TARGET_SPEEDUP}: "
+              f"{mark[targets['speedup_met']]}); training at {targets['matmul_share']:.0%} of the matmul rate "
+              f"(target ≥ {TARGET_MATMUL_SHARE:.0%}: {mark[targets['matmul_share_met']]})")
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"measured": time.strftime("%Y-%m-%d %H:%M"), "machine": info, "preset": args.preset,
-                       "args": vars(args), "results": rows}, f, indent=2)
+                       "args": vars(args), "results": rows, "fused_targets": targets}, f, indent=2)
     return 0
 
 

@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from core.bench import fused_targets
 from tests.tiny import write_corpus
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,3 +53,24 @@ def test_bench_refuses_unknown_implementations(tmp_path):
     out = subprocess.run([sys.executable, "-m", "core.bench", "--impls", "nope"], cwd=ROOT, capture_output=True,
                          text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
     assert out.returncode == 2 and "unknown implementation 'nope'" in out.stderr
+
+
+def test_fused_targets_are_reported_from_one_runs_medians(tmp_path):
+    data, stdout = bench(tmp_path, "--impls", "fused,keras-fused", "--cell", "lstm", "--batch-size", "2",
+                         "--num-steps", "4", "--timed-steps", "2", "--warmup", "1")
+    targets = data["fused_targets"]
+    fused, keras_fused = data["results"]
+    assert targets["speedup_vs_keras_fused"] == fused["chars_per_s"] / keras_fused["chars_per_s"]
+    assert targets["matmul_share"] == fused["gflop_per_s"] / data["machine"]["matmul_gflop_per_s"]
+    assert targets["speedup_met"] == (targets["speedup_vs_keras_fused"] >= 1.3)
+    assert "keras-fused's chars/s (target ≥ 1.3" in stdout and "of the matmul rate (target ≥ 70%" in stdout
+
+
+def test_fused_targets_need_both_and_ignore_sweeps():
+    row = lambda impl, chars, **extra: {"impl": impl, "chars_per_s": chars, "gflop_per_s": chars / 1000, **extra}
+    assert fused_targets([row("fused", 100)], 10.0) is None
+    assert fused_targets([row("fused", 100, num_steps=5), row("keras-fused", 50, num_steps=5)], 10.0) is None
+    got = fused_targets([row("fused", 140), row("keras-fused", 100), row("dynamic", 120)], 0.2)
+    assert got["speedup_met"] and abs(got["speedup_vs_keras_fused"] - 1.4) < 1e-9
+    assert abs(got["matmul_share"] - 0.7) < 1e-9 and got["matmul_share_met"]
+    assert fused_targets([row("fused", 120), row("keras-fused", 100)], 1.0)["speedup_met"] is False
