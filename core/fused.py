@@ -18,46 +18,67 @@ H units, I the layer's input features, G gates (the kernels' column blocks).
 """
 import tensorflow as tf
 
+from core.cells import LN_EPSILON
+
 
 def previous(sequence, initial):
     """[T, B, n] values after each step -> [T, B, n] values before it (the step's input state)."""
     return tf.concat([initial[None], sequence[:-1]], 0)
 
 
-class SingleMatmulKernel:
-    """Cells whose step is z = xw + h·U, then an elementwise function of z and the state (rnn, lstm).
-
-    Subclasses give `activate` (forward) and `factors`/`step_back` (its derivative)."""
+class Kernel:
+    """What every kernel has: its variables, and what it adds to x·W; the defaults are W, U, b."""
 
     n_states = n_saves = 1
+    n_extras = 0  # per-step tensors `backward` hands out for `extra_grads`
+
+    def weights(self, cell) -> tuple:
+        """The cell's variables in the order the engine passes them: W, U, then the kernel's own."""
+        return cell.kernel, cell.recurrent_kernel, cell.bias
+
+    def bias(self, extra):
+        """What is added to x·W (None: nothing), from the variables after W and U."""
+        return extra[0]
+
+    def extra_grads(self, dxw, extras, saves):
+        """Gradients of the variables after W and U, from every step's d loss/d xw [T·B, G*H] and the
+        per-step tensors `backward` handed out ([T, B, n] each)."""
+        return (tf.reduce_sum(dxw, 0),)
 
     def column_scale(self, units):
         """Per-column factor folded into W, U and b (None: none); see LSTMKernel. The loops work with
         the scaled weights throughout; the weight gradients are scaled back once, after the loop."""
         return None
 
-    def prepare(self, u, w):
-        """Loop-invariant matrices for `forward` and `backward`, from U [H, G*H] and W [I, G*H]
-        (scaled). For layers above the first, dz goes back twice per step (to the layer's own h and
-        to the layer below): one [B, G*H]·[G*H, H+I] matmul costs this CPU about half the core time
-        of two, so the backward uses [Uᵀ | Wᵀ]."""
-        return u, tf.transpose(u) if w is None else tf.concat([tf.transpose(u), tf.transpose(w)], 1)
+
+class SingleMatmulKernel(Kernel):
+    """Cells whose step is z = xw + h·U, then a function of z and the state (rnn, lstm, ln_lstm).
+
+    Subclasses give `activate` (forward) and `factors`/`step_back` (its derivative)."""
+
+    def prepare(self, u, w, extra):
+        """Loop-invariant tensors for `forward` and `backward`, from U [H, G*H], W [I, G*H] (None for
+        layer 1, whose x·W is done before the loop) and the kernel's own variables. For layers above
+        the first, dz goes back twice per step (to the layer's own h and to the layer below): one
+        [B, G*H]·[G*H, H+I] matmul costs this CPU about half the core time of two, so [Uᵀ | Wᵀ]."""
+        back = tf.transpose(u) if w is None else tf.concat([tf.transpose(u), tf.transpose(w)], 1)
+        return u, back, extra
 
     def forward(self, xw, state, prepared):
         """xw [B, G*H], the state before the step -> (h [B, H], the state after it, tensors to save)."""
-        u, _ = prepared
-        return self.activate(xw + tf.matmul(state[0], u), state)
+        u, _, extra = prepared
+        return self.activate(xw + tf.matmul(state[0], u), state, extra)
 
     def backward(self, factors, dh, rest, prepared, to_input):
         """One step back: this step's factors, d loss/d h and the other state tensors' gradients after
-        the step -> (d loss/d xw [B, G*H] (scaled), d loss/d h before it, the other state gradients before it,
-        d loss/d x [B, I] if `to_input`, else None)."""
-        u, back = prepared
-        dz, rest = self.step_back(factors, dh, rest)
+        the step -> (d loss/d xw [B, G*H] (scaled), d loss/d h before it, the other state gradients
+        before it, d loss/d x [B, I] if `to_input` else None, per-step tensors for `extra_grads`)."""
+        u, back, extra = prepared
+        dz, rest, extras = self.step_back(factors, dh, rest, extra)
         if not to_input:
-            return dz, tf.matmul(dz, back), rest, None
+            return dz, tf.matmul(dz, back), rest, None, extras
         dh, dx = tf.split(tf.matmul(dz, back), [u.shape[0], -1], 1)
-        return dz, dh, rest, dx
+        return dz, dh, rest, dx, extras
 
     def recurrent_grad(self, dz, saves, previous_states):
         """d loss/d U [H, G*H] from every step's dz [T·B, G*H] and the states before each step."""
@@ -70,23 +91,23 @@ class RNNKernel(SingleMatmulKernel):
 
     gates = 1  # saves: h
 
-    def activate(self, z, state):
+    def activate(self, z, state, extra):
         h = tf.tanh(z)
         return h, (h,), (h,)
 
-    def sequences(self, saves):
+    def sequences(self, saves, prepared):
         """What the forward loop saved, [T, B, n] each -> (outputs [T, B, H], each state tensor's sequence)."""
         (hs,) = saves
         return hs, (hs,)
 
-    def factors(self, saves, states, previous_states):
+    def factors(self, saves, states, previous_states, prepared):
         """All of a backward step that does not depend on the incoming gradient, for every step at once."""
         (hs,) = states  # [T, B, H]
         return (1 - hs * hs,)
 
-    def step_back(self, factors, dh, rest):
+    def step_back(self, factors, dh, rest, extra):
         (dtanh,) = factors
-        return dh * dtanh, ()
+        return dh * dtanh, (), ()
 
 
 class LSTMKernel(SingleMatmulKernel):
@@ -102,7 +123,7 @@ class LSTMKernel(SingleMatmulKernel):
         one, two = tf.ones([units]), 2 * tf.ones([units])
         return tf.concat([one, one, two, one], 0)  # [4H], Keras's gate order i, f, g, o
 
-    def activate(self, z, state):
+    def activate(self, z, state, extra):
         _, c = state  # [B, H]
         s = tf.sigmoid(z)  # z [B, 4H], already scaled
         i, f, g, o = tf.split(s, 4, axis=-1)
@@ -110,12 +131,12 @@ class LSTMKernel(SingleMatmulKernel):
         h = o * tf.tanh(c)
         return h, (h, c), (c, s)  # h is rebuilt from these after the loop: one write less per step
 
-    def sequences(self, saves):
+    def sequences(self, saves, prepared):
         cs, s = saves  # [T, B, H], [T, B, 4H]
         hs = tf.split(s, 4, axis=-1)[3] * tf.tanh(cs)
         return hs, (hs, cs)
 
-    def factors(self, saves, states, previous_states):
+    def factors(self, saves, states, previous_states, prepared):
         cs, s = saves
         _, c_prev = previous_states
         i, f, g, o = tf.split(s, 4, axis=-1)
@@ -125,24 +146,108 @@ class LSTMKernel(SingleMatmulKernel):
         per_gate = tf.concat([2 * g - 1, c_prev, 2 * i, tanh_c], -1) * s * (1 - s)
         return dc_dh, per_gate, f
 
-    def step_back(self, factors, dh, rest):
+    def step_back(self, factors, dh, rest, extra):
         dc_dh, per_gate, f = factors  # [B, H], [B, 4H], [B, H] at this step
         (dc,) = rest
         dc = dc + dh * dc_dh
         dz = tf.concat([dc, dc, dc, dh], -1) * per_gate
-        return dz, (dc * f,)
+        return dz, (dc * f,), ()
 
 
-class GRUKernel:
+def normalize(x):
+    """(x - mean) / sqrt(var + ε) over the last axis, as core.cells.layer_norm before its gain and shift."""
+    mean, var = tf.nn.moments(x, axes=[-1], keepdims=True)
+    return (x - mean) * tf.math.rsqrt(var + LN_EPSILON)
+
+
+class LayerNormLSTMKernel(LSTMKernel):
+    """core.cells.LayerNormLSTMCell: z = xw + h·U with no bias; each gate's block of z layer-normed with
+    its own gain and shift; and c layer-normed before the output tanh. The candidate's 2σ(2x) - 1 is
+    folded into the gate's gain and shift for the forward only; the backward works unscaled."""
+
+    n_saves, n_extras = 3, 2  # saves c, σ of all gates, z; hands out d loss/d (gates' LN output), d loss/d (c's)
+
+    def weights(self, cell):
+        return cell.kernel, cell.recurrent_kernel, cell.gain, cell.shift, cell.out_gain, cell.out_shift
+
+    def bias(self, extra):
+        return None
+
+    def column_scale(self, units):
+        return None
+
+    def prepare(self, u, w, extra):
+        gain, shift, out_gain, out_shift = extra
+        units = out_gain.shape[0]
+        scale = LSTMKernel.column_scale(self, units)
+        blocks = lambda v: tf.reshape(v, [4, units])  # [4H] -> [4, H]: a row per gate
+        u, back, _ = super().prepare(u, w, extra)
+        return u, back, (blocks(gain * scale), blocks(shift * scale), blocks(gain), out_gain, out_shift)
+
+    def activate(self, z, state, extra):
+        _, c = state
+        gain, shift, _, out_gain, out_shift = extra
+        units = out_gain.shape[0]
+        normed = normalize(tf.reshape(z, [-1, 4, units]))  # [B, 4, H]: each gate over its own units
+        s = tf.sigmoid(tf.reshape(normed * gain + shift, [-1, 4 * units]))
+        i, f, g, o = tf.split(s, 4, axis=-1)
+        c = f * c + i * (2 * g - 1)
+        h = o * tf.tanh(normalize(c) * out_gain + out_shift)
+        return h, (h, c), (c, s, z)
+
+    def sequences(self, saves, prepared):
+        cs, s, _ = saves
+        _, _, (_, _, _, out_gain, out_shift) = prepared
+        hs = tf.split(s, 4, axis=-1)[3] * tf.tanh(normalize(cs) * out_gain + out_shift)
+        return hs, (hs, cs)
+
+    def factors(self, saves, states, previous_states, prepared):
+        cs, s, z = saves  # [T, B, H], [T, B, 4H], [T, B, 4H]
+        _, c_prev = previous_states
+        _, _, (_, _, _, out_gain, out_shift) = prepared
+        units = cs.shape[-1]
+        i, f, g, o = tf.split(s, 4, axis=-1)
+        c_normed = normalize(cs)
+        tanh_c = tf.tanh(c_normed * out_gain + out_shift)
+        z4 = tf.reshape(z, [-1, tf.shape(z)[1], 4, units])
+        _, c_var = tf.nn.moments(cs, axes=[-1], keepdims=True)
+        _, z_var = tf.nn.moments(z4, axes=[-1], keepdims=True)
+        # d loss/d (gates' LN output, unscaled) = [dc·g, dc·c_prev, dc·i, dh·tanh] ⊙ σ' ⊙ scale
+        per_gate = (tf.concat([2 * g - 1, c_prev, 2 * i, tanh_c], -1) * s * (1 - s)
+                    * LSTMKernel.column_scale(self, units))
+        return (o * (1 - tanh_c * tanh_c), per_gate, f, c_normed, tf.math.rsqrt(c_var + LN_EPSILON),
+                normalize(z4), tf.math.rsqrt(z_var + LN_EPSILON))
+
+    def step_back(self, factors, dh, rest, extra):
+        dyc_dh, per_gate, f, c_normed, c_inv, z_normed, z_inv = factors  # this step's
+        (dc,) = rest
+        _, _, gain, out_gain, _ = extra
+        units = out_gain.shape[0]
+        mean = lambda v: tf.reduce_mean(v, axis=-1, keepdims=True)
+        dyc = dh * dyc_dh  # d loss/d (c's LN output)
+        d = dyc * out_gain
+        dc = dc + (d - mean(d) - c_normed * mean(d * c_normed)) * c_inv
+        dy = tf.concat([dc, dc, dc, dh], -1) * per_gate  # d loss/d (gates' LN output) [B, 4H]
+        d = tf.reshape(dy, [-1, 4, units]) * gain
+        dz = tf.reshape((d - mean(d) - z_normed * mean(d * z_normed)) * z_inv, [-1, 4 * units])
+        return dz, (dc * f,), (dy, dyc)
+
+    def extra_grads(self, dxw, extras, saves):
+        dy, dyc = extras  # [T, B, 4H], [T, B, H]
+        cs, _, z = saves
+        units = cs.shape[-1]
+        z_normed = tf.reshape(normalize(tf.reshape(z, [-1, 4, units])), tf.shape(dy))
+        total = lambda v: tf.reduce_sum(v, axis=[0, 1])
+        return total(dy * z_normed), total(dy), total(dyc * normalize(cs)), total(dyc)
+
+
+class GRUKernel(Kernel):
     """z, r = σ(xw_zr + h·U_zr); n = tanh(xw_n + (r·h)·U_n); h' = n + z·(h - n) (core.cells.GRUCell:
     the reset gate before the recurrent matmul, so a step has two matmuls one after the other)."""
 
     gates, n_states, n_saves = 3, 1, 3  # state (h,); saves h', σ of z and r, and n
 
-    def column_scale(self, units):
-        return None
-
-    def prepare(self, u, w):
+    def prepare(self, u, w, extra):
         units = u.shape[0]
         u_zr, u_n = u[:, :2 * units], u[:, 2 * units:]
         return u_zr, u_n, tf.transpose(u_zr), tf.transpose(u_n), None if w is None else tf.transpose(w)
@@ -157,11 +262,11 @@ class GRUKernel:
         h = n + z * (h - n)
         return h, (h,), (h, zr, n)
 
-    def sequences(self, saves):
+    def sequences(self, saves, prepared):
         hs = saves[0]
         return hs, (hs,)
 
-    def factors(self, saves, states, previous_states):
+    def factors(self, saves, states, previous_states, prepared):
         _, zr, n = saves
         (h_prev,) = previous_states
         z, r = tf.split(zr, 2, axis=-1)
@@ -178,7 +283,7 @@ class GRUKernel:
         d_zr = tf.concat([dh * to_z, d_rh * to_r], -1)
         dxw = tf.concat([d_zr, d_n], -1)  # [B, 3H]
         dh = dh * z + d_rh * r + tf.matmul(d_zr, u_zr_t)
-        return dxw, dh, (), tf.matmul(dxw, w_t) if to_input else None
+        return dxw, dh, (), tf.matmul(dxw, w_t) if to_input else None, ()
 
     def recurrent_grad(self, dxw, saves, previous_states):
         (h_prev,) = previous_states
@@ -189,8 +294,9 @@ class GRUKernel:
                           tf.matmul(rows(r * h_prev), dxw[:, 2 * units:], transpose_a=True)], 1)
 
 
-KERNELS = {"rnn": RNNKernel(), "lstm": LSTMKernel(), "gru": GRUKernel()}
-_BY_CLASS = {"BasicRNNCell": "rnn", "LSTMCell": "lstm", "GRUCell": "gru"}  # core.cells' classes
+KERNELS = {"rnn": RNNKernel(), "lstm": LSTMKernel(), "gru": GRUKernel(), "ln_lstm": LayerNormLSTMKernel()}
+_BY_CLASS = {"BasicRNNCell": "rnn", "LSTMCell": "lstm", "GRUCell": "gru",
+             "LayerNormLSTMCell": "ln_lstm"}  # core.cells' classes
 
 
 def kernel_for(cell):
@@ -207,38 +313,42 @@ def unroll(stack, xs, state, masks=()):
     layer above the first, a [T, B, H] dropout mask for its input (0 or 1/keep), or () for none.
     Returns (top layer's outputs [T, B, H], the stack's final flat state)."""
     kernels = [kernel_for(cell) for cell in stack.cells]
-    weights = [tf.convert_to_tensor(w) for cell in stack.cells
-               for w in (cell.kernel, cell.recurrent_kernel, cell.bias)]
+    per_layer = [k.weights(cell) for k, cell in zip(kernels, stack.cells)]
+    weights = [tf.convert_to_tensor(w) for layer in per_layer for w in layer]
     state = tuple(state)
-    outputs = _run(kernels, tuple(masks), len(state), xs, *state, *weights)
+    outputs = _run(kernels, tuple(masks), len(state), [len(v) for v in per_layer], xs, *state, *weights)
     return outputs[0], tuple(outputs[1:])
 
 
-def _run(kernels, masks, n_state, xs, *inputs):
+def _run(kernels, masks, n_state, n_weights, xs, *inputs):
     @tf.custom_gradient
     def run(xs, *inputs):
         layers = len(kernels)
         init = _split_state(kernels, inputs[:n_state])  # per layer: its state tuple
-        raw = [inputs[n_state + 3 * l: n_state + 3 * l + 3] for l in range(layers)]  # per layer: W, U, b
-        scales = [k.column_scale(u.shape[0]) for k, (_, u, _) in zip(kernels, raw)]
+        ends = [n_state + sum(n_weights[:l + 1]) for l in range(layers)]
+        raw = [inputs[end - n:end] for end, n in zip(ends, n_weights)]  # per layer: W, U, the kernel's own
+        scales = [k.column_scale(v[1].shape[0]) for k, v in zip(kernels, raw)]
         scaled = [v if s is None else tuple(x * s for x in v) for v, s in zip(raw, scales)]
-        prepared = [k.prepare(u, None if l == 0 else w) for l, (k, (w, u, _)) in enumerate(zip(kernels, scaled))]
+        prepared = [k.prepare(v[1], None if l == 0 else v[0], v[2:]) for l, (k, v) in enumerate(zip(kernels, scaled))]
+        biases = [k.bias(v[2:]) for k, v in zip(kernels, scaled)]
         steps = tf.shape(xs)[0]
-        w1, _, b1 = scaled[0]
-        projected = _Steps(tf.tensordot(xs, w1, 1) + b1)  # layer 1's x·W + b, every step at once
+
+        def plus_bias(xw, l):
+            return xw if biases[l] is None else xw + biases[l]
+
+        projected = _Steps(plus_bias(tf.tensordot(xs, scaled[0][0], 1), 0))  # layer 1's x·W + b, all steps
         mask_steps = [_Steps(m) for m in masks]
 
         def forward(t, states, written):
             states, written = list(states), list(written)
             x = None
             for l, kernel in enumerate(kernels):
-                w, _, b = scaled[l]
                 if l == 0:
                     xw = projected.read(t)
                 else:
                     if masks:
                         x = x * mask_steps[l - 1].read(t)
-                    xw = tf.matmul(x, w) + b  # [B, G*H]
+                    xw = plus_bias(tf.matmul(x, scaled[l][0]), l)  # [B, G*H]
                 x, states[l], saves = kernel.forward(xw, states[l], prepared[l])
                 written[l] = tuple(ta.write(t, v) for ta, v in zip(written[l], saves))
             return t + 1, tuple(states), tuple(written)
@@ -246,40 +356,42 @@ def _run(kernels, masks, n_state, xs, *inputs):
         written = tuple(tuple(tf.TensorArray(xs.dtype, size=steps) for _ in range(k.n_saves)) for k in kernels)
         _, final, written = tf.while_loop(lambda t, *_: t < steps, forward, (0, tuple(init), written))
         saved = [tuple(ta.stack() for ta in w) for w in written]  # per layer: [T, B, n] each
-        hs, states_seq = map(list, zip(*(k.sequences(v) for k, v in zip(kernels, saved))))  # per layer
+        hs, states_seq = map(list, zip(*(k.sequences(v, p) for k, v, p in zip(kernels, saved, prepared))))
         inputs_of = [xs] + ([h * m for h, m in zip(hs, masks)] if masks else hs[:-1])  # what each layer read
 
         def grad(d_top, *d_final):
             d_top = _Steps(tf.zeros_like(hs[-1]) if d_top is None else d_top)
             before = [tuple(previous(s, s0) for s, s0 in zip(states_seq[l], init[l])) for l in range(layers)]
-            factors = [[_Steps(f) for f in k.factors(saved[l], states_seq[l], before[l])]
+            factors = [[_Steps(f) for f in k.factors(saved[l], states_seq[l], before[l], prepared[l])]
                        for l, k in enumerate(kernels)]
 
-            def backward(t, carry, dxws):
-                carry, dxws = list(carry), list(dxws)
+            def backward(t, carry, written):
+                carry, written = list(carry), list(written)
                 dx = d_top.read(t)
                 for l in reversed(range(layers)):
                     dh, rest = carry[l][0] + dx, carry[l][1:]
-                    dxw, dh, rest, dx = kernels[l].backward([f.read(t) for f in factors[l]], dh, rest,
-                                                            prepared[l], to_input=l > 0)
+                    dxw, dh, rest, dx, extras = kernels[l].backward([f.read(t) for f in factors[l]], dh, rest,
+                                                                    prepared[l], to_input=l > 0)
                     if masks and l > 0:  # dx: to the layer below, at the same step
                         dx = dx * mask_steps[l - 1].read(t)
                     carry[l] = (dh,) + tuple(rest)
-                    dxws[l] = dxws[l].write(t, dxw)
-                return t - 1, tuple(carry), tuple(dxws)
+                    written[l] = tuple(ta.write(t, v) for ta, v in zip(written[l], (dxw,) + tuple(extras)))
+                return t - 1, tuple(carry), tuple(written)
 
             flat_final = [v for s in final for v in s]
             d_final = [tf.zeros_like(v) if d is None else d for v, d in zip(flat_final, d_final)]
             carry0 = tuple(_split_state(kernels, d_final))
-            dxws = tuple(tf.TensorArray(xs.dtype, size=steps) for _ in kernels)
-            _, d_init, dxws = tf.while_loop(lambda t, *_: t >= 0, backward, (steps - 1, carry0, dxws))
+            written = tuple(tuple(tf.TensorArray(xs.dtype, size=steps) for _ in range(1 + k.n_extras))
+                            for k in kernels)  # per layer: dxw, then the kernel's extras
+            _, d_init, written = tf.while_loop(lambda t, *_: t >= 0, backward, (steps - 1, carry0, written))
             rows = steps * tf.shape(xs)[1]  # T·B: every step of every sequence, one row each
             d_weights = []
             for l, kernel in enumerate(kernels):
-                dxw = tf.reshape(dxws[l].stack(), [rows, -1])  # [T·B, G*H], d loss / d xw (scaled)
+                dxw, *extras = (ta.stack() for ta in written[l])
+                dxw = tf.reshape(dxw, [rows, -1])  # [T·B, G*H], d loss / d xw (scaled)
                 x = tf.reshape(inputs_of[l], [rows, -1])
                 grads = [tf.matmul(x, dxw, transpose_a=True), kernel.recurrent_grad(dxw, saved[l], before[l]),
-                         tf.reduce_sum(dxw, 0)]
+                         *kernel.extra_grads(dxw, extras, saved[l])]
                 d_weights += grads if scales[l] is None else [g * scales[l] for g in grads]
                 if l == 0:
                     d_xs = tf.reshape(tf.matmul(dxw, scaled[0][0], transpose_b=True), tf.shape(xs))
