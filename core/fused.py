@@ -12,9 +12,10 @@ gradient inside the loop. Here the backward pass is written out (tf.custom_gradi
 - compute the weight gradients after the loop as one large matmul each (Σ_t x_tᵀ·dz_t = Xᵀ·DZ)
   instead of an accumulation at every step.
 
-A kernel is the cell-specific part: given xw = x·W + b, the step's recurrent matmul(s) and
-nonlinearity, and their derivatives. Cells with a kernel: KERNELS. Shapes below: T time, B batch,
-H units, I the layer's input features, G gates (the kernels' column blocks).
+A kernel is the cell-specific part: given xw = x·W (+ b), the step's recurrent matmul(s) and
+nonlinearity, and their derivatives written out (layer norm's included). Every cell in core.cells has
+one (KERNELS). Shapes below: T time, B batch, H units, I the layer's input features, G gates (the
+kernels' column blocks).
 """
 import tensorflow as tf
 
@@ -40,7 +41,7 @@ class Kernel:
         """What is added to x·W (None: nothing), from the variables after W and U."""
         return extra[0]
 
-    def extra_grads(self, dxw, extras, saves):
+    def extra_grads(self, dxw, extras, saves, prepared):
         """Gradients of the variables after W and U, from every step's d loss/d xw [T·B, G*H] and the
         per-step tensors `backward` handed out ([T, B, n] each)."""
         return (tf.reduce_sum(dxw, 0),)
@@ -80,7 +81,7 @@ class SingleMatmulKernel(Kernel):
         dh, dx = tf.split(tf.matmul(dz, back), [u.shape[0], -1], 1)
         return dz, dh, rest, dx, extras
 
-    def recurrent_grad(self, dz, saves, previous_states):
+    def recurrent_grad(self, dz, saves, previous_states, prepared):
         """d loss/d U [H, G*H] from every step's dz [T·B, G*H] and the states before each step."""
         h_prev = previous_states[0]
         return tf.matmul(tf.reshape(h_prev, [-1, h_prev.shape[-1]]), dz, transpose_a=True)
@@ -232,7 +233,7 @@ class LayerNormLSTMKernel(LSTMKernel):
         dz = tf.reshape((d - mean(d) - z_normed * mean(d * z_normed)) * z_inv, [-1, 4 * units])
         return dz, (dc * f,), (dy, dyc)
 
-    def extra_grads(self, dxw, extras, saves):
+    def extra_grads(self, dxw, extras, saves, prepared):
         dy, dyc = extras  # [T, B, 4H], [T, B, H]
         cs, _, z = saves
         units = cs.shape[-1]
@@ -266,6 +267,10 @@ class GRUKernel(Kernel):
         hs = saves[0]
         return hs, (hs,)
 
+    def reset_gates(self, saves, prepared):
+        """r at every step [T, B, H], from the saves."""
+        return tf.split(saves[1], 2, axis=-1)[1]
+
     def factors(self, saves, states, previous_states, prepared):
         _, zr, n = saves
         (h_prev,) = previous_states
@@ -285,27 +290,109 @@ class GRUKernel(Kernel):
         dh = dh * z + d_rh * r + tf.matmul(d_zr, u_zr_t)
         return dxw, dh, (), tf.matmul(dxw, w_t) if to_input else None, ()
 
-    def recurrent_grad(self, dxw, saves, previous_states):
+    def recurrent_grad(self, dxw, saves, previous_states, prepared):
         (h_prev,) = previous_states
         units = h_prev.shape[-1]
-        r = tf.split(saves[1], 2, axis=-1)[1]
+        r = self.reset_gates(saves, prepared)
         rows = lambda x: tf.reshape(x, [-1, units])
         return tf.concat([tf.matmul(rows(h_prev), dxw[:, :2 * units], transpose_a=True),
                           tf.matmul(rows(r * h_prev), dxw[:, 2 * units:], transpose_a=True)], 1)
 
 
-KERNELS = {"rnn": RNNKernel(), "lstm": LSTMKernel(), "gru": GRUKernel(), "ln_lstm": LayerNormLSTMKernel()}
-_BY_CLASS = {"BasicRNNCell": "rnn", "LSTMCell": "lstm", "GRUCell": "gru",
-             "LayerNormLSTMCell": "ln_lstm"}  # core.cells' classes
+class LayerNormGRUKernel(GRUKernel):
+    """core.cells.LayerNormGRUCell: as GRUKernel with no bias, and each pre-activation layer-normed with
+    its own gain and shift (z's and r's, and the candidate's x·W_n + (r·h)·U_n together)."""
+
+    n_extras = 2  # hands out d loss/d (z's and r's LN output) [B, 2H], d loss/d (candidate's) [B, H]
+
+    def weights(self, cell):
+        return cell.kernel, cell.recurrent_kernel, cell.gain, cell.shift
+
+    def bias(self, extra):
+        return None
+
+    def prepare(self, u, w, extra):
+        gain, shift = extra
+        units = u.shape[0]
+        norms = (tf.reshape(gain[:2 * units], [2, units]), tf.reshape(shift[:2 * units], [2, units]),
+                 gain[2 * units:], shift[2 * units:])  # z and r as rows of [2, H]; the candidate's [H]
+        return super().prepare(u, w, extra) + norms
+
+    def forward(self, xw, state, prepared):
+        u_zr, u_n = prepared[:2]
+        (h,) = state
+        units = h.shape[-1]
+        a_zr = xw[:, :2 * units] + tf.matmul(h, u_zr)  # [B, 2H] before layer norm
+        z, r = tf.split(self.zr_of(a_zr, prepared), 2, axis=-1)
+        a_n = xw[:, 2 * units:] + tf.matmul(r * h, u_n)
+        n = self.n_of(a_n, prepared)
+        h = z * h + (1.0 - z) * n
+        return h, (h,), (h, a_zr, a_n)
+
+    def zr_of(self, a_zr, prepared):
+        """σ(LN(a)) for z and r, each over its own units: a [..., 2H] -> [..., 2H]."""
+        gain, shift = prepared[5:7]
+        blocks = tf.concat([tf.shape(a_zr)[:-1], [2, gain.shape[1]]], 0)
+        return tf.sigmoid(tf.reshape(normalize(tf.reshape(a_zr, blocks)) * gain + shift, tf.shape(a_zr)))
+
+    def n_of(self, a_n, prepared):
+        gain, shift = prepared[7:9]
+        return tf.tanh(normalize(a_n) * gain + shift)
+
+    def reset_gates(self, saves, prepared):
+        return tf.split(self.zr_of(saves[1], prepared), 2, axis=-1)[1]
+
+    def factors(self, saves, states, previous_states, prepared):
+        _, a_zr, a_n = saves  # [T, B, 2H], [T, B, H]
+        (h_prev,) = previous_states
+        units = h_prev.shape[-1]
+        z, r = tf.split(self.zr_of(a_zr, prepared), 2, axis=-1)
+        n = self.n_of(a_n, prepared)
+        a_zr = tf.reshape(a_zr, tf.concat([tf.shape(a_zr)[:-1], [2, units]], 0))  # [T, B, 2, H]
+        (_, zr_var), (_, n_var) = (tf.nn.moments(a, axes=[-1], keepdims=True) for a in (a_zr, a_n))
+        return ((1 - z) * (1 - n * n), (h_prev - n) * z * (1 - z), h_prev * r * (1 - r), z, r,
+                normalize(a_zr), tf.math.rsqrt(zr_var + LN_EPSILON), normalize(a_n), tf.math.rsqrt(n_var + LN_EPSILON))
+
+    def backward(self, factors, dh, rest, prepared, to_input):
+        to_n, to_z, to_r, z, r, zr_normed, zr_inv, n_normed, n_inv = factors
+        _, _, u_zr_t, u_n_t, w_t, zr_gain, _, n_gain, _ = prepared
+        units = dh.shape[-1]
+        mean = lambda v: tf.reduce_mean(v, axis=-1, keepdims=True)
+        dy_n = dh * to_n  # d loss/d (candidate's LN output)
+        d = dy_n * n_gain
+        d_n = (d - mean(d) - n_normed * mean(d * n_normed)) * n_inv  # d loss/d a_n
+        d_rh = tf.matmul(d_n, u_n_t)
+        dy_zr = tf.concat([dh * to_z, d_rh * to_r], -1)  # d loss/d (z's and r's LN output) [B, 2H]
+        d = tf.reshape(dy_zr, [-1, 2, units]) * zr_gain
+        d_zr = tf.reshape((d - mean(d) - zr_normed * mean(d * zr_normed)) * zr_inv, [-1, 2 * units])
+        dxw = tf.concat([d_zr, d_n], -1)  # [B, 3H]
+        dh = dh * z + d_rh * r + tf.matmul(d_zr, u_zr_t)
+        return dxw, dh, (), tf.matmul(dxw, w_t) if to_input else None, (dy_zr, dy_n)
+
+    def extra_grads(self, dxw, extras, saves, prepared):
+        dy_zr, dy_n = extras
+        _, a_zr, a_n = saves
+        units = a_n.shape[-1]
+        zr_normed = tf.reshape(normalize(tf.reshape(a_zr, tf.concat([tf.shape(a_zr)[:-1], [2, units]], 0))),
+                               tf.shape(a_zr))
+        total = lambda v: tf.reduce_sum(v, axis=[0, 1])
+        return (tf.concat([total(dy_zr * zr_normed), total(dy_n * normalize(a_n))], 0),
+                tf.concat([total(dy_zr), total(dy_n)], 0))
+
+
+KERNELS = {"rnn": RNNKernel(), "lstm": LSTMKernel(), "gru": GRUKernel(), "ln_lstm": LayerNormLSTMKernel(),
+           "ln_gru": LayerNormGRUKernel()}
+_BY_CLASS = {"BasicRNNCell": "rnn", "LSTMCell": "lstm", "GRUCell": "gru", "LayerNormLSTMCell": "ln_lstm",
+             "LayerNormGRUCell": "ln_gru"}  # core.cells' classes
 
 
 def kernel_for(cell):
-    """The kernel for one of core.cells' cells, or None if it has none."""
-    return KERNELS.get(_BY_CLASS.get(type(cell).__name__))
-
-
-def has_kernels(stack) -> bool:
-    return all(kernel_for(cell) is not None for cell in stack.cells)
+    """The kernel for one of core.cells' cells."""
+    name = _BY_CLASS.get(type(cell).__name__)
+    if name not in KERNELS:
+        raise NotImplementedError(f"the fused engine has no kernel for {type(cell).__name__}; add one to "
+                                  "core/fused.py KERNELS (tests/test_fused.py checks every cell has one)")
+    return KERNELS[name]
 
 
 def unroll(stack, xs, state, masks=()):
@@ -390,8 +477,9 @@ def _run(kernels, masks, n_state, n_weights, xs, *inputs):
                 dxw, *extras = (ta.stack() for ta in written[l])
                 dxw = tf.reshape(dxw, [rows, -1])  # [T·B, G*H], d loss / d xw (scaled)
                 x = tf.reshape(inputs_of[l], [rows, -1])
-                grads = [tf.matmul(x, dxw, transpose_a=True), kernel.recurrent_grad(dxw, saved[l], before[l]),
-                         *kernel.extra_grads(dxw, extras, saved[l])]
+                grads = [tf.matmul(x, dxw, transpose_a=True),
+                         kernel.recurrent_grad(dxw, saved[l], before[l], prepared[l]),
+                         *kernel.extra_grads(dxw, extras, saved[l], prepared[l])]
                 d_weights += grads if scales[l] is None else [g * scales[l] for g in grads]
                 if l == 0:
                     d_xs = tf.reshape(tf.matmul(dxw, scaled[0][0], transpose_b=True), tf.shape(xs))

@@ -99,11 +99,8 @@ def unroll_keras_fused(stack, xs, state, training=False):
 
 
 @UNROLLERS.register("fused", "the fastest this project found: all layers in one forward loop, a hand-derived "
-                    "backward loop, weight gradients as one matmul each (rnn, lstm, gru; the layer-normalised "
-                    "cells run as dynamic)")
+                    "backward loop (core/fused.py), weight gradients as one large matmul each")
 def unroll_fused(stack, xs, state, training=False):
-    if not fused.has_kernels(stack):  # no hand-derived backward for layer norm yet (core/fused.py)
-        return unroll_dynamic(stack, xs, state, training)
     xs = time_major(stack.drop(xs, training))  # [time, batch, features]
     masks = ()
     if training and stack.dropout > 0:  # the layers above the first: a mask per step, drawn up front

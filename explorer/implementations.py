@@ -32,8 +32,8 @@ EXPLANATIONS = {
              "backward pass is **written out** (`tf.custom_gradient`). Every layer runs in the **same** iteration "
              "of both loops, so layer 2 at step t overlaps layer 1 at step t+1; layer 1's input matmul, the gates' "
              "derivatives and the **weight gradients** are each **one large matmul or elementwise op over all "
-             "steps**, outside the loops, where this CPU runs fastest. `rnn`, `lstm` and `gru` have a hand-derived "
-             "kernel; the layer-normalised cells run as `dynamic`.",
+             "steps**, outside the loops, where this CPU runs fastest. Each cell's derivative is written out by "
+             "hand (layer norm's too) and tested against autodiff.",
     "tf1-static": "The post's own call: **`tf.compat.v1.nn.static_rnn` on a list of per-step inputs**, in a "
                   "`tf.Graph` run by a `Session`. One copy of the cell per step, so building the graph (and "
                   "`AdamOptimizer.minimize`, which adds the gradients) grows with `num_steps`.",

@@ -1,6 +1,7 @@
 """The fused engine's hand-derived backward pass: right with dropout masks, edge sizes, and in training.
 
-(tests/test_unrollers.py already checks `fused` against `static` for every cell without dropout.)
+(tests/test_unrollers.py already checks `fused` against `static` for every cell without dropout, and
+inside a tf.function.)
 """
 import dataclasses
 
@@ -9,8 +10,9 @@ import pytest
 import tensorflow as tf
 
 from core import fused
+from core.cells import CELLS, make_cell
 from core.stack import make_stack
-from core.unrollers import UNROLLERS, time_major, unroll
+from core.unrollers import time_major, unroll
 from tests.test_trainer import train
 from tests.tiny import tiny_config, write_corpus
 
@@ -38,14 +40,13 @@ def outputs_and_grads(fn, stack, xs, state):
     return out, final, tape.gradient(loss, stack.trainable_variables + [xs, *state])
 
 
-@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru", "ln_lstm"])
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru", "ln_lstm", "ln_gru"])
 @pytest.mark.parametrize("layers, steps", [(3, 6), (1, 1), (2, 1)])
 def test_masked_forward_and_backward_match_a_step_by_step_reference(cell, layers, steps):
     stack = make_stack(cell, F, H, num_layers=layers)
     xs = tf.random.normal([steps, B, F], seed=3)
     state = tuple(tf.random.normal([B, n], seed=4 + i) for i, n in enumerate(stack.state_size))
     masks = tuple(tf.nn.dropout(tf.ones([steps, B, H]), 0.4, seed=7 + l) for l in range(layers - 1))
-    assert fused.has_kernels(stack)
     want = outputs_and_grads(lambda s, x, st: reference(s, x, st, masks), stack, xs, state)
     got = outputs_and_grads(lambda s, x, st: fused.unroll(s, x, st, masks), stack, xs, state)
     np.testing.assert_allclose(got[0], want[0], atol=1e-5)
@@ -71,14 +72,17 @@ def test_only_the_final_state_used():
         np.testing.assert_allclose(a, b, atol=1e-5)
 
 
-def test_cells_without_a_kernel_run_the_dynamic_loop():
-    stack = make_stack("ln_gru", F, H, num_layers=2)
-    assert not fused.has_kernels(stack)
-    xs = tf.random.normal([B, 4, F])
-    a, _ = unroll("fused", stack, xs, stack.zero_state(B))
-    b, _ = unroll("dynamic", stack, xs, stack.zero_state(B))
-    np.testing.assert_allclose(a, b)
-    assert "dynamic" in UNROLLERS["fused"].description
+def test_every_cell_has_a_kernel():
+    for name in CELLS:
+        assert fused.kernel_for(make_cell(name, F, H)) is fused.KERNELS[name]
+
+
+def test_a_cell_without_a_kernel_is_refused_in_words():
+    class NewCell(type(make_cell("gru", F, H))):
+        pass
+
+    with pytest.raises(NotImplementedError, match="no kernel for NewCell"):
+        fused.kernel_for(NewCell(F, H))
 
 
 def test_dropout_in_training_drops_between_layers_and_on_top():
@@ -95,7 +99,7 @@ def test_dropout_in_training_drops_between_layers_and_on_top():
     assert not np.allclose(a, c)
 
 
-@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru", "ln_lstm"])
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru", "ln_lstm", "ln_gru"])
 def test_trains_like_dynamic(tmp_path, cell):
     """Same seed, same data: fused and dynamic start with the same losses and stay together. (Their
     gradients agree to ~1e-6 relative, not bit for bit; training at a high rate grows that difference
