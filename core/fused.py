@@ -28,10 +28,41 @@ def previous(sequence, initial):
 
 
 class Kernel:
-    """What every kernel has: its variables, and what it adds to x·W; the defaults are W, U, b."""
+    """One cell's step for the engine. Per layer, the engine calls `prepare` once, `forward` at every
+    step of the forward loop, `sequences` and `factors` once over all steps, `backward` at every step of
+    the backward loop, then `recurrent_grad` and `extra_grads` once. The defaults here: variables W, U, b.
+    """
 
-    n_states = n_saves = 1
+    n_states = n_saves = 1  # tensors in the cell's state tuple; tensors `forward` saves per step
     n_extras = 0  # per-step tensors `backward` hands out for `extra_grads`
+
+    def prepare(self, u, w, extra):
+        """Loop-invariant tensors for `forward` and `backward`, from U [H, G*H], W [I, G*H] (None for
+        layer 1, whose x·W is done before the loop) and the variables after them (`extra`)."""
+        raise NotImplementedError
+
+    def forward(self, xw, state, prepared):
+        """xw [B, G*H], the state before the step -> (h [B, H], the state after it, tensors to save)."""
+        raise NotImplementedError
+
+    def sequences(self, saves, prepared):
+        """What the forward loop saved, [T, B, n] each -> (outputs [T, B, H], each state tensor's sequence)."""
+        raise NotImplementedError
+
+    def factors(self, saves, states, previous_states, prepared):
+        """All of a backward step that does not depend on the incoming gradient, for every step at once
+        ([T, B, ...] each); `backward` gets them one step at a time."""
+        raise NotImplementedError
+
+    def backward(self, factors, dh, rest, prepared, to_input):
+        """One step back: this step's factors, d loss/d h and the other state tensors' gradients after
+        the step -> (d loss/d xw [B, G*H] (scaled), d loss/d h before it, the other state gradients
+        before it, d loss/d x [B, I] if `to_input` else None, per-step tensors for `extra_grads`)."""
+        raise NotImplementedError
+
+    def recurrent_grad(self, dxw, saves, previous_states, prepared):
+        """d loss/d U [H, G*H] from every step's d loss/d xw [T·B, G*H] and the states before each step."""
+        raise NotImplementedError
 
     def weights(self, cell) -> tuple:
         """The cell's variables in the order the engine passes them: W, U, then the kernel's own."""
@@ -58,22 +89,16 @@ class SingleMatmulKernel(Kernel):
     Subclasses give `activate` (forward) and `factors`/`step_back` (its derivative)."""
 
     def prepare(self, u, w, extra):
-        """Loop-invariant tensors for `forward` and `backward`, from U [H, G*H], W [I, G*H] (None for
-        layer 1, whose x·W is done before the loop) and the kernel's own variables. For layers above
-        the first, dz goes back twice per step (to the layer's own h and to the layer below): one
-        [B, G*H]·[G*H, H+I] matmul costs this CPU about half the core time of two, so [Uᵀ | Wᵀ]."""
+        # For layers above the first, dz goes back twice per step (to the layer's own h and to the
+        # layer below): one [B, G*H]·[G*H, H+I] matmul costs this CPU about half the core time of two.
         back = tf.transpose(u) if w is None else tf.concat([tf.transpose(u), tf.transpose(w)], 1)
         return u, back, extra
 
     def forward(self, xw, state, prepared):
-        """xw [B, G*H], the state before the step -> (h [B, H], the state after it, tensors to save)."""
         u, _, extra = prepared
         return self.activate(xw + tf.matmul(state[0], u), state, extra)
 
     def backward(self, factors, dh, rest, prepared, to_input):
-        """One step back: this step's factors, d loss/d h and the other state tensors' gradients after
-        the step -> (d loss/d xw [B, G*H] (scaled), d loss/d h before it, the other state gradients
-        before it, d loss/d x [B, I] if `to_input` else None, per-step tensors for `extra_grads`)."""
         u, back, extra = prepared
         dz, rest, extras = self.step_back(factors, dh, rest, extra)
         if not to_input:
@@ -82,7 +107,6 @@ class SingleMatmulKernel(Kernel):
         return dz, dh, rest, dx, extras
 
     def recurrent_grad(self, dz, saves, previous_states, prepared):
-        """d loss/d U [H, G*H] from every step's dz [T·B, G*H] and the states before each step."""
         h_prev = previous_states[0]
         return tf.matmul(tf.reshape(h_prev, [-1, h_prev.shape[-1]]), dz, transpose_a=True)
 
@@ -90,19 +114,15 @@ class SingleMatmulKernel(Kernel):
 class RNNKernel(SingleMatmulKernel):
     """h = tanh(z)."""
 
-    gates = 1  # saves: h
-
     def activate(self, z, state, extra):
         h = tf.tanh(z)
         return h, (h,), (h,)
 
     def sequences(self, saves, prepared):
-        """What the forward loop saved, [T, B, n] each -> (outputs [T, B, H], each state tensor's sequence)."""
         (hs,) = saves
         return hs, (hs,)
 
     def factors(self, saves, states, previous_states, prepared):
-        """All of a backward step that does not depend on the incoming gradient, for every step at once."""
         (hs,) = states  # [T, B, H]
         return (1 - hs * hs,)
 
@@ -118,7 +138,7 @@ class LSTMKernel(SingleMatmulKernel):
     sigmoid over all four gates replaces a split into sigmoids and a tanh.
     """
 
-    gates, n_states, n_saves = 4, 2, 2  # state (h, c); saves c and σ of all gates
+    n_states, n_saves = 2, 2  # state (h, c); saves c and σ of all gates
 
     def column_scale(self, units):
         one, two = tf.ones([units]), 2 * tf.ones([units])
@@ -246,7 +266,7 @@ class GRUKernel(Kernel):
     """z, r = σ(xw_zr + h·U_zr); n = tanh(xw_n + (r·h)·U_n); h' = n + z·(h - n) (core.cells.GRUCell:
     the reset gate before the recurrent matmul, so a step has two matmuls one after the other)."""
 
-    gates, n_states, n_saves = 3, 1, 3  # state (h,); saves h', σ of z and r, and n
+    n_states, n_saves = 1, 3  # state (h,); saves h', σ of z and r, and n
 
     def prepare(self, u, w, extra):
         units = u.shape[0]
@@ -403,15 +423,19 @@ def unroll(stack, xs, state, masks=()):
     per_layer = [k.weights(cell) for k, cell in zip(kernels, stack.cells)]
     weights = [tf.convert_to_tensor(w) for layer in per_layer for w in layer]
     state = tuple(state)
-    outputs = _run(kernels, tuple(masks), len(state), [len(v) for v in per_layer], xs, *state, *weights)
+    outputs = _run(kernels, stack.split_state, tuple(masks), len(state), [len(v) for v in per_layer],
+                   xs, *state, *weights)
     return outputs[0], tuple(outputs[1:])
 
 
-def _run(kernels, masks, n_state, n_weights, xs, *inputs):
+def _run(kernels, split_state, masks, n_state, n_weights, xs, *inputs):
+    """Both loops around one tf.custom_gradient function, which must take every tensor it gives a
+    gradient for as an argument: xs, the flat state, then each layer's variables (as tensors)."""
+
     @tf.custom_gradient
     def run(xs, *inputs):
         layers = len(kernels)
-        init = _split_state(kernels, inputs[:n_state])  # per layer: its state tuple
+        init = split_state(inputs[:n_state])  # per layer: its state tuple
         ends = [n_state + sum(n_weights[:l + 1]) for l in range(layers)]
         raw = [inputs[end - n:end] for end, n in zip(ends, n_weights)]  # per layer: W, U, the kernel's own
         scales = [k.column_scale(v[1].shape[0]) for k, v in zip(kernels, raw)]
@@ -467,7 +491,7 @@ def _run(kernels, masks, n_state, n_weights, xs, *inputs):
 
             flat_final = [v for s in final for v in s]
             d_final = [tf.zeros_like(v) if d is None else d for v, d in zip(flat_final, d_final)]
-            carry0 = tuple(_split_state(kernels, d_final))
+            carry0 = tuple(split_state(d_final))
             written = tuple(tuple(tf.TensorArray(xs.dtype, size=steps) for _ in range(1 + k.n_extras))
                             for k in kernels)  # per layer: dxw, then the kernel's extras
             _, d_init, written = tf.while_loop(lambda t, *_: t >= 0, backward, (steps - 1, carry0, written))
@@ -489,14 +513,6 @@ def _run(kernels, masks, n_state, n_weights, xs, *inputs):
         return (hs[-1],) + flat_final, grad
 
     return run(xs, *inputs)
-
-
-def _split_state(kernels, flat) -> list[tuple]:
-    out, i = [], 0
-    for kernel in kernels:
-        out.append(tuple(flat[i:i + kernel.n_states]))
-        i += kernel.n_states
-    return out
 
 
 class _Steps:
