@@ -98,8 +98,9 @@ def unroll_keras_fused(stack, xs, state, training=False):
     return stack.drop(xs, training), tuple(new_state)
 
 
-@UNROLLERS.register("fused", "the fastest this project found: all layers in one forward loop, a hand-derived "
-                    "backward loop (core/fused.py), weight gradients as one large matmul each")
+@UNROLLERS.register("fused", "a hand-derived backward (core/fused.py): all layers in one forward loop and one "
+                    "backward loop, weight gradients as one large matmul each; the fastest here for stacked "
+                    "layers, not for a single wide one")
 def unroll_fused(stack, xs, state, training=False):
     xs = time_major(stack.drop(xs, training))  # [time, batch, features]
     masks = ()

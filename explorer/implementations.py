@@ -27,7 +27,8 @@ EXPLANATIONS = {
     "keras-fused": "The library's **own `keras.layers.LSTM` / `GRU` layers**, one per layer of the stack, "
                    "computing with our cell's weights: each layer runs its whole sequence in one optimised loop "
                    "before the next begins. `lstm` and `gru` cells only.",
-    "fused": "The fastest this project found (`core/fused.py`). Autodiff through a loop replays every op's "
+    "fused": "The fastest this project found for stacked layers (`core/fused.py`; a single wide layer runs a "
+             "little faster as `dynamic`). Autodiff through a loop replays every op's "
              "gradient at every step and adds up each weight's gradient **inside** the backward loop; here the "
              "backward pass is **written out** (`tf.custom_gradient`). Every layer runs in the **same** iteration "
              "of both loops, so layer 2 at step t overlaps layer 1 at step t+1; layer 1's input matmul, the gates' "
