@@ -73,18 +73,20 @@ def _run(kernels, split_state, masks, n_state, n_weights, xs, *inputs):
         def plus_bias(xw, l):
             return xw if biases[l] is None else xw + biases[l]
 
-        projected = _Steps(plus_bias(tf.tensordot(xs, scaled[0][0], 1), 0))  # layer 1's x·W + b, all steps
-        mask_steps = [_Steps(m) for m in masks]
+        # Per-step reads below index [T, ...] tensors (`projected[t]`). That is safe here, unlike in an
+        # autodiffed loop: nothing differentiates these loops, so no full-size gradient per step is
+        # built, and it saves copying each tensor into a TensorArray first.
+        projected = plus_bias(tf.tensordot(xs, scaled[0][0], 1), 0)  # layer 1's x·W + b, all steps
 
         def forward(t, states, written):
             states, written = list(states), list(written)
             x = None
             for l, kernel in enumerate(kernels):
                 if l == 0:
-                    xw = projected.read(t)
+                    xw = projected[t]
                 else:
                     if masks:
-                        x = x * mask_steps[l - 1].read(t)
+                        x = x * masks[l - 1][t]
                     xw = plus_bias(tf.matmul(x, scaled[l][0]), l)  # [B, G*H]
                 x, states[l], saves = kernel.forward(xw, states[l], prepared[l])
                 written[l] = tuple(ta.write(t, v) for ta, v in zip(written[l], saves))
@@ -95,27 +97,26 @@ def _run(kernels, split_state, masks, n_state, n_weights, xs, *inputs):
         saved = [tuple(ta.stack() for ta in w) for w in written]  # per layer: [T, B, n] each
         hs, states_seq = map(list, zip(*(k.sequences(v, p) for k, v, p in zip(kernels, saved, prepared))))
         inputs_of = [xs] + ([h * m for h, m in zip(hs, masks)] if masks else hs[:-1])  # what each layer read
+        flat_final = tuple(v for s in final for v in s)
 
         def grad(d_top, *d_final):
-            d_top = _Steps(tf.zeros_like(hs[-1]) if d_top is None else d_top)
+            d_top = tf.zeros_like(hs[-1]) if d_top is None else d_top
             before = [tuple(previous(s, s0) for s, s0 in zip(states_seq[l], init[l])) for l in range(layers)]
-            factors = [[_Steps(f) for f in k.factors(saved[l], states_seq[l], before[l], prepared[l])]
-                       for l, k in enumerate(kernels)]
+            factors = [k.factors(saved[l], states_seq[l], before[l], prepared[l]) for l, k in enumerate(kernels)]
 
             def backward(t, carry, written):
                 carry, written = list(carry), list(written)
-                dx = d_top.read(t)
+                dx = d_top[t]
                 for l in reversed(range(layers)):
                     dh, rest = carry[l][0] + dx, carry[l][1:]
-                    dxw, dh, rest, dx, extras = kernels[l].backward([f.read(t) for f in factors[l]], dh, rest,
+                    dxw, dh, rest, dx, extras = kernels[l].backward([f[t] for f in factors[l]], dh, rest,
                                                                     prepared[l], to_input=l > 0)
                     if masks and l > 0:  # dx: to the layer below, at the same step
-                        dx = dx * mask_steps[l - 1].read(t)
+                        dx = dx * masks[l - 1][t]
                     carry[l] = (dh,) + tuple(rest)
                     written[l] = tuple(ta.write(t, v) for ta, v in zip(written[l], (dxw,) + tuple(extras)))
                 return t - 1, tuple(carry), tuple(written)
 
-            flat_final = [v for s in final for v in s]
             d_final = [tf.zeros_like(v) if d is None else d for v, d in zip(flat_final, d_final)]
             carry0 = tuple(split_state(d_final))
             written = tuple(tuple(tf.TensorArray(xs.dtype, size=steps) for _ in range(1 + k.n_extras))
@@ -129,25 +130,12 @@ def _run(kernels, split_state, masks, n_state, n_weights, xs, *inputs):
                 x = tf.reshape(inputs_of[l], [rows, -1])
                 grads = [tf.matmul(x, dxw, transpose_a=True),
                          kernel.recurrent_grad(dxw, saved[l], before[l], prepared[l]),
-                         *kernel.extra_grads(dxw, extras, saved[l], prepared[l])]
+                         *kernel.extra_grads(dxw, extras, factors[l])]
                 d_weights += grads if scales[l] is None else [g * scales[l] for g in grads]
                 if l == 0:
                     d_xs = tf.reshape(tf.matmul(dxw, scaled[0][0], transpose_b=True), tf.shape(xs))
             return (d_xs, *[d for s in d_init for d in s], *d_weights)
 
-        flat_final = tuple(v for s in final for v in s)
         return (hs[-1],) + flat_final, grad
 
     return run(xs, *inputs)
-
-
-class _Steps:
-    """A [T, ...] tensor read one step at a time inside a loop. Indexing is safe here, unlike in an
-    autodiffed loop: nothing differentiates these loops, so no full-size gradient per step is built,
-    and it saves copying the whole tensor into a TensorArray first."""
-
-    def __init__(self, sequence):
-        self.sequence = sequence
-
-    def read(self, t):
-        return self.sequence[t]

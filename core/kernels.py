@@ -53,9 +53,9 @@ class Kernel:
         """What is added to x·W (None: nothing), from the variables after W and U."""
         return extra[0]
 
-    def extra_grads(self, dxw, extras, saves, prepared):
-        """Gradients of the variables after W and U, from every step's d loss/d xw [T·B, G*H] and the
-        per-step tensors `backward` handed out ([T, B, n] each)."""
+    def extra_grads(self, dxw, extras, factors):
+        """Gradients of the variables after W and U, from every step's d loss/d xw [T·B, G*H], the
+        per-step tensors `backward` handed out and the `factors` ([T, B, ...] each)."""
         return (tf.reduce_sum(dxw, 0),)
 
     def column_scale(self, units):

@@ -92,13 +92,11 @@ class LayerNormLSTMKernel(LSTMKernel):
         dz = tf.reshape((d - mean(d) - z_normed * mean(d * z_normed)) * z_inv, [-1, 4 * units])
         return dz, (dc * f,), (dy, dyc)
 
-    def extra_grads(self, dxw, extras, saves, prepared):
+    def extra_grads(self, dxw, extras, factors):
         dy, dyc = extras  # [T, B, 4H], [T, B, H]
-        cs, _, z = saves
-        units = cs.shape[-1]
-        z_normed = tf.reshape(normalize(tf.reshape(z, [-1, 4, units])), tf.shape(dy))
+        c_normed, z_normed = factors[3], factors[5]  # [T, B, H], [T, B, 4, H]
         total = lambda v: tf.reduce_sum(v, axis=[0, 1])
-        return total(dy * z_normed), total(dy), total(dyc * normalize(cs)), total(dyc)
+        return total(dy * tf.reshape(z_normed, tf.shape(dy))), total(dy), total(dyc * c_normed), total(dyc)
 
 
 class LayerNormGRUKernel(GRUKernel):
@@ -171,12 +169,9 @@ class LayerNormGRUKernel(GRUKernel):
         dh = dh * z + d_rh * r + tf.matmul(d_zr, u_zr_t)
         return dxw, dh, (), tf.matmul(dxw, w_t) if to_input else None, (dy_zr, dy_n)
 
-    def extra_grads(self, dxw, extras, saves, prepared):
-        dy_zr, dy_n = extras
-        _, a_zr, a_n = saves
-        units = a_n.shape[-1]
-        zr_normed = tf.reshape(normalize(tf.reshape(a_zr, tf.concat([tf.shape(a_zr)[:-1], [2, units]], 0))),
-                               tf.shape(a_zr))
+    def extra_grads(self, dxw, extras, factors):
+        dy_zr, dy_n = extras  # [T, B, 2H], [T, B, H]
+        zr_normed, n_normed = factors[5], factors[7]  # [T, B, 2, H], [T, B, H]
         total = lambda v: tf.reduce_sum(v, axis=[0, 1])
-        return (tf.concat([total(dy_zr * zr_normed), total(dy_n * normalize(a_n))], 0),
+        return (tf.concat([total(dy_zr * tf.reshape(zr_normed, tf.shape(dy_zr))), total(dy_n * n_normed)], 0),
                 tf.concat([total(dy_zr), total(dy_n)], 0))

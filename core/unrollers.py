@@ -105,8 +105,8 @@ def unroll_fused(stack, xs, state, training=False):
     xs = time_major(stack.drop(xs, training))  # [time, batch, features]
     masks = ()
     if training and stack.dropout > 0:  # the layers above the first: a mask per step, drawn up front
-        ones = tf.ones(tf.concat([tf.shape(xs)[:2], [stack.cells[0].units]], 0))
-        masks = tuple(stack.drop(ones, training) for _ in stack.cells[1:])
+        masks = tuple(stack.drop(tf.ones(tf.concat([tf.shape(xs)[:2], [below.units]], 0)), training)
+                      for below in stack.cells[:-1])  # [time, batch, the layer below's units]
     outputs, state = fused.unroll(stack, xs, state, masks)
     return stack.drop(time_major(outputs), training), state
 
