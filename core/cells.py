@@ -186,5 +186,6 @@ class LayerNormGRUCell(LayerNormCell):
         return h, (h,)
 
 
-def make_cell(name: str, input_size: int, units: int, seed: int = 0) -> Cell:
-    return CELLS[name].impl(input_size, units, seed=seed, name=f"{name}_cell")
+def make_cell(name: str, input_size: int, units: int, seed: int = 0, layer_name: str | None = None) -> Cell:
+    """A registered cell; `layer_name` (default `<name>_cell`) names its variables' scope."""
+    return CELLS[name].impl(input_size, units, seed=seed, name=layer_name or f"{name}_cell")

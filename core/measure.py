@@ -35,7 +35,7 @@ class Engine:
         else:
             self.trainer = self._trainer(impl, config, corpus)
             self.build_s = self.trainer.record.snapshot().timings["trace_s"]
-            self.step = self.trainer.train_step
+            self.step = lambda x, y, state: self.trainer.train_step(x, y, state)[:2]  # (loss, state)
             self.zero_state = lambda: self.trainer.model.zero_state(config.train.batch_size)
 
     @staticmethod

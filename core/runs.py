@@ -87,6 +87,23 @@ class RunDir:
     def has_checkpoint(self) -> bool:
         return (self.checkpoint_dir / "checkpoint").exists()
 
+    def latest_checkpoint(self) -> str | None:
+        """The newest checkpoint's path prefix, as tf.train.CheckpointManager records it (None: none yet)."""
+        index = self.checkpoint_dir / "checkpoint"
+        if not index.exists():
+            return None
+        first = index.read_text(encoding="utf-8").splitlines()[0]  # model_checkpoint_path: "ckpt-200"
+        return str(self.checkpoint_dir / first.split(":", 1)[1].strip().strip('"'))
+
+    def checkpoint_problem(self) -> str | None:
+        """Why this run's checkpoint can be neither sampled nor resumed (None: it can, or there is none)."""
+        latest = self.latest_checkpoint()
+        if latest is None:
+            return None
+        from core.checkpoints import problem  # TensorFlow reads the file's table of contents
+
+        return problem(latest)
+
     def load_record(self) -> RunRecord:
         """Rebuild the run's record from its files (events replayed in the order they were written)."""
         data = self._config_file()

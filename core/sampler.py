@@ -14,6 +14,9 @@ class SampleError(ValueError):
 
 def pick(logits: np.ndarray, cfg: SampleConfig, rng: np.random.Generator) -> int:
     """Choose the next id from logits [vocab]: argmax, or a draw at `temperature` among the top_k."""
+    if not np.all(np.isfinite(logits)):
+        raise SampleError("the model's outputs are not finite numbers (its weights grew too large in training); "
+                          "train again with a lower learning rate or gradient clipping")
     if cfg.argmax:
         return int(np.argmax(logits))
     scaled = logits.astype(np.float64) / cfg.temperature
@@ -53,6 +56,9 @@ class Sampler:
 
 def load_for_sampling(run_dir) -> tuple[Sampler, int]:
     """A Sampler on a run's latest checkpoint, and the train step that checkpoint holds."""
+    import keras
+
+    from core.checkpoints import CheckpointMismatch, RunCheckpoint, model_entries
     from core.model import CharRNN  # here so `pick` stays importable without building models
 
     if not run_dir.has_checkpoint():
@@ -61,6 +67,14 @@ def load_for_sampling(run_dir) -> tuple[Sampler, int]:
     vocab = run_dir.vocab()
     model = CharRNN(config.model, len(vocab), seed=config.train.seed)
     step = tf.Variable(0, dtype=tf.int64)
-    ckpt = tf.train.Checkpoint(model=model, step=step)
-    ckpt.restore(tf.train.latest_checkpoint(str(run_dir.checkpoint_dir))).expect_partial()
+    def legacy():  # the earlier layout keeps the weights in the optimizer's list of what it trains
+        optimizer = keras.optimizers.get(config.train.optimizer)
+        optimizer.build(model.trainable_variables)
+        return tf.train.Checkpoint(optimizer=optimizer, step=step), model.trainable_variables
+
+    # Every weight of the model, or a refusal that says what is missing; only the optimizer is skipped.
+    try:
+        RunCheckpoint({**model_entries(model), "step": step}, legacy=legacy).restore(run_dir.latest_checkpoint())
+    except CheckpointMismatch as err:
+        raise SampleError(f"run {run_dir.run_id} cannot be sampled: {err}") from None
     return Sampler(model, vocab), int(step.numpy())

@@ -48,7 +48,11 @@ class StackedCell(keras.layers.Layer):
 
 def make_stack(cell: str, input_size: int, units: int, num_layers: int, dropout: float = 0.0,
                seed: int = 0) -> StackedCell:
-    """Layer 1 reads input_size features; every layer above reads the one below's units."""
-    cells = [make_cell(cell, input_size if i == 0 else units, units, seed=seed + 10 * i)
-             for i in range(num_layers)]
+    """Layer 1 reads input_size features; every layer above reads the one below's units.
+
+    Each cell's variables are named stack/layer_<n>/<weight>, the same in every process, which is what
+    checkpoints (core/checkpoints.py) store them under."""
+    with keras.name_scope("stack"):
+        cells = [make_cell(cell, input_size if i == 0 else units, units, seed=seed + 10 * i,
+                           layer_name=f"layer_{i + 1}") for i in range(num_layers)]
     return StackedCell(cells, dropout, name="stack")

@@ -61,9 +61,7 @@ def prepare(args):
         saved = run_dir.config()
         args.preset, args.corpus = None, args.corpus or saved.corpus
         config = config_from_args(args, base=saved)
-        if config.model != saved.model:
-            raise ConfigError("a resumed run keeps its model: only training settings (--epochs, --max-steps, "
-                              "--lr, ...) can change")
+        check_resumable(run_dir, saved, config)
         if config != saved:
             run_dir.save_config(config)  # the folder describes what it was trained with
         record, resume = run_dir.load_record(), True
@@ -78,6 +76,24 @@ def prepare(args):
         run_dir = store.create(config, corpus.vocab, owner="cli")
         record = RunRecord(run_dir.run_id, {**config.to_dict(), "meta": run_dir.meta()})
     return config, corpus, run_dir, record, resume
+
+
+# What a checkpoint's shapes and the position in the text depend on: a resumed run keeps them.
+KEPT_ON_RESUME = ("batch_size", "num_steps", "optimizer", "val_fraction")
+
+
+def check_resumable(run_dir, saved, config) -> None:
+    """Refuse, in words, a resume that cannot continue the run exactly."""
+    if config.model != saved.model:
+        raise ConfigError("a resumed run keeps its model: only training settings (--epochs, --max-steps, "
+                          "--lr, ...) can change")
+    changed = [name for name in KEPT_ON_RESUME if getattr(config.train, name) != getattr(saved.train, name)]
+    if changed:
+        raise ConfigError(f"a resumed run keeps its {', '.join(changed)}: the checkpoint's optimizer state and "
+                          "carried RNN state, and its place in the text, depend on them")
+    problem = run_dir.checkpoint_problem()
+    if problem:
+        raise ConfigError(f"run {run_dir.run_id} cannot be resumed: {problem}")
 
 
 def main(argv=None) -> int:

@@ -9,6 +9,7 @@ import numpy as np
 import tensorflow as tf
 
 from core.batches import batch_iterator, num_batches
+from core.checkpoints import CARRY, RunCheckpoint, model_entries, optimizer_entries
 from core.config import RunConfig, SampleConfig
 from core.corpus import Corpus
 from core.model import CharRNN
@@ -40,30 +41,42 @@ class Trainer:
                                                   global_clipnorm=tc.clip_norm or None)
         self.optimizer.build(self.model.trainable_variables)  # its slots exist before any checkpoint restore
         self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
-        self.checkpoint = tf.train.Checkpoint(model=self.model, optimizer=self.optimizer, step=self.step)
-        self.manager = None
-        if self.run_dir is not None:
-            self.manager = tf.train.CheckpointManager(self.checkpoint, str(self.run_dir.checkpoint_dir), max_to_keep=2)
-            if self.resume and self.manager.latest_checkpoint:
-                self.checkpoint.restore(self.manager.latest_checkpoint).assert_existing_objects_matched()
-                if self.record.last_step() > int(self.step.numpy()):
-                    self.record.rewind(int(self.step.numpy()))
         B, T = tc.batch_size, tc.num_steps
+        # The state carried from batch to batch ([batch, units] each), saved with the weights so that a
+        # run resumed mid-epoch goes on exactly as it would have without the stop.
+        self.state = self.model.zero_state(B)
+        self.carry = tuple(tf.Variable(s, trainable=False) for s in self.state)
+        entries = {**model_entries(self.model), **optimizer_entries(self.optimizer), "step": self.step,
+                   **{f"{CARRY}{i}": v for i, v in enumerate(self.carry)}}
+        self.checkpoint = RunCheckpoint(entries, None if self.run_dir is None else self.run_dir.checkpoint_dir,
+                                        legacy=self.legacy_checkpoint)
+        if self.resume:
+            if self.checkpoint.latest:
+                self.checkpoint.restore(self.checkpoint.latest)  # every entry, or a CheckpointMismatch
+            if self.record.last_step() > int(self.step.numpy()):
+                self.record.rewind(int(self.step.numpy()))
         ids = tf.TensorSpec([B, T], tf.int32)
         state = tuple(tf.TensorSpec([B, n], tf.float32) for n in self.model.stack.state_size)
         self.train_step = tf.function(self._train_step, input_signature=[ids, ids, state])
         self.eval_step = tf.function(self._eval_step, input_signature=[ids, ids, state])
         self.sampler = Sampler(self.model, self.corpus.vocab)
 
+    def legacy_checkpoint(self):
+        """How the earlier checkpoint layout is read: its optimizer's list holds every trained weight."""
+        return tf.train.Checkpoint(optimizer=self.optimizer, step=self.step), self.model.trainable_variables
+
     def _train_step(self, x, y, state):
-        """x, y [batch, time] ids; state the carried tuple -> (mean loss in nats/char, final state)."""
+        """x, y [batch, time] ids; state the carried tuple -> (mean loss in nats/char, final state,
+        whether every weight is finite after the update)."""
         with tf.GradientTape() as tape:
             logits, state = self.model(x, state, training=True)  # [batch, time, vocab]
             loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(y, logits))
         variables = self.model.trainable_variables
         self.optimizer.apply(tape.gradient(loss, variables), variables)
         self.step.assign_add(1)
-        return loss, state
+        # A finite loss can still come with an update that overflows the weights: never checkpoint those.
+        finite = tf.reduce_all([tf.reduce_all(tf.math.is_finite(v)) for v in variables])
+        return loss, state, finite
 
     def _eval_step(self, x, y, state):
         logits, state = self.model(x, state, training=False)
@@ -112,7 +125,8 @@ class Trainer:
 
     def run_epoch(self, epoch: int, skip: int, stop, pause) -> str:
         tc = self.config.train
-        state = self.model.zero_state(tc.batch_size)  # carried batch to batch, reset each epoch
+        # Carried batch to batch, reset each epoch; a run resumed mid-epoch takes the state it saved.
+        self.state = tuple(v.read_value() for v in self.carry) if skip else self.model.zero_state(tc.batch_size)
         self.epoch_losses = []
         for i, (x, y) in enumerate(batch_iterator(self.corpus.train_ids, tc.batch_size, tc.num_steps)):
             if i < skip:
@@ -121,10 +135,10 @@ class Trainer:
                 return "stopped"
             # forward, backward, update
             t0 = time.perf_counter()
-            loss, state = self.train_step(x, y, state)
+            loss, self.state, finite = self.train_step(x, y, self.state)
             loss = float(loss)
             self.tick(time.perf_counter() - t0)
-            if not math.isfinite(loss):
+            if not (math.isfinite(loss) and bool(finite)):
                 return "diverged"
             self.epoch_losses.append(loss)
             # logging, evaluation, samples, checkpoints
@@ -168,8 +182,9 @@ class Trainer:
     def finish(self, outcome: str) -> None:
         step = int(self.step.numpy())
         if outcome == "diverged":
-            self.record.set_status("diverged", f"the loss became NaN or infinite at step {step}; the weights from "
-                                   f"step {self.last_good} are kept. Try a lower learning rate or gradient clipping.")
+            self.record.set_status("diverged", f"the loss or the weights became NaN or infinite at step {step}; "
+                                   f"the weights from step {self.last_good} are kept. Try a lower learning rate or "
+                                   "gradient clipping.")
             return
         self.save()
         if outcome == "stopped":
@@ -223,8 +238,10 @@ class Trainer:
 
     def save(self) -> None:
         """Checkpoint, only ever with finite weights (a diverged step returns before reaching here)."""
-        if self.manager is not None:
-            self.manager.save(checkpoint_number=int(self.step.numpy()))
+        if self.checkpoint.manager is not None:
+            for variable, value in zip(self.carry, self.state):
+                variable.assign(value)
+            self.checkpoint.save(int(self.step.numpy()))
         self.last_good = int(self.step.numpy())
 
 

@@ -14,8 +14,13 @@ DEFAULT = SampleConfig()
 
 
 def render(owner: str) -> None:
-    runs = [r for r in services.store().list(owner=None if st.session_state.get("all_runs") else owner)
-            if r.has_checkpoint()]
+    with_checkpoint = [r for r in services.store().list(owner=None if st.session_state.get("all_runs") else owner)
+                       if r.has_checkpoint()]
+    runs = [r for r in with_checkpoint if services.checkpoint_problem(r) is None]
+    unusable = [r.run_id for r in with_checkpoint if r not in runs]
+    if unusable:  # never generated from: their text would come from untrained weights
+        st.caption(f"Not listed, because their checkpoints hold no recurrent weights and cannot be sampled "
+                   f"(their metrics and samples stay on the Runs tab): {', '.join(unusable)}")
     if not runs:
         st.info("No run has a checkpoint yet: train one (checkpoints are saved every few hundred steps, "
                 "at each epoch end and when a run stops).")

@@ -21,6 +21,10 @@ def render(owner: str) -> None:
     snaps = {r.run_id: services.snapshot(r.run_id) for r in runs}
     st.dataframe(pd.DataFrame([tables.summary(s) for s in snaps.values()]), hide_index=True,
                  column_config=_columns())
+    for run_dir in runs:
+        problem = services.checkpoint_problem(run_dir)
+        if problem:
+            st.warning(f"{run_dir.run_id}: {problem}.")
     compare_ui(snaps)
     manage_ui(snaps)
 

@@ -54,8 +54,12 @@ def launch(config: RunConfig, owner: str, label: str = "") -> RunDir:
 
 
 def continue_run(run_id: str) -> None:
-    """Train a stopped run on from its last checkpoint."""
-    job_manager().start(store().get(run_id), resume=True)
+    """Train a stopped run on from its last checkpoint; refused (JobError) if that holds no weights."""
+    run_dir = store().get(run_id)
+    problem = checkpoint_problem(run_dir)
+    if problem:
+        raise JobError(f"{run_id} cannot be resumed: {problem}")
+    job_manager().start(run_dir, resume=True)
 
 
 def snapshot(run_id: str):
@@ -91,6 +95,16 @@ def _sampler(run_path: str, checkpoint: str):
 def sampler_for(run_dir: RunDir):
     """(Sampler, step) on the run's latest checkpoint; cached per checkpoint, and safe to share:
     a Sampler keeps no state between calls, each stream carries its own."""
-    index = run_dir.checkpoint_dir / "checkpoint"
-    latest = index.read_text(encoding="utf-8").splitlines()[0] if index.exists() else ""
-    return _sampler(str(run_dir.path), latest)
+    return _sampler(str(run_dir.path), run_dir.latest_checkpoint() or "")
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def _checkpoint_problem(run_path: str, checkpoint: str) -> str | None:
+    return RunDir(Path(run_path)).checkpoint_problem()
+
+
+def checkpoint_problem(run_dir: RunDir) -> str | None:
+    """Why the run's latest checkpoint can be neither sampled nor resumed (None: it can, or there is
+    none); read once per checkpoint file."""
+    latest = run_dir.latest_checkpoint()
+    return None if latest is None else _checkpoint_problem(str(run_dir.path), latest)

@@ -152,8 +152,12 @@ def buttons_ui(run_id: str, snap, live: bool) -> None:
         cols[1].button("Stop", key="stop", on_click=stop_and_wait, args=(job,), width="stretch",
                        disabled=job.stopping, help="End training within a second; the last checkpoint is kept.")
     elif can_continue(run_id, snap):
+        problem = services.checkpoint_problem(services.store().get(run_id))
         cols[0].button("Continue training", key="continue", on_click=_continue, args=(run_id,), width="stretch",
-                       help="Train on from the last checkpoint until the run's step budget is spent.")
+                       disabled=problem is not None,
+                       help=problem or "Train on from the last checkpoint until the run's step budget is spent.")
+        if problem:
+            st.caption(f"Cannot continue: {problem}.")
 
 
 def stop_and_wait(job) -> None:

@@ -3,6 +3,7 @@ import dataclasses
 from pathlib import Path
 
 import pytest
+import tensorflow as tf
 from streamlit.testing.v1 import AppTest
 
 from core.cells import CELLS
@@ -31,11 +32,17 @@ def runs_dir(tmp_path_factory):
                        train=TrainConfig(batch_size=8, num_steps=20, max_steps=4, eval_every=2, eval_batches=2,
                                          sample_every=2, sample_length=20), corpus=str(root / "tiny.txt"))
     corpus = make_corpus(TEXT, config.train.val_fraction)
-    for owner, label in ((OWNER, "mine"), ("someone-else", "theirs")):
+    for owner, label in ((OWNER, "mine"), ("someone-else", "theirs"), (OWNER, "hollow")):
         run_dir = store.create(config, corpus.vocab, owner=owner, label=label)
         record = RunRecord(run_dir.run_id, config.to_dict())
         record.subscribe(run_dir.writer())
-        assert Trainer(config, corpus, record, run_dir).run().status == "finished"
+        trainer = Trainer(config, corpus, record, run_dir)
+        assert trainer.run().status == "finished"
+    # "hollow": a checkpoint that holds the embedding and head but no recurrent weights.
+    for path in run_dir.checkpoint_dir.iterdir():
+        path.unlink()
+    hollow = tf.train.Checkpoint(model=trainer.model, step=trainer.step)
+    tf.train.CheckpointManager(hollow, str(run_dir.checkpoint_dir), 2).save(4)
     yield root
     services.job_manager().shutdown()  # the app's workers end with this module
 
@@ -159,6 +166,18 @@ def test_generate_from_a_tiny_finished_run(app, runs_dir):
     text = at.code[0].value
     assert text.startswith("The ") and len(text) == len("The ") + 40
     assert any("at step 4" in c.value for c in at.caption)
+
+
+def test_a_checkpoint_without_recurrent_weights_is_named_and_never_sampled(app, runs_dir):
+    hollow = labelled(runs_dir, "hollow")
+    at = app(tab="Generate", run=hollow)
+    assert not at.exception and not errors(at)
+    offered = " ".join(at.selectbox(key="gen_run").options)
+    assert hollow not in offered and mine(runs_dir) in offered
+    assert any("hold no recurrent weights" in c.value and hollow in c.value for c in at.caption)
+    at = app(tab="Runs")
+    assert any(w.value.startswith(f"{hollow}: this run's checkpoint holds no recurrent weights") for w in at.warning)
+    assert not any(mine(runs_dir) in w.value for w in at.warning)
 
 
 def test_a_prime_outside_the_vocabulary_is_a_message_not_a_traceback(app, runs_dir):

@@ -46,8 +46,13 @@ def wait_healthy(url: str, process, timeout: float = 60) -> None:
 
 
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory):
-    runs = tmp_path_factory.mktemp("runs")
+def runs(tmp_path_factory) -> Path:
+    """The app's runs folder."""
+    return tmp_path_factory.mktemp("runs")
+
+
+@pytest.fixture(scope="module")
+def app_url(runs):
     port = free_port()
     env = {**os.environ, "RNN_EXPLORER_RUNS_DIR": str(runs), "PYTHONPATH": str(ROOT)}
     log = open(runs.parent / "streamlit.log", "w")
@@ -140,7 +145,7 @@ def page(browser, tmp_path):
     page.close()
 
 
-def test_train_watch_stop_reload_and_generate(app_url, browser, page):
+def test_train_watch_stop_reload_and_generate(app_url, runs, browser, page):
     page.goto(app_url)
     wait_ready(page)
     page.wait_for_url(re.compile(r"owner=\w+"))
@@ -188,12 +193,22 @@ def test_train_watch_stop_reload_and_generate(app_url, browser, page):
     expect(page.get_by_text(re.compile(r"^Stopped: "))).to_be_visible()
     expect(page.locator('[data-testid="stPlotlyChart"]')).to_be_visible()
 
+    # Generate's argmax text is the command line's for the same run and prime: the trained weights.
     page.get_by_role("tab", name="Generate").click()
     set_number(page, "length", 120)
+    wait_idle(page)
+    page.locator(".st-key-argmax label").click()
+    page.wait_for_url(re.compile(r"[?&]argmax=true"))
+    wait_idle(page)
     page.get_by_role("button", name="Generate", exact=True).click()
     generated = page.locator('[data-testid="stCode"]').filter(has_text=re.compile(r"^The "))
     expect(generated).to_be_visible()
     wait_until(lambda: len(generated.inner_text()) >= len("The ") + 120)
+    cli = subprocess.run([sys.executable, "-m", "core.sample", "--runs-dir", str(runs), "--run", run_id,
+                          "--prime", "The ", "--length", "120", "--argmax"], cwd=ROOT, capture_output=True,
+                         text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert cli.returncode == 0, cli.stderr
+    assert generated.inner_text() == cli.stdout.rstrip("\n")
 
     # Another browser session (no owner in its URL) sees none of these runs.
     other = browser.new_page()

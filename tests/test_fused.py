@@ -54,7 +54,8 @@ def test_masked_forward_and_backward_match_a_step_by_step_reference(cell, layers
         np.testing.assert_allclose(a, b, atol=1e-5)
     assert len(got[2]) == len(want[2])
     for a, b in zip(got[2], want[2]):  # every weight, the inputs, and the initial state
-        np.testing.assert_allclose(a, b, atol=1e-4)
+        # Gradients reach the hundreds here: float32 sums in another order differ by ~1e-6 of that.
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-4)
 
 
 def test_only_the_final_state_used():
