@@ -20,7 +20,6 @@ from core.runrecord import RunRecord
 from core.runs import RunStore
 from core.trainer import Trainer
 from core.unrollers import UNROLLERS
-from tests.roundtrip_child import case_config
 from tests.tiny import write_corpus
 
 ROOT = Path(__file__).resolve().parents[1]
