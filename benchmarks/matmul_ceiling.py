@@ -15,7 +15,7 @@ import time
 
 import tensorflow as tf
 
-from core.measure import matmul_gflops
+from core.measure.timing import matmul_gflops
 
 
 def loop_rate(m: int, k: int, n: int, chains: int, iterations: int, repeats: int = 5) -> float:

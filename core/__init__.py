@@ -1,5 +1,8 @@
-"""RNN Explorer's core: corpus, cells, unrollers, model, trainer and sampler (no UI imports here)."""
-import os
+"""RNN Explorer's core: plain Python and TensorFlow, no Streamlit (explorer/ builds the app on it).
 
-# TensorFlow's C++ start-up chatter (oneDNN, CUDA probing) is noise to our users; errors still show.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+Importing any part of it quiets TensorFlow's C++ start-up lines (CUDA probes, oneDNN notices) unless
+the user set TF_CPP_MIN_LOG_LEVEL: see core/quiet.py.
+"""
+from core.quiet import quiet_tensorflow_start
+
+quiet_tensorflow_start()

@@ -12,10 +12,10 @@ import statistics
 import sys
 import time
 
-from core.cli_args import add_config_flags, config_from_args
+from core.cli_flags import add_config_flags, config_from_args
 from core.config import PRESETS, ConfigError, RunConfig
-from core.measure import machine, run_isolated
-from core.unrollers import UNROLLERS
+from core.measure.timing import machine, run_isolated
+from core.model.unrollers import UNROLLERS
 
 SWEEPABLE = {"num_steps": "train", "batch_size": "train", "num_layers": "model", "state_size": "model"}
 
@@ -26,7 +26,7 @@ def with_value(config: RunConfig, key: str, value) -> RunConfig:
 
 
 def parse_args(argv=None):
-    from core.tf1 import TF1_IMPLS
+    from core.measure.tf1 import TF1_IMPLS
 
     parser = argparse.ArgumentParser(prog="python -m core.bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -51,7 +51,7 @@ def parse_args(argv=None):
 
 def plan(args) -> list[tuple[str, dict, RunConfig]]:
     """(implementation, swept values, config) for every measurement asked for."""
-    from core.tf1 import TF1_IMPLS
+    from core.measure.tf1 import TF1_IMPLS
 
     base = config_from_args(args)
     key, values = args.sweep.split("=", 1) if args.sweep else (None, "")

@@ -35,8 +35,8 @@ class ModelConfig:
     dropout: float = setting(0.0, "probability of dropping a cell's input and output while training (0 = off)")
 
     def __post_init__(self):
-        from core.cells import CELLS  # late imports: the registries pull in TensorFlow
-        from core.unrollers import UNROLLERS
+        from core.model.cells import CELLS  # late imports: the registries pull in TensorFlow
+        from core.model.unrollers import UNROLLERS
 
         _check(self.cell in CELLS, f"unknown cell {self.cell!r}; choose one of: {', '.join(CELLS)}")
         _check(self.impl in UNROLLERS, f"unknown implementation {self.impl!r}; choose one of: {', '.join(UNROLLERS)}")

@@ -3,7 +3,7 @@
     python -m core.experiment                 # the whole experiment (about 10 minutes on 2 cores)
     python -m core.experiment --epochs 1 --json result.json
 
-Every measurement runs in a fresh process (core.measure.run_isolated), results arrive one at a time
+Every measurement runs in a fresh process (core.measure.timing.run_isolated), results arrive one at a time
 through a callback, and a cancel event stops it between — or in the middle of — measurements.
 """
 import argparse
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.config import PRESETS, RunConfig
-from core.measure import machine, run_isolated
+from core.measure.timing import machine, run_isolated
 
 # r2rt.com, "Recurrent Neural Networks in Tensorflow II" (2016), on its own 2016 stack.
 POST_FIGURES = {

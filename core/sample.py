@@ -4,12 +4,12 @@ import dataclasses
 import sys
 
 from core.config import ConfigError, SampleConfig
-from core.runs import RunNotFound, RunStore
+from core.runs.store import RunNotFound, RunStore
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m core.sample", description="Generate text from a trained run.")
-    parser.add_argument("--run", required=True, help="the run's folder name (see the runs folder)")
+    parser.add_argument("--run", required=True, help="the run: its id (its folder's name) or its folder's path")
     parser.add_argument("--runs-dir", default="runs", help="where run folders are kept (default: runs)")
     for f in dataclasses.fields(SampleConfig):
         flag = f"--{f.name.replace('_', '-')}"
@@ -25,8 +25,9 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     try:
         cfg = SampleConfig(**{f.name: getattr(args, f.name) for f in dataclasses.fields(SampleConfig)})
-        run_dir = RunStore(args.runs_dir).get(args.run)
-        from core.sampler import SampleError, load_for_sampling  # TensorFlow only once the arguments are good
+        run_dir = RunStore(args.runs_dir).find(args.run)
+        from core.model.sampler import SampleError  # TensorFlow only once the arguments are good
+        from core.runs.checkpoints import load_for_sampling
 
         sampler, step = load_for_sampling(run_dir)
         sys.stdout.write(cfg.prime)

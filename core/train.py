@@ -4,13 +4,14 @@ import signal
 import sys
 import threading
 
-from core.cells import CELLS
-from core.cli_args import add_config_flags, config_from_args
+from core.cli_flags import add_config_flags, config_from_args
 from core.config import PRESET_DESCRIPTIONS, PRESETS, ConfigError
-from core.corpus import CorpusError, load_corpus
-from core.runrecord import RunRecord
-from core.runs import RunNotFound, RunStore
-from core.unrollers import UNROLLERS
+from core.data.corpus import CorpusError, load_corpus
+from core.model.cells import CELLS
+from core.model.unrollers import UNROLLERS
+from core.runs.record import Status
+from core.runs.store import RunNotFound, RunStore
+from core.training.launch import make_trainer, open_record
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -21,8 +22,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--preset", choices=list(PRESETS), help="start from a named setting")
     parser.add_argument("--corpus", help="a UTF-8 text file (default: assets/tinyshakespeare.txt)")
     parser.add_argument("--runs-dir", default="runs", help="where run folders are kept (default: runs)")
-    parser.add_argument("--resume", metavar="RUN", help="continue a run from its latest checkpoint; flags such as "
-                        "--epochs or --max-steps extend it")
+    parser.add_argument("--resume", metavar="RUN", help="continue a run (its id or folder path) from its latest "
+                        "checkpoint; flags such as --epochs or --max-steps extend it")
     add_config_flags(parser)
     return parser.parse_args(argv)
 
@@ -53,29 +54,27 @@ class ProgressPrinter:
         self.out.flush()
 
 
-def prepare(args):
-    """(config, corpus, run_dir, record, resume) for a new or resumed run; errors are readable."""
+def prepare(args) -> tuple:
+    """(run folder, resume) for a new or resumed run, checked; errors are readable."""
     store = RunStore(args.runs_dir)
     if args.resume:
-        run_dir = store.get(args.resume)
+        run_dir = store.find(args.resume)
         saved = run_dir.config()
         args.preset, args.corpus = None, args.corpus or saved.corpus
         config = config_from_args(args, base=saved)
         check_resumable(run_dir, saved, config)
-        if config != saved:
-            run_dir.save_config(config)  # the folder describes what it was trained with
-        record, resume = run_dir.load_record(), True
     else:
         config = config_from_args(args)
-        run_dir, record, resume = None, None, False
     corpus = load_corpus(config.corpus, config.train.val_fraction)
     config.train.check_fits(len(corpus.train_ids), len(corpus.val_ids))
-    if resume and corpus.vocab != run_dir.vocab():
-        raise CorpusError(f"{config.corpus} gives a different vocabulary from the one run {run_dir.run_id} was trained on")
-    if run_dir is None:
-        run_dir = store.create(config, corpus.vocab, owner="cli")
-        record = RunRecord(run_dir.run_id, {**config.to_dict(), "meta": run_dir.meta()})
-    return config, corpus, run_dir, record, resume
+    if not args.resume:
+        return store.create(config, corpus.vocab, owner="cli"), False
+    if corpus.vocab != run_dir.vocab():
+        raise CorpusError(f"{config.corpus} gives a different vocabulary from the one run {run_dir.run_id} was "
+                          "trained on")
+    if config != saved:
+        run_dir.save_config(config)  # the folder describes what it was trained with
+    return run_dir, True
 
 
 # What a checkpoint's shapes and the position in the text depend on: a resumed run keeps them.
@@ -99,21 +98,20 @@ def check_resumable(run_dir, saved, config) -> None:
 def main(argv=None) -> int:
     args = parse_args(argv)
     try:
-        config, corpus, run_dir, record, resume = prepare(args)
+        run_dir, resume = prepare(args)
+        record = open_record(run_dir, resume, ProgressPrinter())
+        trainer = make_trainer(run_dir, record, resume)
     except (ConfigError, CorpusError, RunNotFound, KeyError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    from core.trainer import Trainer  # TensorFlow's import waits until the arguments are known to be good
-
-    record.subscribe(run_dir.writer())
-    record.subscribe(ProgressPrinter())
-    print(f"run {run_dir.run_id}: {config.model.num_layers}-layer {config.model.cell}, {config.model.impl}, "
-          f"{corpus.size:,} characters, vocabulary {len(corpus.vocab)}")
+    model, corpus = trainer.config.model, trainer.corpus
+    print(f"run {run_dir.run_id}: {model.num_layers}-layer {model.cell}, {model.impl}, {corpus.size:,} characters, "
+          f"vocabulary {len(corpus.vocab)}")
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())  # Ctrl-C stops between steps and keeps the checkpoint
-    snap = Trainer(config, corpus, record, run_dir, resume=resume).run(stop)
+    snap = trainer.run(stop)
     print(f"\nrun folder: {run_dir.path}")
-    return 0 if snap.status in ("finished", "stopped") else 1
+    return 0 if snap.status in (Status.FINISHED, Status.STOPPED) else 1
 
 
 if __name__ == "__main__":

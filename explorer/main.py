@@ -1,7 +1,11 @@
 """The page: sidebar settings, then the Train, Runs, Generate and Build time tabs (one module each)."""
 import streamlit as st
 
-from explorer import build_time_view, generate_view, runs_view, services, state, train_view, ui
+from explorer.common import services, state, ui
+from explorer.generate import view as generate_view
+from explorer.lab import view as build_time_view
+from explorer.runs import view as runs_view
+from explorer.train import view as train_view
 
 TABS = {"Train": train_view.render, "Runs": runs_view.render, "Generate": generate_view.render,
         "Build time": build_time_view.render}

@@ -12,13 +12,12 @@ from pathlib import Path
 
 import numpy as np
 
-from core.checkpoints import model_entries
 from core.config import ModelConfig, RunConfig, TrainConfig
-from core.corpus import load_corpus
-from core.runrecord import RunRecord
-from core.runs import RunDir, RunStore
-from core.sampler import load_for_sampling
-from core.trainer import Clock, Trainer
+from core.data.corpus import load_corpus
+from core.runs.checkpoints import load_for_sampling, model_entries
+from core.runs.record import RunRecord
+from core.runs.store import RunDir, RunStore
+from core.training.trainer import Clock, Trainer
 
 EVAL_WINDOWS = 2
 

@@ -6,15 +6,14 @@ import pytest
 import tensorflow as tf
 from streamlit.testing.v1 import AppTest
 
-from core.cells import CELLS
 from core.config import OPTIMIZERS, PRESETS, ModelConfig, RunConfig, TrainConfig
-from core.corpus import make_corpus
-from core.runrecord import RunRecord
-from core.runs import RunStore
-from core.trainer import Trainer
-from core.unrollers import UNROLLERS
-from core.runrecord import RunSnapshot
-from explorer import figures, services, state, tables
+from core.data.corpus import make_corpus
+from core.model.cells import CELLS
+from core.model.unrollers import UNROLLERS
+from core.runs.record import RunRecord, RunSnapshot
+from core.runs.store import RunStore
+from core.training.trainer import Trainer
+from explorer.common import figures, services, state, tables
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "explorer" / "app.py")

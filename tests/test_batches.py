@@ -1,7 +1,7 @@
 """The batch iterator has the post's ptb_iterator semantics, worked by hand."""
 import numpy as np
 
-from core.batches import batch_iterator, num_batches
+from core.data.batches import batch_iterator, num_batches
 
 
 def test_hand_worked_example():

@@ -7,13 +7,16 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.bench import parse_args, plan as bench_plan
+from core.bench import parse_args
+from core.bench import plan as bench_plan
 from core.config import ConfigError
 from core.experiment import POST_FIGURES, post_plan
-from core.tf1 import TF1_IMPLS
-from core.unrollers import UNROLLERS
-from explorer import build_time_view, buildtime_figures, buildtime_jobs, buildtime_results, implementations, services
-from explorer.buildtime_jobs import Lab, LabBusy
+from core.measure.tf1 import TF1_IMPLS
+from core.model.unrollers import UNROLLERS
+from explorer.common import services
+from explorer.lab import figures, implementations, jobs, results
+from explorer.lab import view as build_time_view
+from explorer.lab.jobs import Lab, LabBusy
 from tests.tiny import tiny_config, write_corpus
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -67,8 +70,8 @@ def no_workers_left():
 def runs_dir(tmp_path, monkeypatch):
     """An empty runs folder for the app, and no reference result unless a test writes one."""
     monkeypatch.setenv(services.RUNS_DIR_ENV, str(tmp_path / "runs"))
-    for kind in buildtime_results.REFERENCES:
-        monkeypatch.setitem(buildtime_results.REFERENCES, kind, tmp_path / "assets" / f"{kind}.json")
+    for kind in results.REFERENCES:
+        monkeypatch.setitem(results.REFERENCES, kind, tmp_path / "assets" / f"{kind}.json")
     return tmp_path / "runs"
 
 
@@ -108,7 +111,7 @@ def test_every_implementation_is_explained_with_its_real_code():
 
 def test_a_sweep_is_the_bench_clis_own_plan(tmp_path):
     corpus = str(write_corpus(tmp_path))
-    args = buildtime_jobs.sweep_args(["static", "tf1-dynamic"], "gru", "num_steps", [10, 20],
+    args = jobs.sweep_args(["static", "tf1-dynamic"], "gru", "num_steps", [10, 20],
                                      {"num_steps": 200, **TINY}, 2, corpus)
     runs = bench_plan(args)
     assert [(impl, swept) for impl, swept, _ in runs] == [("static", {"num_steps": 10}), ("static", {"num_steps": 20}),
@@ -119,66 +122,66 @@ def test_a_sweep_is_the_bench_clis_own_plan(tmp_path):
            ("static", "gru", 8, 1)
     assert (config.train.batch_size, config.train.num_steps, config.corpus) == (4, 20, corpus)
     assert set(vars(args)) == set(vars(parse_args([])))  # the very arguments the CLI would save
-    assert (args.timed_steps, args.warmup, args.sweep) == (2, buildtime_jobs.WARMUP, "num_steps=10,20")
+    assert (args.timed_steps, args.warmup, args.sweep) == (2, jobs.WARMUP, "num_steps=10,20")
 
 
 def test_impossible_sweeps_are_refused_in_words(tmp_path):
-    assert buildtime_jobs.parse_values("25, 50,25 100") == [25, 50, 100]
+    assert jobs.parse_values("25, 50,25 100") == [25, 50, 100]
     with pytest.raises(ConfigError, match="whole numbers"):
-        buildtime_jobs.parse_values("25, ten")
-    assert buildtime_jobs.usable(["keras-fused", "static", "tf1-static"], "rnn") == ["static", "tf1-static"]
+        jobs.parse_values("25, ten")
+    assert jobs.usable(["keras-fused", "static", "tf1-static"], "rnn") == ["static", "tf1-static"]
     with pytest.raises(ConfigError, match="at least one implementation"):
-        buildtime_jobs.sweep_args([], "lstm", "num_steps", [10], TINY, 2, "x.txt")
+        jobs.sweep_args([], "lstm", "num_steps", [10], TINY, 2, "x.txt")
     with pytest.raises(ConfigError, match="at most 30"):
-        buildtime_jobs.sweep_args(implementations.names(), "lstm", "num_steps", [1, 2, 3, 4], TINY, 2, "x.txt")
+        jobs.sweep_args(implementations.names(), "lstm", "num_steps", [1, 2, 3, 4], TINY, 2, "x.txt")
     with pytest.raises(ConfigError, match="num_layers must be 1..8"):
-        buildtime_jobs.sweep_args(["dynamic"], "lstm", "num_layers", [4, 9], {"state_size": 8}, 2, "x.txt")
+        jobs.sweep_args(["dynamic"], "lstm", "num_layers", [4, 9], {"state_size": 8}, 2, "x.txt")
 
 
 def test_results_are_saved_listed_and_loaded(tmp_path):
     folder = tmp_path / "_buildtime"
-    first = buildtime_results.save_sweep(fake_sweep()["results"], {"preset": "seed", "sweep": "num_steps=25"}, folder)
-    second = buildtime_results.save_experiment(fake_experiment()["rows"], folder, epochs=3)
-    again = buildtime_results.save_sweep([], {"preset": "seed"}, folder)
-    assert buildtime_results.saved(folder, "sweep") == [again, first]  # newest first, none overwritten
-    sweep = buildtime_results.load(first, "sweep")
+    first = results.save_sweep(fake_sweep()["results"], {"preset": "seed", "sweep": "num_steps=25"}, folder)
+    second = results.save_experiment(fake_experiment()["rows"], folder, epochs=3)
+    again = results.save_sweep([], {"preset": "seed"}, folder)
+    assert results.saved(folder, "sweep") == [again, first]  # newest first, none overwritten
+    sweep = results.load(first, "sweep")
     assert set(sweep) == {"measured", "machine", "preset", "args", "results"} and sweep["preset"] == "seed"
-    experiment = buildtime_results.load(second, "experiment")
+    experiment = results.load(second, "experiment")
     assert set(experiment) == {"measured", "machine", "epochs", "rows", "ratios"}
     assert experiment["ratios"]["TF2: list build ÷ dynamic build"] == pytest.approx(8.0 / 0.4)
-    label = buildtime_results.machine_label(experiment)
+    label = results.machine_label(experiment)
     assert f"{experiment['machine']['cores']} cores" in label and "measured 20" in label
-    assert "date not recorded" in buildtime_results.machine_label(fake_sweep() | {"measured": None})
-    with pytest.raises(buildtime_results.ResultError, match="not a build-time experiment"):
-        buildtime_results.load(first, "experiment")
+    assert "date not recorded" in results.machine_label(fake_sweep() | {"measured": None})
+    with pytest.raises(results.ResultError, match="not a build-time experiment"):
+        results.load(first, "experiment")
     (folder / "broken.json").write_text("{ not json", encoding="utf-8")
-    with pytest.raises(buildtime_results.ResultError, match="broken.json cannot be read"):
-        buildtime_results.load(folder / "broken.json", "sweep")
+    with pytest.raises(results.ResultError, match="broken.json cannot be read"):
+        results.load(folder / "broken.json", "sweep")
 
 
 def test_sweep_figures_show_static_growing_and_skip_failures():
     rows, key = fake_sweep()["results"], "num_steps"
-    build = buildtime_figures.sweep_build_figure(rows, key, log_y=True)
+    build = figures.sweep_build_figure(rows, key, log_y=True)
     assert [t.name for t in build.data] == ["static", "dynamic"]  # scan failed: not drawn
     assert list(build.data[0].x) == [25, 50] and build.data[0].y[1] > build.data[0].y[0]
     assert build.data[1].y[0] == build.data[1].y[1] and build.layout.yaxis.type == "log"
-    parts = buildtime_figures.sweep_parts_figure(rows, key)
+    parts = figures.sweep_parts_figure(rows, key)
     assert parts.layout.barmode == "stack" and [t.name.split()[0] for t in parts.data] == ["trace", "first", "one"]
     assert list(parts.data[0].x) == ["static num_steps=25", "static num_steps=50", "dynamic num_steps=25",
                                      "dynamic num_steps=50"]
-    assert list(buildtime_figures.sweep_rate_figure(rows, key).data[0].y) == [25_000.0, 50_000.0]
-    table = buildtime_results.sweep_table(rows, "num_layers")  # not swept: read from each row's config
+    assert list(figures.sweep_rate_figure(rows, key).data[0].y) == [25_000.0, 50_000.0]
+    table = results.sweep_table(rows, "num_layers")  # not swept: read from each row's config
     assert {r["num_layers"] for r in table} == {1} and table[-1]["error"] == "RuntimeError: boom"
 
 
 def test_post_figures_put_the_posts_numbers_beside_ours():
     rows = fake_experiment()["rows"]
-    build = buildtime_figures.post_build_figure(rows)
+    build = figures.post_build_figure(rows)
     assert [t.name for t in build.data] == ["build (trace) here", "first call here", "build in the post (2016)"]
     assert list(build.data[2].x)[:3] == [POST_FIGURES["basic RNN, list"]["build_s"]] * 2 + [25.6]
-    trained = buildtime_figures.post_training_figure(rows)
+    trained = figures.post_training_figure(rows)
     assert len(trained.data[0].y) == 6 and list(trained.data[1].x)[:2] == [117.8, 117.8]
-    losses = buildtime_figures.post_loss_figure(rows)
+    losses = figures.post_loss_figure(rows)
     assert [t.name for t in losses.data][-3:] == ["post: list", "post: dynamic_rnn", "post: tf.scan"]
 
 
@@ -187,16 +190,16 @@ def test_the_lab_measures_in_the_background_saves_and_refuses_a_second(tmp_path)
     cfg = tiny_config(write_corpus(tmp_path), cell="lstm", batch_size=8, num_steps=16)
     plan = post_plan(epochs=1, base=cfg, tf1=False)[1:3]  # the LSTM as a list, then dynamic
     lab, folder = Lab(), tmp_path / "_buildtime"
-    task = buildtime_jobs.start_experiment(lab, "me", plan, 1, folder)
+    task = jobs.start_experiment(lab, "me", plan, 1, folder)
     with pytest.raises(LabBusy, match=r"an experiment you started is measuring \(1 of 2\)"):
-        buildtime_jobs.start_experiment(lab, "me", plan, 1, folder)
+        jobs.start_experiment(lab, "me", plan, 1, folder)
     view = lab.current()
     assert view.running and view.current_label == "list (TF2 static)" and view.rows == ()
     assert task.wait(120)
     view = lab.current()
     assert view.status == "finished" and [r["impl"] for r in view.rows] == ["static", "dynamic"]
     assert all("error" not in r and r["trace_s"] > 0 and len(r["epoch_losses"]) == 1 for r in view.rows)
-    saved = buildtime_results.load(Path(view.saved), "experiment")
+    saved = results.load(Path(view.saved), "experiment")
     assert saved["rows"] == json.loads(json.dumps(list(view.rows)))
     assert "TF2: list build ÷ dynamic build" in saved["ratios"]
 
@@ -207,7 +210,7 @@ def test_the_post_section_shows_the_latest_result_beside_the_posts(app, runs_dir
     assert not at.exception and any("No reference result yet" in c for c in texts(at.caption))
     assert any("Nothing measured yet" in i for i in texts(at.info))
     write_json(runs_dir / "_buildtime" / "experiment-20250131-140200.json", fake_experiment())
-    write_json(buildtime_results.REFERENCES["experiment"], fake_experiment() | {"measured": "2024-12-01 09:00"})
+    write_json(results.REFERENCES["experiment"], fake_experiment() | {"measured": "2024-12-01 09:00"})
     at.run()
     assert not at.exception and not at.error
     assert result_box(at).options == ["measured here, 2025-01-31 14:02:00", "reference: Fixture CPU 3000, 2 cores, "
@@ -244,7 +247,7 @@ def test_the_experiment_runs_in_the_background_one_at_a_time_and_cancels(app, ru
     at.run()
     assert any(w.startswith("Cancelled: cancelled after 0 of 4") for w in texts(at.warning))
     assert not at.button(key="bt_run").disabled
-    assert buildtime_results.saved(runs_dir / "_buildtime", "experiment") == []
+    assert results.saved(runs_dir / "_buildtime", "experiment") == []
 
 
 def test_explore_measures_one_tiny_point_and_saves_it(app, runs_dir):
@@ -265,6 +268,6 @@ def test_explore_measures_one_tiny_point_and_saves_it(app, runs_dir):
     row = at.dataframe[0].value.iloc[0]
     assert (row["implementation"], row["num_steps"], row["error"]) == ("dynamic", 10, "") and row["trace_s"] > 0
     assert len(at.get("plotly_chart")) == 3
-    (path,) = buildtime_results.saved(runs_dir / "_buildtime", "sweep")
+    (path,) = results.saved(runs_dir / "_buildtime", "sweep")
     saved = json.loads(path.read_text())
     assert saved["args"]["impls"] == "dynamic" and saved["results"][0]["config"]["model"]["state_size"] == 8

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from core.cells import CELLS, make_cell
+from core.model.cells import CELLS, make_cell
 
 B, F, H = 3, 5, 8
 

@@ -13,13 +13,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.cells import CELLS
 from core.config import ModelConfig
-from core.corpus import load_corpus
-from core.runrecord import RunRecord
-from core.runs import RunStore
-from core.trainer import Trainer
-from core.unrollers import UNROLLERS
+from core.data.corpus import load_corpus
+from core.model.cells import CELLS
+from core.model.unrollers import UNROLLERS
+from core.runs.record import RunRecord
+from core.runs.store import RunStore
+from core.training.trainer import Trainer
 from tests.tiny import write_corpus
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -87,8 +87,8 @@ def test_the_weights_compared_are_trained_ones(runs, tmp_path):
 
 def test_names_are_the_same_in_every_model():
     """Entry names must not depend on how many models the process built before (Keras numbers names)."""
-    from core.checkpoints import model_entries
-    from core.model import CharRNN
+    from core.model.char_rnn import CharRNN
+    from core.runs.checkpoints import model_entries
 
     config = ModelConfig(cell="lstm", num_layers=2, state_size=4)
     first, second = CharRNN(config, 7), CharRNN(config, 7)

@@ -1,6 +1,7 @@
 """The CLIs end to end on a tiny corpus in a temporary folder, bad input included."""
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +15,8 @@ SMALL = ["--cell", "gru", "--state-size", "16", "--batch-size", "4", "--num-step
 
 
 def cli(*args, timeout=240):
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "RNN_EXPLORER_QUIET_TF")}
+    env["PYTHONPATH"] = str(ROOT)
     return subprocess.run([sys.executable, "-m", *args], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=timeout)
 
@@ -29,6 +31,8 @@ def test_train_sample_and_resume(tmp_path):
     (run,) = [p.name for p in runs.iterdir()]
     assert {"config.json", "vocab.json", "metrics.jsonl", "status.json", "ckpt"} <= {p.name for p in (runs / run).iterdir()}
 
+    # No TensorFlow start-up chatter before our own lines (the env of these tests leaves its level unset).
+    assert "cuda" not in out.stderr.lower() and "absl" not in out.stderr, out.stderr
     sample = cli("core.sample", "--runs-dir", str(runs), "--run", run, "--prime", "All:", "--length", "30",
                  "--top-k", "3", "--seed", "4")
     again = cli("core.sample", "--runs-dir", str(runs), "--run", run, "--prime", "All:", "--length", "30",
@@ -36,6 +40,10 @@ def test_train_sample_and_resume(tmp_path):
     assert sample.returncode == 0, sample.stderr
     assert sample.stdout.startswith("All:") and len(sample.stdout.rstrip("\n")) >= 30
     assert sample.stdout == again.stdout
+    # The folder path that core.train ends with names the run as well as its id does.
+    folder = re.search(r"run folder: (.+)", out.stdout).group(1).strip()
+    by_path = cli("core.sample", "--run", folder, "--prime", "All:", "--length", "30", "--top-k", "3", "--seed", "4")
+    assert by_path.returncode == 0 and by_path.stdout == sample.stdout, by_path.stderr
 
     resumed = cli("core.train", "--runs-dir", str(runs), "--resume", run, "--epochs", "3")
     assert resumed.returncode == 0, resumed.stderr

@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from core.config import TrainConfig, ConfigError
-from core.corpus import CorpusError, Vocab, decode_utf8, load_corpus, make_corpus
+from core.config import ConfigError, TrainConfig
+from core.data.corpus import CorpusError, Vocab, decode_utf8, load_corpus, make_corpus
 
 
 def test_vocab_is_sorted_and_round_trips():

@@ -9,11 +9,12 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from core import fused
-from core.cells import CELLS, make_cell
-from core.stack import make_stack
-from core.unrollers import time_major, unroll
-from tests.test_trainer import train
+from core.fused import engine as fused
+from core.model.cells import CELLS, make_cell
+from core.model.stack import make_stack
+from core.model.unrollers import time_major, unroll
+from core.runs.store import RunStore
+from tests import tiny
 from tests.tiny import tiny_config, write_corpus
 
 B, F, H = 3, 5, 8
@@ -40,7 +41,7 @@ def outputs_and_grads(fn, stack, xs, state):
     return out, final, tape.gradient(loss, stack.trainable_variables + [xs, *state])
 
 
-@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru", "ln_lstm", "ln_gru"])
+@pytest.mark.parametrize("cell", CELLS.names())
 @pytest.mark.parametrize("layers, steps", [(3, 6), (1, 1), (2, 1)])
 def test_masked_forward_and_backward_match_a_step_by_step_reference(cell, layers, steps):
     stack = make_stack(cell, F, H, num_layers=layers)
@@ -100,7 +101,7 @@ def test_dropout_in_training_drops_between_layers_and_on_top():
     assert not np.allclose(a, c)
 
 
-@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru", "ln_lstm", "ln_gru"])
+@pytest.mark.parametrize("cell", CELLS.names())
 def test_trains_like_dynamic(tmp_path, cell):
     """Same seed, same data: fused and dynamic start with the same losses and stay together. (Their
     gradients agree to ~1e-6 relative, not bit for bit; training at a high rate grows that difference
@@ -109,7 +110,8 @@ def test_trains_like_dynamic(tmp_path, cell):
     losses = {}
     for impl in ("fused", "dynamic"):
         model = dataclasses.replace(base.model, cell=cell, impl=impl, num_layers=2)
-        snap, _ = train(tmp_path / impl, dataclasses.replace(base, model=model))
+        trainer = tiny.train(RunStore(tmp_path / impl), dataclasses.replace(base, model=model))
+        snap = trainer.record.snapshot()
         assert snap.status == "finished", snap.message
         losses[impl] = [m["train_loss"] for m in snap.metrics]
     np.testing.assert_allclose(losses["fused"][:4], losses["dynamic"][:4], rtol=1e-4)

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from core.config import ModelConfig, RunConfig, TrainConfig
-from core.corpus import make_corpus
-from core.jobs import JobError, JobLimit, JobManager
-from core.runrecord import FINAL
-from core.runs import RunStore
+from core.data.corpus import make_corpus
+from core.runs.record import FINAL
+from core.runs.store import RunStore
+from core.training.jobs import JobError, JobLimit, JobManager
 
 TEXT = (Path(__file__).resolve().parents[1] / "assets" / "tinyshakespeare.txt").read_text(encoding="utf-8")[:20_000]
 FOREVER = dict(epochs=10_000, eval_every=0, sample_every=0, checkpoint_every=2)  # trains until stopped

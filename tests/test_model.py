@@ -4,7 +4,7 @@ import pytest
 import tensorflow as tf
 
 from core.config import ModelConfig
-from core.model import CharRNN
+from core.model.char_rnn import CharRNN
 
 V, B, T = 11, 2, 7
 

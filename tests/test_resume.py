@@ -14,28 +14,29 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from core.checkpoints import LEGACY_WEIGHTS, NO_RECURRENT_WEIGHTS, CheckpointMismatch, RunCheckpoint, contents, model_entries
 from core.config import PRESETS
-from core.corpus import load_corpus
-from core.model import CharRNN
-from core.runrecord import RunRecord
-from core.runs import RunStore
-from core.sampler import SampleError, Sampler, load_for_sampling
-from core.trainer import Trainer
+from core.model.char_rnn import CharRNN
+from core.model.sampler import SampleError, Sampler
+from core.runs.checkpoints import (
+    LEGACY_WEIGHTS,
+    NO_RECURRENT_WEIGHTS,
+    CheckpointMismatch,
+    RunCheckpoint,
+    contents,
+    load_for_sampling,
+    model_entries,
+)
+from core.runs.store import RunStore
+from core.training.trainer import Trainer
+from tests import tiny
 from tests.tiny import tiny_config, write_corpus
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def train(store, config, resume_dir=None) -> Trainer:
-    corpus = load_corpus(config.corpus, config.train.val_fraction)
-    run_dir = resume_dir or store.create(config, corpus.vocab)
-    if resume_dir is not None:
-        run_dir.save_config(config)
-    record = run_dir.load_record() if resume_dir is not None else RunRecord(run_dir.run_id, config.to_dict())
-    record.subscribe(run_dir.writer())
-    trainer = Trainer(config, corpus, record, run_dir, resume=resume_dir is not None)
-    snap = trainer.run()
+    trainer = tiny.train(store, config, resume_dir)
+    snap = trainer.record.snapshot()
     assert snap.status == "finished", f"{snap.message}\n{snap.error}"
     return trainer
 

@@ -4,9 +4,9 @@ import json
 import pytest
 
 from core.config import RunConfig
-from core.corpus import Vocab
-from core.runrecord import RunRecord
-from core.runs import RunNotFound, RunStore, read_jsonl, write_atomic
+from core.data.corpus import Vocab
+from core.runs.record import RunRecord
+from core.runs.store import RunNotFound, RunStore, read_jsonl, write_atomic
 
 
 def test_write_atomic_leaves_no_temporary_files(tmp_path):

@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 
 from core.config import ModelConfig, SampleConfig
-from core.corpus import Vocab
-from core.model import CharRNN
-from core.sampler import SampleError, Sampler, pick
+from core.data.corpus import Vocab
+from core.model.char_rnn import CharRNN
+from core.model.sampler import SampleError, Sampler, pick
 
 VOCAB = Vocab.from_text("abcdefgh \n")
 

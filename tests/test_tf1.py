@@ -4,8 +4,8 @@ import pytest
 import tensorflow as tf
 
 from core.config import ModelConfig, RunConfig, TrainConfig
-from core.model import CharRNN
-from core.tf1 import TF1_IMPLS, TF1Graph
+from core.measure.tf1 import TF1_IMPLS, TF1Graph
+from core.model.char_rnn import CharRNN
 
 V, B, T = 9, 3, 7
 

@@ -5,27 +5,22 @@ import threading
 import numpy as np
 import pytest
 
-from core.corpus import load_corpus
-from core.runrecord import RunRecord
-from core.runs import RunStore
-from core.trainer import Trainer
+from core.data.corpus import load_corpus
+from core.runs.record import RunRecord
+from core.runs.store import RunStore
+from core.training.trainer import Trainer
+from tests import tiny
 from tests.tiny import tiny_config, write_corpus
 
 
 def train(tmp_path, config, stop=None, pause=None, store=None, resume_dir=None):
-    corpus = load_corpus(config.corpus, config.train.val_fraction)
-    if resume_dir is not None:
-        run_dir, record = resume_dir, resume_dir.load_record()
-    else:
-        run_dir = (store or RunStore(tmp_path / "runs")).create(config, corpus.vocab)
-        record = RunRecord(run_dir.run_id, config.to_dict())
-    record.subscribe(run_dir.writer())
-    snap = Trainer(config, corpus, record, run_dir, resume=resume_dir is not None).run(stop, pause)
-    return snap, run_dir
+    """(final snapshot, run folder) of a tiny run, trained as the CLI trains it."""
+    trainer = tiny.train(store or RunStore(tmp_path / "runs"), config, resume_dir, stop, pause)
+    return trainer.record.snapshot(), trainer.run_dir
 
 
-def test_loss_falls_on_a_tiny_corpus(tmp_path):
-    snap, _ = train(tmp_path, tiny_config(write_corpus(tmp_path), max_steps=60))
+def test_loss_falls_on_a_tiny_corpus(tmp_path, corpus_path):
+    snap, _ = train(tmp_path, tiny_config(corpus_path, max_steps=60))
     assert snap.status == "finished", snap.message
     losses = [m["train_loss"] for m in snap.metrics]
     assert len(losses) == 60
@@ -35,23 +30,23 @@ def test_loss_falls_on_a_tiny_corpus(tmp_path):
     assert {"trace_s", "first_call_s"} <= set(snap.timings)
 
 
-def test_same_seed_same_losses(tmp_path):
-    config = tiny_config(write_corpus(tmp_path), max_steps=8, sample_every=0)
+def test_same_seed_same_losses(tmp_path, corpus_path):
+    config = tiny_config(corpus_path, max_steps=8, sample_every=0)
     a, _ = train(tmp_path, config)
     b, _ = train(tmp_path, config)
     assert [m["train_loss"] for m in a.metrics] == [m["train_loss"] for m in b.metrics]
 
 
-def test_epoch_line_and_multi_epoch(tmp_path):
-    config = tiny_config(write_corpus(tmp_path), max_steps=0, epochs=2, batch_size=8, num_steps=32)
+def test_epoch_line_and_multi_epoch(tmp_path, corpus_path):
+    config = tiny_config(corpus_path, max_steps=0, epochs=2, batch_size=8, num_steps=32)
     snap, _ = train(tmp_path, config)
     assert [e["epoch"] for e in snap.epochs] == [1, 2]
     assert snap.log[0].startswith("Average training loss for Epoch 1 : ")
     assert snap.progress["step"] == snap.progress["total_steps"]
 
 
-def test_resume_continues_the_step_count_and_the_curves(tmp_path):
-    config = tiny_config(write_corpus(tmp_path), max_steps=12)
+def test_resume_continues_the_step_count_and_the_curves(tmp_path, corpus_path):
+    config = tiny_config(corpus_path, max_steps=12)
     first, run_dir = train(tmp_path, config)
     assert run_dir.has_checkpoint()
     longer = dataclasses.replace(config, train=dataclasses.replace(config.train, max_steps=20))
@@ -63,9 +58,9 @@ def test_resume_continues_the_step_count_and_the_curves(tmp_path):
     assert len(reloaded.metrics) == 20 and reloaded.status == "finished"
 
 
-def test_stop_keeps_a_checkpoint(tmp_path):
+def test_stop_keeps_a_checkpoint(tmp_path, corpus_path):
     stop = threading.Event()
-    config = tiny_config(write_corpus(tmp_path), max_steps=1000, checkpoint_every=0)
+    config = tiny_config(corpus_path, max_steps=1000, checkpoint_every=0)
     corpus = load_corpus(config.corpus)
     run_dir = RunStore(tmp_path / "runs").create(config, corpus.vocab)
     record = RunRecord(run_dir.run_id, config.to_dict())
@@ -75,7 +70,7 @@ def test_stop_keeps_a_checkpoint(tmp_path):
     assert run_dir.has_checkpoint()
 
 
-def test_pause_then_resume(tmp_path):
+def test_pause_then_resume(tmp_path, corpus_path):
     stop, pause = threading.Event(), threading.Event()
     statuses = []
 
@@ -87,7 +82,7 @@ def test_pause_then_resume(tmp_path):
         if event["kind"] == "metric" and event["step"] == 3:
             pause.set()
 
-    config = tiny_config(write_corpus(tmp_path), max_steps=6, sample_every=0)
+    config = tiny_config(corpus_path, max_steps=6, sample_every=0)
     corpus = load_corpus(config.corpus)
     record = RunRecord("r", config.to_dict())
     record.subscribe(listener)
@@ -96,15 +91,16 @@ def test_pause_then_resume(tmp_path):
     assert statuses == ["building", "training", "paused", "training", "finished"]
 
 
-def test_divergence_is_reported_and_the_last_good_checkpoint_kept(tmp_path):
-    config = tiny_config(write_corpus(tmp_path), max_steps=200, learning_rate=1e38, optimizer="sgd",
+def test_divergence_is_reported_and_the_last_good_checkpoint_kept(tmp_path, corpus_path):
+    config = tiny_config(corpus_path, max_steps=200, learning_rate=1e38, optimizer="sgd",
                          clip_norm=0.0, checkpoint_every=1)
     snap, run_dir = train(tmp_path, config)
     assert snap.status == "diverged"
     assert "NaN or infinite" in snap.message and "lower learning rate" in snap.message
     assert run_dir.has_checkpoint()
     from core.config import SampleConfig
-    from core.sampler import SampleError, load_for_sampling
+    from core.model.sampler import SampleError
+    from core.runs.checkpoints import load_for_sampling
     sampler, step = load_for_sampling(run_dir)
     assert step == len(snap.metrics)  # the checkpoint is the last finite step's
     assert all(np.isfinite(v.numpy()).all() for v in sampler.model.variables)
@@ -114,8 +110,8 @@ def test_divergence_is_reported_and_the_last_good_checkpoint_kept(tmp_path):
         assert "not finite" in str(err)
 
 
-def test_a_crash_is_reported_not_raised(tmp_path):
-    config = tiny_config(write_corpus(tmp_path), max_steps=5)
+def test_a_crash_is_reported_not_raised(tmp_path, corpus_path):
+    config = tiny_config(corpus_path, max_steps=5)
     corpus = load_corpus(config.corpus)
     record = RunRecord("r", config.to_dict())
 
@@ -137,8 +133,8 @@ def test_config_that_does_not_fit_is_refused_before_training(tmp_path):
         Trainer(config, corpus, RunRecord("r", {}))
 
 
-def test_time_budget_ends_the_run_with_a_validation_loss(tmp_path):
-    config = tiny_config(write_corpus(tmp_path), max_steps=0, epochs=1000, max_minutes=0.05, eval_every=0,
+def test_time_budget_ends_the_run_with_a_validation_loss(tmp_path, corpus_path):
+    config = tiny_config(corpus_path, max_steps=0, epochs=1000, max_minutes=0.05, eval_every=0,
                          sample_every=0)
     snap, _ = train(tmp_path, config)
     assert snap.status == "finished" and "time budget" in snap.message
@@ -146,9 +142,9 @@ def test_time_budget_ends_the_run_with_a_validation_loss(tmp_path):
     assert snap.evals[-1]["step"] == snap.progress["step"]
 
 
-def test_resume_forgets_rows_written_after_the_last_checkpoint(tmp_path):
+def test_resume_forgets_rows_written_after_the_last_checkpoint(tmp_path, corpus_path):
     # A worker ended mid-run leaves rows past its last checkpoint; resuming starts from the checkpoint.
-    config = tiny_config(write_corpus(tmp_path), max_steps=12, sample_every=0)
+    config = tiny_config(corpus_path, max_steps=12, sample_every=0)
     first, run_dir = train(tmp_path, config)
     ghost = RunRecord(run_dir.run_id, {})
     ghost.subscribe(run_dir.writer())

@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from core.cells import CELLS
-from core.stack import make_stack
-from core.unrollers import UNROLLERS, unroll
+from core.model.cells import CELLS
+from core.model.stack import make_stack
+from core.model.unrollers import UNROLLERS, unroll
 
 B, T, F, H = 3, 6, 5, 8
 PAIRS = [(c, u) for c in CELLS.names() for u in UNROLLERS.names() if u != "static" and UNROLLERS[u].works_with(c)]

@@ -17,3 +17,20 @@ def tiny_config(corpus_path="", cell="gru", impl="dynamic", **train) -> RunConfi
                     eval_batches=2, sample_every=10, sample_length=20, checkpoint_every=10, seed=3)
     return RunConfig(model=ModelConfig(cell=cell, impl=impl, num_layers=1, state_size=16),
                      train=TrainConfig(**{**defaults, **train}), corpus=str(corpus_path))
+
+
+def train(store, config: RunConfig, resume_dir=None, stop=None, pause=None):
+    """Train `config` in a new folder of `store`, or resume `resume_dir` with it, as the CLI and the app's
+    worker do (core.training.launch); returns the Trainer after its run."""
+    from core.data.corpus import load_corpus
+    from core.training.launch import make_trainer, open_record
+
+    resume = resume_dir is not None
+    if resume:
+        run_dir = resume_dir
+        run_dir.save_config(config)
+    else:
+        run_dir = store.create(config, load_corpus(config.corpus, config.train.val_fraction).vocab)
+    trainer = make_trainer(run_dir, open_record(run_dir, resume), resume)
+    trainer.run(stop, pause)
+    return trainer

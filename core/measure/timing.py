@@ -1,0 +1,164 @@
+"""What one benchmark worker measures: build, first call, steady steps (or whole epochs), peak memory.
+
+Both families are driven through the same small interface, `Engine`: the TF2 implementations through
+the Trainer's own compiled step, the TF1 family through a tf.Graph and Session (core/measure/tf1.py).
+"""
+import itertools
+import math
+import multiprocessing
+import os
+import platform
+import queue as queues
+import resource
+import statistics
+import time
+
+import numpy as np
+
+from core.config import RunConfig
+from core.data.batches import batch_iterator, num_batches
+from core.data.corpus import load_corpus
+from core.runs.record import RunRecord
+
+GATES = {"rnn": 1, "gru": 3, "ln_gru": 3, "lstm": 4, "ln_lstm": 4}
+
+
+class Engine:
+    """build_s (graph build time), zero_state() and step(x, y, state) -> (loss, state)."""
+
+    def __init__(self, impl: str, config: RunConfig, corpus):
+        from core.measure.tf1 import TF1_IMPLS, TF1Graph
+
+        if impl in TF1_IMPLS:
+            self.graph = TF1Graph(config, len(corpus.vocab), impl)
+            self.build_s, self.step, self.zero_state = self.graph.build_s, self.graph.train_step, self.graph.zero_state
+        else:
+            self.trainer = self._trainer(impl, config, corpus)
+            self.build_s = self.trainer.record.snapshot().timings["trace_s"]
+            self.step = lambda x, y, state: self.trainer.train_step(x, y, state)[:2]  # (loss, state)
+            self.zero_state = lambda: self.trainer.model.zero_state(config.train.batch_size)
+
+    @staticmethod
+    def _trainer(impl, config, corpus):
+        import dataclasses
+
+        from core.training.trainer import Trainer
+
+        config = dataclasses.replace(config, model=dataclasses.replace(config.model, impl=impl))
+        trainer = Trainer(config, corpus, RunRecord("bench", config.to_dict()))
+        trainer.setup()
+        trainer.measure_build()
+        return trainer
+
+
+def timed_steps(engine: Engine, batches, count: int, state=None):
+    """Run `count` steps; (seconds of each, losses, final state). float() waits for each step to finish."""
+    state = engine.zero_state() if state is None else state
+    times, losses = [], []
+    for x, y in itertools.islice(batches, count):
+        t0 = time.perf_counter()
+        loss, state = engine.step(x, y, state)
+        losses.append(float(loss))
+        times.append(time.perf_counter() - t0)
+    return times, losses, state
+
+
+def measure(impl: str, config_dict: dict, steps: int, warmup: int, epochs: int = 0) -> dict:
+    """Build, first call, then `steps` timed steps after `warmup` ones — or `epochs` whole epochs."""
+    config = RunConfig.from_dict(config_dict)
+    tc = config.train
+    corpus = load_corpus(config.corpus, tc.val_fraction)
+    engine = Engine(impl, config, corpus)
+    result = {"trace_s": engine.build_s}
+    if epochs:
+        times, per_epoch = train_epochs(engine, corpus, tc, epochs)
+        result.update(epoch_losses=[e["loss"] for e in per_epoch], epoch_s=[e["seconds"] for e in per_epoch],
+                      train_s=sum(e["seconds"] for e in per_epoch))
+        first, steady = times[0], times[1:]
+    else:
+        batches = itertools.cycle(batch_iterator(corpus.train_ids, tc.batch_size, tc.num_steps))
+        times, losses, _ = timed_steps(engine, batches, 1 + warmup + steps)
+        first, steady = times[0], times[1 + warmup:]
+    step_s = statistics.median(steady)
+    return {**result, "first_call_s": first, "step_s": step_s, "step_min_s": min(steady),
+            "step_max_s": max(steady), "chars_per_s": tc.batch_size * tc.num_steps / step_s,
+            "gflop_per_step": train_flops(config, len(corpus.vocab)) / 1e9,
+            "gflop_per_s": train_flops(config, len(corpus.vocab)) / 1e9 / step_s,
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def train_epochs(engine: Engine, corpus, tc, epochs: int):
+    """The post's experiment: state carried within an epoch, reset at each; the mean loss per epoch."""
+    all_times, per_epoch = [], []
+    for _ in range(epochs):
+        batches = batch_iterator(corpus.train_ids, tc.batch_size, tc.num_steps)
+        times, losses, _ = timed_steps(engine, batches, num_batches(len(corpus.train_ids), tc.batch_size, tc.num_steps))
+        all_times += times
+        per_epoch.append({"loss": float(np.mean(losses)), "seconds": sum(times)})
+    return all_times, per_epoch
+
+
+def train_flops(config: RunConfig, vocab_size: int) -> float:
+    """Matmul FLOPs of one train step: forward 2·B·(in + H)·gates·H per layer and step, plus the
+    softmax head; backward is about twice the forward, so ×3. Elementwise work is left out."""
+    m, t = config.model, config.train
+    H, B, T = m.state_size, t.batch_size, t.num_steps
+    first_in = vocab_size if m.one_hot_inputs else H
+    recurrent = sum(2 * B * ((first_in if i == 0 else H) + H) * GATES[m.cell] * H for i in range(m.num_layers))
+    head = 2 * B * H * vocab_size
+    return 3.0 * T * (recurrent + head)
+
+
+def matmul_gflops(n: int = 4096, repeats: int = 5) -> float:
+    """The machine's large-matmul rate (float32, n×n), best of `repeats`: the ceiling to compare with."""
+    import tensorflow as tf
+
+    a = tf.random.normal([n, n])
+    b = tf.random.normal([n, n])
+    float(tf.reduce_sum(tf.matmul(a, b)))  # warm up oneDNN
+    best = math.inf
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        float(tf.reduce_sum(tf.matmul(a, b)))
+        best = min(best, time.perf_counter() - t0)
+    return 2 * n ** 3 / best / 1e9
+
+
+def _worker(job: tuple, results) -> None:
+    try:
+        results.put(matmul_gflops(job[1]) if job[0] == "matmul" else measure(*job))
+    except Exception as err:  # reported as a row, so one broken implementation never hides the others
+        results.put({"error": f"{type(err).__name__}: {err}"})
+
+
+def run_isolated(job: tuple, cancel=None) -> dict | float:
+    """measure(*job), or matmul_gflops for ("matmul", n), in a fresh spawned process.
+
+    A set `cancel` event ends the process at once (a static graph build cannot be interrupted
+    any other way); a process that dies is reported as an error row, never raised."""
+    ctx = multiprocessing.get_context("spawn")
+    results = ctx.Queue()
+    proc = ctx.Process(target=_worker, args=(job, results), daemon=True)
+    proc.start()
+    try:
+        while True:
+            try:
+                return results.get(timeout=0.1)
+            except queues.Empty:
+                if cancel is not None and cancel.is_set():
+                    return {"error": "cancelled", "cancelled": True}
+                if not proc.is_alive() and results.empty():
+                    return {"error": f"the measuring process ended unexpectedly (exit code {proc.exitcode})"}
+    finally:
+        if proc.is_alive() and cancel is not None and cancel.is_set():
+            proc.terminate()
+        proc.join()
+
+
+def machine() -> dict:
+    """CPU model, cores and library versions: the context every figure needs."""
+    import tensorflow as tf
+
+    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
+               platform.processor())
+    return {"cpu": cpu, "cores": os.cpu_count(), "tensorflow": tf.__version__, "python": platform.python_version()}

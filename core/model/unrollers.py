@@ -1,0 +1,116 @@
+"""Ways to iterate a one-step cell over time: unroll(cell, xs, state, training) -> (outputs, state).
+
+xs is [batch, time, features], outputs [batch, time, units], state the cell's tuple. All of them
+compute the same numbers on the same weights (tests/test_unrollers.py); they differ in the graph
+they build, so in how long tracing takes and how fast a step runs.
+"""
+import weakref
+
+import keras
+import tensorflow as tf
+
+from core.fused import engine as fused
+from core.registry import Registry
+
+UNROLLERS = Registry("implementation")
+
+
+def time_major(x):
+    """[batch, time, ...] <-> [time, batch, ...]."""
+    return tf.transpose(x, [1, 0] + list(range(2, len(x.shape))))
+
+
+@UNROLLERS.register("static", "a Python list of per-step tensors (the post's tf.nn.rnn): one copy of the "
+                    "cell per step in the graph, so build time grows with num_steps")
+def unroll_static(cell, xs, state, training=False):
+    outputs = []
+    for t in range(xs.shape[1]):  # a Python loop: traced num_steps times
+        h, state = cell(xs[:, t], state, training=training)
+        outputs.append(h)
+    return tf.stack(outputs, axis=1), state
+
+
+@UNROLLERS.register("dynamic", "one symbolic loop (the post's dynamic_rnn): tf.while_loop over TensorArrays, "
+                    "build time independent of num_steps")
+def unroll_dynamic(cell, xs, state, training=False):
+    steps = tf.shape(xs)[1]
+    # Reading inputs through a TensorArray, not xs[t]: indexing a tensor inside the loop makes the
+    # backward pass build a full-size [time, batch, features] gradient at every step.
+    inputs = tf.TensorArray(xs.dtype, size=steps).unstack(time_major(xs))
+    outputs = tf.TensorArray(xs.dtype, size=steps)
+
+    def body(t, outputs, state):
+        h, state = cell(inputs.read(t), state, training=training)
+        return t + 1, outputs.write(t, h), state
+
+    _, outputs, state = tf.while_loop(lambda t, *_: t < steps, body, (tf.constant(0), outputs, tuple(state)))
+    return time_major(outputs.stack()), state
+
+
+@UNROLLERS.register("scan", "tf.scan over time-major inputs (the post's third way): a loop that also "
+                    "stacks every step's state")
+def unroll_scan(cell, xs, state, training=False):
+    def step(carry, x_t):
+        return cell(x_t, carry[1], training=training)
+
+    h0 = tf.zeros([tf.shape(xs)[0], cell.output_size], xs.dtype)
+    hs, states = tf.scan(step, time_major(xs), initializer=(h0, tuple(state)))
+    return time_major(hs), tuple(s[-1] for s in states)  # states: each [time, batch, units]
+
+
+_keras_rnns = weakref.WeakKeyDictionary()  # cell -> its keras.layers.RNN, built once per cell
+
+
+@UNROLLERS.register("keras", "keras.layers.RNN around the same cell: Keras 3's own loop")
+def unroll_keras(cell, xs, state, training=False):
+    if cell not in _keras_rnns:
+        _keras_rnns[cell] = keras.layers.RNN(cell, return_sequences=True, return_state=True)
+    outputs, *state = _keras_rnns[cell](xs, initial_state=list(state), training=training)
+    return outputs, tuple(state)
+
+
+_fused_layers = weakref.WeakKeyDictionary()  # one of our cells -> a Keras LSTM/GRU layer on its weights
+
+
+def fused_layer(cell):
+    """keras.layers.LSTM/GRU whose cell computes with *our* cell's variables (same layout, shared)."""
+    if cell not in _fused_layers:
+        kind = {"LSTMCell": keras.layers.LSTM, "GRUCell": keras.layers.GRU}[type(cell).__name__]
+        extra = {"reset_after": False} if kind is keras.layers.GRU else {}  # our GRU resets before U·h
+        layer = kind(cell.units, return_sequences=True, return_state=True, **extra)
+        layer.cell.kernel, layer.cell.recurrent_kernel, layer.cell.bias = (
+            cell.kernel, cell.recurrent_kernel, cell.bias)
+        layer.cell.built = layer.built = True  # so building never makes weights of its own
+        _fused_layers[cell] = layer
+    return _fused_layers[cell]
+
+
+@UNROLLERS.register("keras-fused", "the library's own keras.layers.LSTM / GRU, one layer after another, on the "
+                    "same weights (lstm and gru only)", supports=("lstm", "gru"))
+def unroll_keras_fused(stack, xs, state, training=False):
+    # Dropout on whole [batch, time, units] sequences between layers draws an independent mask per
+    # step, exactly as the per-step DropoutWrapper in StackedCell does.
+    new_state = []
+    for cell, layer_state in zip(stack.cells, stack.split_state(tuple(state))):
+        xs, *layer_state = fused_layer(cell)(stack.drop(xs, training), initial_state=list(layer_state),
+                                            training=training)
+        new_state.extend(layer_state)
+    return stack.drop(xs, training), tuple(new_state)
+
+
+@UNROLLERS.register("fused", "a hand-derived backward (core/fused/engine.py): all layers in one forward loop and one "
+                    "backward loop, weight gradients as one large matmul each; the fastest here for stacked "
+                    "layers, not for a single wide one")
+def unroll_fused(stack, xs, state, training=False):
+    xs = time_major(stack.drop(xs, training))  # [time, batch, features]
+    masks = ()
+    if training and stack.dropout > 0:  # the layers above the first: a mask per step, drawn up front
+        masks = tuple(stack.drop(tf.ones(tf.concat([tf.shape(xs)[:2], [below.units]], 0)), training)
+                      for below in stack.cells[:-1])  # [time, batch, the layer below's units]
+    outputs, state = fused.unroll(stack, xs, state, masks)
+    return stack.drop(time_major(outputs), training), state
+
+
+def unroll(name: str, cell, xs, state, training=False):
+    """Run the registered unroller `name`."""
+    return UNROLLERS[name].impl(cell, xs, state, training=training)

@@ -1,0 +1,165 @@
+"""Checkpoints built from the variable lists themselves, checked before anything is read back.
+
+tf.train.Checkpoint usually finds what to save by walking attributes from the objects it is given.
+Keras 3 keeps a layer's list of sublayers in its own TrackedList, which that walk does not enter, so
+a walk from the model silently skips a stack's cells. Here every entry is named explicitly from the
+lists the train step itself uses (`model.variables`, `optimizer.variables`): what training updates is
+what is saved. A restore first reads the file's table of contents and refuses, in a sentence, a
+checkpoint that lacks any variable it needs or holds one of another shape.
+
+Entry names (one flat level; the checkpoint file escapes the slashes):
+    model/<variable path>      every model weight, e.g. model/stack/layer_1/kernel
+    optimizer/<variable name>  the optimizer's iteration count, learning rate and slots
+    step                       train steps taken
+    carry/<i>                  the RNN state carried into the next batch, [batch, units] each
+
+Earlier versions saved tf.train.Checkpoint(model=, optimizer=, step=). Walking from the model missed
+the cells, but the optimizer keeps a plain list of the variables it trains, which the walk does
+enter: those files hold every trained weight as optimizer/_trainable_variables/<i>, in the order of
+model.trainable_variables. They are read back through an optimizer built on the model's variables
+(`legacy`), after the same kind of check.
+"""
+import tensorflow as tf
+from tensorflow.core.protobuf import trackable_object_graph_pb2
+
+MODEL, OPTIMIZER, CARRY = "model/", "optimizer/", "carry/"
+RECURRENT = MODEL + "stack/"  # the stacked cells' weights (core.model.stack names its scope "stack")
+LEGACY_WEIGHTS = "optimizer/_trainable_variables/"  # + i: the earlier layout's copy of every weight
+NO_RECURRENT_WEIGHTS = ("this run's checkpoint holds no recurrent weights, so it cannot be sampled or resumed; "
+                        "its metrics and samples stay viewable")
+
+
+class CheckpointMismatch(ValueError):
+    """A checkpoint that does not hold what the model needs; the message says what is missing."""
+
+
+def model_entries(model) -> dict:
+    """`model/<path>` -> variable for every variable of a Keras model; refuses two with one path."""
+    return _named(MODEL, {v.path: v for v in model.variables}, len(model.variables))
+
+
+def optimizer_entries(optimizer) -> dict:
+    """`optimizer/<name>` -> variable. Keras numbers optimizer names (adam, adam_1, ...) per process, so
+    the optimizer's own name is dropped from each path: the slots are named after the model's paths."""
+    names = {v.path.split("/", 1)[-1]: v for v in optimizer.variables}
+    return _named(OPTIMIZER, names, len(optimizer.variables))
+
+
+def _named(prefix: str, by_name: dict, count: int) -> dict:
+    if len(by_name) != count:  # two variables under one name: one would overwrite the other on disk
+        raise ValueError(f"{count - len(by_name)} variable(s) share a path with another; name the layers apart")
+    return {prefix + name: v for name, v in by_name.items()}
+
+
+def contents(prefix: str) -> dict[str, tuple]:
+    """What a checkpoint file holds: every path to each variable (slash-joined) -> its shape.
+
+    Read from the file's object graph, without reading a single weight. A variable that two objects
+    hold (the earlier layout's model and optimizer) is listed under both paths."""
+    reader = tf.train.load_checkpoint(prefix)
+    graph = trackable_object_graph_pb2.TrackableObjectGraph()
+    graph.ParseFromString(reader.get_tensor("_CHECKPOINTABLE_OBJECT_GRAPH"))
+    shapes = reader.get_variable_to_shape_map()
+    found, todo = {}, [(0, "", ())]
+    while todo:
+        node_id, path, above = todo.pop()
+        node = graph.nodes[node_id]
+        for attribute in node.attributes:
+            if attribute.name == "VARIABLE_VALUE" and attribute.checkpoint_key in shapes:
+                found[path] = tuple(shapes[attribute.checkpoint_key])
+        todo += [(child.node_id, f"{path}/{child.local_name}".lstrip("/"), above + (node_id,))
+                 for child in node.children if child.node_id not in above]  # no cycles
+    return found
+
+
+def is_legacy(held: dict) -> bool:
+    """The earlier layout: no model/stack entries, the weights under the optimizer's list instead."""
+    return LEGACY_WEIGHTS + "0" in held and not any(name.startswith(RECURRENT) for name in held)
+
+
+def problem(prefix: str) -> str | None:
+    """Why a run's checkpoint can serve no model (None: it holds recurrent weights, in either layout)."""
+    held = contents(prefix)
+    if is_legacy(held) or any(name.startswith(RECURRENT) for name in held):
+        return None
+    return NO_RECURRENT_WEIGHTS
+
+
+def check(held: dict, entries: dict) -> None:
+    """Refuse, in words, a checkpoint that lacks an entry or holds one of another shape."""
+    if any(n.startswith(RECURRENT) for n in entries) and not any(n.startswith(RECURRENT) for n in held):
+        raise CheckpointMismatch(NO_RECURRENT_WEIGHTS)
+    missing = [name for name in entries if name not in held]
+    reshaped = [f"{name} {list(held[name])} (the model's is {list(v.shape)})" for name, v in entries.items()
+                if name in held and held[name] != tuple(v.shape)]
+    parts = ([f"it lacks {len(missing)} variable(s) the model needs: {_few(missing)}"] if missing else []) + \
+            ([f"it holds {len(reshaped)} of another shape: {_few(reshaped)}"] if reshaped else [])
+    if parts:
+        raise CheckpointMismatch(f"the checkpoint does not match this model: {'; '.join(parts)}")
+
+
+def _few(names: list, most: int = 4) -> str:
+    return ", ".join(names[:most]) + (f" and {len(names) - most} more" if len(names) > most else "")
+
+
+class RunCheckpoint:
+    """Named entries saved into a folder (keeping the newest few) and restored from it, verified.
+
+    `legacy`, if given, reads the earlier layout: called only then, it returns (a
+    tf.train.Checkpoint(optimizer=, ...) whose optimizer is built on the model's trainable variables,
+    those variables in order)."""
+
+    def __init__(self, entries: dict, directory=None, max_to_keep: int = 2, legacy=None):
+        self.entries, self.legacy = dict(entries), legacy
+        self.checkpoint = tf.train.Checkpoint(**self.entries)
+        self.manager = None if directory is None else tf.train.CheckpointManager(
+            self.checkpoint, str(directory), max_to_keep=max_to_keep)
+
+    @property
+    def latest(self) -> str | None:
+        return self.manager.latest_checkpoint if self.manager else None
+
+    def save(self, number: int) -> str:
+        return self.manager.save(checkpoint_number=number)
+
+    def restore(self, prefix: str) -> bool:
+        """Read every entry from `prefix`, after checking the file holds all of them in their shapes;
+        True if it was the earlier layout. Entries the file has beyond ours (the optimizer's, when
+        sampling) are left unread on purpose."""
+        held = contents(prefix)
+        if self.legacy is not None and is_legacy(held):
+            checkpoint, trainable = self.legacy()
+            check(held, {f"{LEGACY_WEIGHTS}{i}": v for i, v in enumerate(trainable)})
+            if f"{LEGACY_WEIGHTS}{len(trainable)}" in held:
+                raise CheckpointMismatch("the checkpoint does not match this model: it holds more weights")
+            checkpoint.read(prefix).assert_existing_objects_matched().expect_partial()
+            return True
+        check(held, self.entries)
+        self.checkpoint.read(prefix).assert_existing_objects_matched().expect_partial()
+        return False
+
+
+def load_for_sampling(run_dir) -> tuple:
+    """(a Sampler on the run's latest checkpoint, the train step that checkpoint holds)."""
+    import keras
+
+    from core.model.char_rnn import CharRNN
+    from core.model.sampler import SampleError, Sampler
+
+    if not run_dir.has_checkpoint():
+        raise SampleError(f"run {run_dir.run_id} has no checkpoint yet; wait for its first one")
+    config, vocab = run_dir.config(), run_dir.vocab()
+    model = CharRNN(config.model, len(vocab), seed=config.train.seed)
+    step = tf.Variable(0, dtype=tf.int64)
+
+    def legacy():  # the earlier layout keeps the weights in the optimizer's list of what it trains
+        optimizer = keras.optimizers.get(config.train.optimizer)
+        optimizer.build(model.trainable_variables)
+        return tf.train.Checkpoint(optimizer=optimizer, step=step), model.trainable_variables
+
+    # Every weight of the model, or a refusal that says what is missing; only the optimizer is skipped.
+    try:
+        RunCheckpoint({**model_entries(model), "step": step}, legacy=legacy).restore(run_dir.latest_checkpoint())
+    except CheckpointMismatch as err:
+        raise SampleError(f"run {run_dir.run_id} cannot be sampled: {err}") from None
+    return Sampler(model, vocab), int(step.numpy())

@@ -1,0 +1,293 @@
+"""The training loop. It reports through a RunRecord (and so to its listeners); it never prints or renders."""
+import math
+import threading
+import time
+import traceback
+from enum import Enum
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from core.config import RunConfig, SampleConfig
+from core.data.batches import batch_iterator, num_batches
+from core.data.corpus import Corpus
+from core.model.char_rnn import CharRNN
+from core.model.sampler import Sampler
+from core.runs.checkpoints import CARRY, RunCheckpoint, model_entries, optimizer_entries
+from core.runs.record import RunRecord, Status
+
+OPTIMIZERS = {"adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop, "sgd": keras.optimizers.SGD}
+LN2 = math.log(2.0)
+
+
+class Trainer:
+    """Train a CharRNN on a corpus as `config` says, optionally checkpointing into a run folder."""
+
+    def __init__(self, config: RunConfig, corpus: Corpus, record: RunRecord, run_dir=None, resume: bool = False):
+        self.config, self.corpus, self.record, self.run_dir, self.resume = config, corpus, record, run_dir, resume
+        tc = config.train
+        tc.check_fits(len(corpus.train_ids), len(corpus.val_ids))
+        self.batches_per_epoch = num_batches(len(corpus.train_ids), tc.batch_size, tc.num_steps)
+        all_steps = tc.epochs * self.batches_per_epoch
+        self.total_steps = min(tc.max_steps, all_steps) if tc.max_steps else all_steps
+        # Made by setup(), in the thread or process that trains (building them is part of the build):
+        self.model: CharRNN | None = None
+        self.optimizer = self.step = self.checkpoint = self.sampler = None
+        self.train_step = self.eval_step = None  # tf.functions, traced on first use
+        self.state: tuple = ()  # carried from batch to batch, [batch, units] each
+        self.carry: tuple = ()  # its variables, for checkpoints
+        # Made by run() and loop():
+        self.deadline = math.inf  # time.monotonic() at which the time budget ends
+        self.clock: Clock | None = None
+        self.last_good = self.last_eval_step = 0  # steps of the last checkpoint and validation loss
+        self.epoch_losses: list[float] = []
+
+    # ---- set-up ------------------------------------------------------------------------------------
+    def setup(self) -> None:
+        """Model, optimizer, checkpoint (restored when resuming) and the two compiled steps."""
+        tc = self.config.train
+        keras.utils.set_random_seed(tc.seed)  # weights, dropout masks and sampling reproducible
+        self.model = CharRNN(self.config.model, len(self.corpus.vocab), seed=tc.seed)
+        self.optimizer = OPTIMIZERS[tc.optimizer](learning_rate=tc.learning_rate,
+                                                  global_clipnorm=tc.clip_norm or None)
+        self.optimizer.build(self.model.trainable_variables)  # its slots exist before any checkpoint restore
+        self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+        B, T = tc.batch_size, tc.num_steps
+        # The state carried from batch to batch ([batch, units] each), saved with the weights so that a
+        # run resumed mid-epoch goes on exactly as it would have without the stop.
+        self.state = self.model.zero_state(B)
+        self.carry = tuple(tf.Variable(s, trainable=False) for s in self.state)
+        entries = {**model_entries(self.model), **optimizer_entries(self.optimizer), "step": self.step,
+                   **{f"{CARRY}{i}": v for i, v in enumerate(self.carry)}}
+        self.checkpoint = RunCheckpoint(entries, None if self.run_dir is None else self.run_dir.checkpoint_dir,
+                                        legacy=self.legacy_checkpoint)
+        if self.resume:
+            if self.checkpoint.latest:
+                self.checkpoint.restore(self.checkpoint.latest)  # every entry, or a CheckpointMismatch
+            if self.record.last_step() > int(self.step.numpy()):
+                self.record.rewind(int(self.step.numpy()))
+        ids = tf.TensorSpec([B, T], tf.int32)
+        state = tuple(tf.TensorSpec([B, n], tf.float32) for n in self.model.stack.state_size)
+        self.train_step = tf.function(self._train_step, input_signature=[ids, ids, state])
+        self.eval_step = tf.function(self._eval_step, input_signature=[ids, ids, state])
+        self.sampler = Sampler(self.model, self.corpus.vocab)
+
+    def legacy_checkpoint(self):
+        """How the earlier checkpoint layout is read: its optimizer's list holds every trained weight."""
+        return tf.train.Checkpoint(optimizer=self.optimizer, step=self.step), self.model.trainable_variables
+
+    def _train_step(self, x, y, state):
+        """x, y [batch, time] ids; state the carried tuple -> (mean loss in nats/char, final state,
+        whether every weight is finite after the update)."""
+        with tf.GradientTape() as tape:
+            logits, state = self.model(x, state, training=True)  # [batch, time, vocab]
+            loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(y, logits))
+        variables = self.model.trainable_variables
+        self.optimizer.apply(tape.gradient(loss, variables), variables)
+        self.step.assign_add(1)
+        # A finite loss can still come with an update that overflows the weights: never checkpoint those.
+        finite = tf.reduce_all([tf.reduce_all(tf.math.is_finite(v)) for v in variables])
+        return loss, state, finite
+
+    def _eval_step(self, x, y, state):
+        logits, state = self.model(x, state, training=False)
+        return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(y, logits)), state
+
+    def measure_build(self) -> None:
+        """Graph build time, recorded apart from training: the trace (concrete function) here, the first
+        call (graph optimisation and kernel creation) when the loop makes it."""
+        t0 = time.perf_counter()
+        self.train_step.get_concrete_function()
+        self.record.timing(trace_s=time.perf_counter() - t0)
+
+    # ---- the loop ----------------------------------------------------------------------------------
+    def run(self, stop: threading.Event | None = None, pause: threading.Event | None = None):
+        """Train until done, stopped, diverged or failed; returns the record's final snapshot."""
+        stop, pause = stop or threading.Event(), pause or threading.Event()
+        minutes = self.config.train.max_minutes
+        self.deadline = time.monotonic() + minutes * 60 if minutes else math.inf
+        try:
+            self.record.set_status(Status.BUILDING)
+            self.setup()
+            if not stop.is_set():
+                self.measure_build()
+            self.loop(stop, pause)
+        except Exception as err:  # a crash is reported, never lost: the last checkpoint stays on disk
+            self.record.set_status(Status.FAILED, f"training failed: {type(err).__name__}: {err}", traceback.format_exc())
+        return self.record.snapshot()
+
+    def loop(self, stop, pause) -> None:
+        tc = self.config.train
+        start_step = int(self.step.numpy())
+        self.clock = Clock(self.record.snapshot().progress.get("elapsed_s", 0.0), tc.batch_size * tc.num_steps)
+        self.last_good, self.last_eval_step = start_step, -1
+        first_epoch = start_step // self.batches_per_epoch  # a resumed run re-enters its epoch mid-way
+        for epoch in range(first_epoch, tc.epochs if not self.done() else first_epoch):
+            self.optimizer.learning_rate.assign(tc.learning_rate * tc.lr_decay ** epoch)
+            skip = start_step - epoch * self.batches_per_epoch if epoch == first_epoch else 0
+            outcome = self.run_epoch(epoch, skip, stop, pause)
+            if outcome in (Outcome.STOPPED, Outcome.DIVERGED):
+                return self.finish(outcome)
+            if outcome is Outcome.EPOCH_DONE:
+                self.end_epoch(epoch)
+            if self.done():
+                break
+        self.finish(Outcome.DONE)
+
+    def run_epoch(self, epoch: int, skip: int, stop, pause) -> "Outcome":
+        tc = self.config.train
+        # Carried batch to batch, reset each epoch; a run resumed mid-epoch takes the state it saved.
+        self.state = tuple(v.read_value() for v in self.carry) if skip else self.model.zero_state(tc.batch_size)
+        self.epoch_losses = []
+        for i, (x, y) in enumerate(batch_iterator(self.corpus.train_ids, tc.batch_size, tc.num_steps)):
+            if i < skip:
+                continue
+            if self.wait_while_paused(stop, pause) or stop.is_set():
+                return Outcome.STOPPED
+            # forward, backward, update
+            t0 = time.perf_counter()
+            loss, self.state, finite = self.train_step(x, y, self.state)
+            loss = float(loss)
+            self.tick(time.perf_counter() - t0)
+            if not (math.isfinite(loss) and bool(finite)):
+                return Outcome.DIVERGED
+            self.epoch_losses.append(loss)
+            # logging, evaluation, samples, checkpoints
+            self.after_step(epoch, loss)
+            if self.done():
+                break
+        whole = int(self.step.numpy()) == (epoch + 1) * self.batches_per_epoch
+        return Outcome.EPOCH_DONE if whole else Outcome.STEP_LIMIT
+
+    def tick(self, seconds: float) -> None:
+        """Time one step; the first call of a run is graph optimisation too, so it is recorded apart."""
+        first = self.clock.steps == 0
+        self.clock.tick(seconds, first=first)
+        if first:
+            self.record.timing(first_call_s=seconds)
+            self.record.set_status(Status.TRAINING)
+
+    def after_step(self, epoch: int, loss: float) -> None:
+        tc, step = self.config.train, int(self.step.numpy())
+        self.record.metric(step=step, epoch=epoch + 1, train_loss=loss, chars_per_s=self.clock.rate,
+                           elapsed_s=self.clock.elapsed)
+        self.record.progress(step=step, total_steps=self.total_steps, epoch=epoch + 1, epochs=tc.epochs,
+                             chars_per_s=self.clock.rate, elapsed_s=self.clock.elapsed,
+                             eta_s=self.clock.eta(self.total_steps - step))
+        if tc.eval_every and step % tc.eval_every == 0:
+            self.evaluate(epoch)
+        if tc.sample_every and step % tc.sample_every == 0:
+            self.live_sample(step)
+        if tc.checkpoint_every and step % tc.checkpoint_every == 0:
+            self.save()
+
+    def end_epoch(self, epoch: int) -> None:
+        mean = float(np.mean(self.epoch_losses)) if self.epoch_losses else float("nan")
+        val = self.evaluate(epoch)
+        self.record.epoch(epoch=epoch + 1, step=int(self.step.numpy()), train_loss=mean, val_loss=val,
+                          elapsed_s=self.clock.elapsed)
+        self.record.log(f"Average training loss for Epoch {epoch + 1} : {mean:.3f}   "
+                        f"(validation {val:.3f} nats/char, {val / LN2:.3f} bits/char)")
+        self.save()
+
+    def finish(self, outcome: "Outcome") -> None:
+        step = int(self.step.numpy())
+        if outcome is Outcome.DIVERGED:
+            self.record.set_status(Status.DIVERGED, f"the loss or the weights became NaN or infinite at step {step}; "
+                                   f"the weights from step {self.last_good} are kept. Try a lower learning rate or "
+                                   "gradient clipping.")
+            return
+        self.save()
+        if outcome is Outcome.STOPPED:
+            self.record.set_status(Status.STOPPED, f"stopped at step {step}; its checkpoint is kept and can be resumed")
+            return
+        if self.last_eval_step != step:
+            self.evaluate(self.epoch_of(step))  # every finished run ends with a validation loss
+        why = "the time budget ran out" if time.monotonic() > self.deadline else "done"
+        self.record.set_status(Status.FINISHED, f"finished after {step} steps ({why})")
+
+    def done(self) -> bool:
+        return int(self.step.numpy()) >= self.total_steps or time.monotonic() > self.deadline
+
+    def epoch_of(self, step: int) -> int:
+        """0-based epoch that train step `step` (1-based) fell in."""
+        return min(max(step - 1, 0) // self.batches_per_epoch, self.config.train.epochs - 1)
+
+    # ---- helpers -----------------------------------------------------------------------------------
+    def wait_while_paused(self, stop, pause) -> bool:
+        """Block while paused (checking stop); True if stopped during the pause."""
+        if not pause.is_set():
+            return False
+        self.record.set_status(Status.PAUSED)
+        while pause.is_set() and not stop.is_set():
+            stop.wait(0.05)
+        if stop.is_set():
+            return True
+        self.record.set_status(Status.TRAINING)
+        return False
+
+    def evaluate(self, epoch: int) -> float:
+        """Mean validation loss over the held-out tail (at most eval_batches windows), state carried."""
+        tc = self.config.train
+        state, losses = self.model.zero_state(tc.batch_size), []
+        for i, (x, y) in enumerate(batch_iterator(self.corpus.val_ids, tc.batch_size, tc.num_steps)):
+            if tc.eval_batches and i >= tc.eval_batches:
+                break
+            loss, state = self.eval_step(x, y, state)
+            losses.append(float(loss))
+        val = float(np.mean(losses))
+        self.last_eval_step = int(self.step.numpy())
+        self.record.eval(step=int(self.step.numpy()), epoch=epoch + 1, val_loss=val, val_bits=val / LN2,
+                         elapsed_s=self.clock.elapsed)
+        return val
+
+    def live_sample(self, step: int) -> None:
+        tc = self.config.train
+        prime = self.corpus.vocab.decode(self.corpus.val_ids[:1])  # a character the vocabulary surely has
+        text = self.sampler.generate(SampleConfig(length=tc.sample_length, prime=prime, top_k=0, seed=step))
+        self.record.sample(step, prime + text)
+
+    def save(self) -> None:
+        """Checkpoint, only ever with finite weights (a diverged step returns before reaching here)."""
+        if self.checkpoint.manager is not None:
+            for variable, value in zip(self.carry, self.state):
+                variable.assign(value)
+            self.checkpoint.save(int(self.step.numpy()))
+        self.last_good = int(self.step.numpy())
+
+
+class Outcome(Enum):
+    """How an epoch's loop (or the whole run's) ended."""
+
+    EPOCH_DONE = "every batch of the epoch was trained"
+    STEP_LIMIT = "max_steps or the time budget ended it mid-epoch"
+    STOPPED = "asked to stop"
+    DIVERGED = "the loss or the weights stopped being finite"
+    DONE = "every epoch, or the step or time budget, is spent"
+
+
+class Clock:
+    """Training time (build excluded), throughput over recent steps, and an ETA."""
+
+    def __init__(self, elapsed: float, chars_per_step: int, window: int = 20):
+        self.elapsed, self.chars_per_step, self.window = elapsed, chars_per_step, window
+        self.recent: list[float] = []
+        self.last, self.steps = 0.0, 0
+
+    def tick(self, seconds: float, first: bool = False) -> None:
+        self.last, self.steps = seconds, self.steps + 1
+        self.elapsed += seconds
+        if not first:  # the first call includes graph optimisation: not a fair step time
+            self.recent = (self.recent + [seconds])[-self.window:]
+
+    @property
+    def step_time(self) -> float:
+        return float(np.median(self.recent)) if self.recent else self.last
+
+    @property
+    def rate(self) -> float:
+        return self.chars_per_step / self.step_time if self.step_time > 0 else 0.0
+
+    def eta(self, steps_left: int) -> float:
+        return steps_left * self.step_time

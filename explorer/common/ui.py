@@ -1,0 +1,75 @@
+"""Small display helpers every page uses: errors without tracebacks, statuses, durations, run names."""
+import logging
+from contextlib import contextmanager
+
+import streamlit as st
+
+from core.config import ConfigError
+from core.data.corpus import CorpusError
+from core.model.sampler import SampleError
+from core.runs.record import Status
+from core.runs.store import RunNotFound
+from core.training.jobs import JobError
+
+log = logging.getLogger("rnn_explorer")
+# A run folder in one of these and no job: interrupted.
+LIVE = (Status.CREATED, Status.BUILDING, Status.TRAINING, Status.PAUSED)
+
+
+@contextmanager
+def shown_as_error(what: str):
+    """Run a block; an unexpected error becomes an st.error line (the traceback goes to the server log)."""
+    try:
+        yield
+    except Exception as err:  # st.rerun/st.stop raise BaseExceptions and pass through
+        log.exception("error while drawing %s", what)
+        st.error(f"Something went wrong while drawing {what}: {type(err).__name__}: {err}")
+
+
+def reason(err: Exception) -> str:
+    """An error as a sentence for the page: our errors' messages are written for people; others get their
+    type too, and their traceback goes to the server log."""
+    if isinstance(err, (ConfigError, CorpusError, JobError, SampleError, RunNotFound)):
+        return str(err)
+    log.error("unexpected error", exc_info=err)
+    return f"{type(err).__name__}: {err}"
+
+
+def duration(seconds) -> str:
+    """'0:42', '12:05', '1:02:03'; '–' when unknown."""
+    if seconds is None:
+        return "–"
+    seconds = int(round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+
+def seconds(value) -> str:
+    return "–" if value is None else f"{value:.2f} s"
+
+
+def run_name(run_id: str, meta: dict, status: str = "") -> str:
+    """How a run appears in select boxes: its label (if any), its id and its status."""
+    label = meta.get("label") or ""
+    name = f"{label} · {run_id}" if label else run_id
+    return f"{name} ({status})" if status else name
+
+
+def status_box(snap, live: bool) -> None:
+    """The run's status and message, coloured by how it went."""
+    status, message = snap.status, snap.message
+    if status in LIVE and not live:
+        st.warning(f"Interrupted: this run was {status} when its training process went away (the app was "
+                   "restarted?). Its last checkpoint is kept; continue it below.")
+    elif status in (Status.CREATED, Status.BUILDING):
+        st.info("Building the graph… (its trace and first-call times are measured apart from training)")
+    elif status == Status.TRAINING:
+        st.info("Training")
+    elif status == Status.PAUSED:
+        st.warning(f"Paused at step {snap.progress.get('step', 0):,}")
+    elif status == Status.FINISHED:
+        st.success(f"Finished: {message}")
+    elif status == Status.STOPPED:
+        st.warning(f"Stopped: {message}")
+    else:  # diverged, failed
+        st.error(f"{status.capitalize()}: {message}")

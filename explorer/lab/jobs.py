@@ -1,0 +1,232 @@
+"""The Build-time lab's background work: one experiment or sweep at a time, measured in a thread.
+
+    Lab.start(...) -> Task          the thread: measure(on_result, cancel) -> rows, then save(rows)
+      Task.view() -> TaskView       what the page reads: rows so far, which one runs, elapsed
+      Lab.cancel()                  sets the task's cancel event; run_isolated ends its process at once
+
+Every measurement runs in a fresh process (core.measure.timing.run_isolated); the thread only waits on it, so
+the lab never measures two things at once (they would share the CPU and colour each other's figures).
+Nothing here touches Streamlit: the page keeps one Lab per app process and reads snapshots of it.
+"""
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from core.bench import parse_args, summarise
+from core.bench import plan as bench_plan
+from core.config import ConfigError
+from core.experiment import Measurement, run_experiment
+from core.measure.tf1 import TF1_IMPLS
+from core.measure.timing import run_isolated
+from core.model.unrollers import UNROLLERS
+from core.training.jobs import JobError
+from explorer.lab import results
+
+log = logging.getLogger("rnn_explorer")
+WARMUP = 1  # untimed steps between the first call and the timed ones
+MAX_MEASUREMENTS = 30  # per sweep: each costs a fresh process (~5 s of TensorFlow import) and its build
+MAX_VALUES = 8
+
+
+class LabBusy(JobError):
+    """Another experiment or sweep is measuring."""
+
+
+@dataclass(frozen=True)
+class TaskView:
+    """A consistent copy of a task at one moment; safe to read without its lock."""
+
+    kind: str  # "experiment" or "sweep"
+    owner: str  # the browser session that started it (only it may cancel)
+    labels: tuple  # one per planned measurement, in order
+    rows: tuple  # the finished measurements' rows
+    status: str  # running, finished, cancelled, failed
+    message: str
+    started: float  # time.time() of the start
+    row_started: float  # time.time() the current measurement began
+    ended: float | None
+    cancelling: bool
+    saved: str  # the saved result's path ('' if none)
+
+    @property
+    def running(self) -> bool:
+        return self.status == "running"
+
+    @property
+    def current_label(self) -> str:
+        """The measurement in progress ('' when all are done)."""
+        return self.labels[len(self.rows)] if len(self.rows) < len(self.labels) else ""
+
+    def elapsed_s(self, now: float | None = None) -> float:
+        return (self.ended or now or time.time()) - self.started
+
+    def row_elapsed_s(self, now: float | None = None) -> float:
+        return (now or time.time()) - self.row_started
+
+
+@dataclass
+class Task:
+    """One experiment or sweep being measured; its thread writes, any thread reads a view()."""
+
+    kind: str
+    owner: str
+    labels: list
+    cancel: threading.Event = field(default_factory=threading.Event)
+    rows: list = field(default_factory=list)
+    status: str = "running"
+    message: str = ""
+    started: float = field(default_factory=time.time)
+    row_started: float = 0.0
+    ended: float | None = None
+    saved: str = ""
+
+    def __post_init__(self):
+        self.row_started = self.started
+        self.lock = threading.Lock()
+        self.thread = None
+
+    def view(self) -> TaskView:
+        with self.lock:
+            return TaskView(self.kind, self.owner, tuple(self.labels), tuple(self.rows), self.status, self.message,
+                            self.started, self.row_started, self.ended, self.cancel.is_set(), self.saved)
+
+    def add_row(self, index: int, row: dict) -> None:
+        """on_result of the measuring loop; a row cut short by a cancel is no figure, so it is dropped."""
+        if row.get("error") == "cancelled":
+            return
+        with self.lock:
+            self.rows.append(row)
+            self.row_started = time.time()
+
+    def run(self, measure, save) -> None:
+        """The thread: measure every row, then save them (a cancelled task is not saved)."""
+        try:
+            measure(self.add_row, self.cancel)
+            if self.cancel.is_set():
+                self.end("cancelled", f"cancelled after {len(self.rows)} of {len(self.labels)} measurements; "
+                                      "not saved")
+            else:
+                path = save(list(self.rows))
+                count = len(self.rows)
+                self.end("finished", f"{count} measurement{'s' if count != 1 else ''} in "
+                                     f"{self.view().elapsed_s():.0f} s", str(path))
+        except Exception as err:  # the page must learn of it: a thread's exception is otherwise lost
+            log.exception("the build-time %s failed", self.kind)
+            self.end("failed", f"{type(err).__name__}: {err}")
+
+    def end(self, status: str, message: str, saved: str = "") -> None:
+        with self.lock:
+            self.status, self.message, self.saved, self.ended = status, message, saved, time.time()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the thread has ended; True if it has."""
+        self.thread.join(timeout)
+        return not self.thread.is_alive()
+
+
+class Lab:
+    """The process-wide runner: at most one task measures at a time; the last one stays readable."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._task: Task | None = None
+
+    def start(self, kind: str, owner: str, labels: list, measure, save) -> Task:
+        """Start measuring in a thread; LabBusy (with who and how far) if a task is running."""
+        with self._lock:
+            if self._task is not None and self._task.view().running:
+                raise LabBusy(busy_message(self._task.view(), owner))
+            task = self._task = Task(kind, owner, list(labels))
+        task.thread = threading.Thread(target=task.run, args=(measure, save), name=f"buildtime-{kind}", daemon=True)
+        task.thread.start()
+        return task
+
+    def current(self) -> TaskView | None:
+        """The running task, else the last one, else None."""
+        with self._lock:
+            task = self._task
+        return task.view() if task is not None else None
+
+    def task(self) -> Task | None:
+        with self._lock:
+            return self._task
+
+    def cancel(self) -> None:
+        task = self.task()
+        if task is not None:
+            task.cancel.set()
+
+
+def busy_message(view: TaskView, owner: str = "") -> str:
+    """Why a second task cannot start now, in words for the page."""
+    what = "an experiment" if view.kind == "experiment" else "a sweep"
+    who = "you started" if view.owner == owner else "started in another browser session"
+    return (f"{what} {who} is measuring ({len(view.rows) + 1} of {len(view.labels)}); the lab measures one "
+            "thing at a time so that the timings stay fair: wait for it to finish or cancel it")
+
+
+# ---- the two kinds of task ---------------------------------------------------------------------------
+def start_experiment(lab: Lab, owner: str, plan: list[Measurement], epochs: int, folder: Path) -> Task:
+    """The post's experiment (core.experiment), saved in its own JSON format when it finishes."""
+    return lab.start("experiment", owner, [m.label for m in plan],
+                     measure=lambda on_result, cancel: run_experiment(plan, on_result, cancel),
+                     save=lambda rows: results.save_experiment(rows, folder, epochs))
+
+
+def start_sweep(lab: Lab, owner: str, args, folder: Path) -> Task:
+    """A bench sweep (args as core.bench parses them), saved in the bench CLI's JSON format."""
+    runs = bench_plan(args)
+    labels = [f"{impl} · " + ", ".join(f"{k}={v}" for k, v in swept.items()) for impl, swept, _ in runs]
+    return lab.start("sweep", owner, labels,
+                     measure=lambda on_result, cancel: measure_sweep(runs, args, on_result, cancel),
+                     save=lambda rows: results.save_sweep(rows, vars(args), folder))
+
+
+def measure_sweep(runs: list, args, on_result, cancel) -> list[dict]:
+    """Each (implementation, swept values, config) in a fresh process, summarised as the bench CLI does."""
+    rows = []
+    for i, (impl, swept, config) in enumerate(runs):
+        if cancel.is_set():
+            break
+        result = run_isolated((impl, config.to_dict(), args.timed_steps, args.warmup, args.train_epochs), cancel)
+        rows.append(summarise(impl, swept, config, [result]))
+        on_result(i, rows[-1])
+    return rows
+
+
+def parse_values(text: str) -> list[int]:
+    """'25, 50,100' -> [25, 50, 100]; ConfigError saying why if that cannot be read."""
+    parts = [p for p in text.replace(",", " ").split() if p]
+    if not parts or not all(p.isdigit() and int(p) >= 1 for p in parts):
+        raise ConfigError(f"sweep values must be whole numbers of at least 1 separated by commas, e.g. 25,50,100; "
+                          f"got {text!r}")
+    values = list(dict.fromkeys(int(p) for p in parts))  # duplicates measured once
+    if len(values) > MAX_VALUES:
+        raise ConfigError(f"at most {MAX_VALUES} sweep values at once, got {len(values)}")
+    return values
+
+
+def usable(impls: list[str], cell: str) -> list[str]:
+    """The implementations that can run this cell (keras-fused: lstm and gru only)."""
+    return [i for i in impls if i in TF1_IMPLS or UNROLLERS[i].works_with(cell)]
+
+
+def sweep_args(impls: list[str], cell: str, key: str, values: list[int], settings: dict, timed_steps: int,
+               corpus: str):
+    """The bench CLI's own arguments for this sweep (so its plan, and its JSON's "args", are the CLI's)."""
+    if not impls:
+        raise ConfigError("choose at least one implementation")
+    if len(impls) * len(values) > MAX_MEASUREMENTS:
+        raise ConfigError(f"{len(impls)} implementations × {len(values)} values = {len(impls) * len(values)} "
+                          f"measurements; at most {MAX_MEASUREMENTS} at once")
+    argv = ["--preset", "seed", "--corpus", corpus, "--impls", ",".join(impls), "--cell", cell,
+            "--sweep", f"{key}={','.join(map(str, values))}", "--timed-steps", str(timed_steps),
+            "--warmup", str(WARMUP)]
+    for name, value in settings.items():
+        if name != key:
+            argv += [f"--{name.replace('_', '-')}", str(value)]
+    args = parse_args(argv)
+    bench_plan(args)  # every config checked now, so a bad one is refused before anything starts
+    return args

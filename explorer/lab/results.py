@@ -1,0 +1,161 @@
+"""Build-time results on disk: saved, listed and loaded as JSON, and shaped into table rows.
+
+Two formats, the core's own: an experiment as `core.experiment.save` writes it
+({"measured", "machine", "epochs", "rows", "ratios"}) and a sweep as `python -m core.bench --json` writes
+it ({"machine", "preset", "args", "results"}, plus "measured"). Results measured here live under
+<runs dir>/_buildtime/; a reference measured on a known machine ships in assets/ (when it exists).
+"""
+import json
+import os
+import time
+from pathlib import Path
+
+from core.bench import SWEEPABLE
+from core.experiment import POST_FIGURES
+from core.experiment import save as save_experiment_json
+from core.measure.timing import machine
+from core.paths import ROOT
+from core.runs.store import write_atomic
+
+FOLDER = "_buildtime"  # under the runs folder; RunStore skips it (no config.json)
+KINDS = {"experiment": "rows", "sweep": "results"}  # kind -> the key that holds its rows
+REFERENCES = {"experiment": ROOT / "assets" / "buildtime_reference.json",
+              "sweep": ROOT / "assets" / "buildtime_sweep_reference.json"}
+
+
+class ResultError(ValueError):
+    """A result file that cannot be shown; the message says which and why."""
+
+
+def folder_of(runs_root: Path) -> Path:
+    return Path(runs_root) / FOLDER
+
+
+def _new_path(folder: Path, kind: str) -> Path:
+    """A new file named by the time, so names sort by age (-2, -3 … if one is saved within the same second)."""
+    stem = f"{kind}-{time.strftime('%Y%m%d-%H%M%S')}"
+    path, n = Path(folder) / f"{stem}.json", 1
+    while path.exists():
+        n += 1
+        path = Path(folder) / f"{stem}-{n}.json"
+    return path
+
+
+def save_experiment(rows: list[dict], folder: Path, epochs: int) -> Path:
+    """The core's experiment JSON, written to a hidden name first so a reader never sees half a file."""
+    path = _new_path(folder, "experiment")
+    tmp = path.with_name(f".{path.name}.tmp")
+    save_experiment_json(rows, tmp, epochs)
+    os.replace(tmp, path)
+    return path
+
+
+def save_sweep(rows: list[dict], args: dict, folder: Path) -> Path:
+    """The bench CLI's JSON (machine, preset, args, results), with the date it was measured."""
+    path = _new_path(folder, "sweep")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {"measured": time.strftime("%Y-%m-%d %H:%M"), "machine": machine(), "preset": args.get("preset"),
+               "args": args, "results": rows}
+    write_atomic(path, json.dumps(payload, indent=2))
+    return path
+
+
+def saved(folder: Path, kind: str) -> list[Path]:
+    """This machine's results of one kind, newest first."""
+    folder = Path(folder)
+    return sorted(folder.glob(f"{kind}-*.json"), key=_age, reverse=True) if folder.is_dir() else []
+
+
+def _age(path: Path) -> tuple:
+    """experiment-20250131-140211-2.json -> ('20250131', '140211', 2): its order among saved results."""
+    parts = path.stem.split("-")
+    n = int(parts[3]) if len(parts) > 3 and parts[3].isdigit() else 1
+    return (*parts[1:3], n)
+
+
+def stamp_of(path: Path) -> str:
+    """'2025-01-31 14:02:11', from a saved result's name (experiment-20250131-140211.json)."""
+    try:
+        stamp = "-".join(Path(path).stem.split("-")[1:3])
+        return time.strftime("%Y-%m-%d %H:%M:%S", time.strptime(stamp, "%Y%m%d-%H%M%S"))
+    except (IndexError, ValueError):
+        return Path(path).stem
+
+
+def reference(kind: str) -> Path | None:
+    """The shipped reference result of this kind, if there is one."""
+    path = REFERENCES[kind]
+    return path if path.is_file() else None
+
+
+def load(path: Path, kind: str) -> dict:
+    """A result file's contents; ResultError if it is not a result of this kind."""
+    try:
+        payload = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as err:
+        raise ResultError(f"{Path(path).name} cannot be read: {err}") from None
+    if not isinstance(payload, dict) or not isinstance(payload.get(KINDS[kind]), list):
+        raise ResultError(f"{Path(path).name} is not a build-time {kind} result (no {KINDS[kind]!r} list)")
+    return payload
+
+
+def describe(path: Path, kind: str) -> str:
+    """A result file's machine and date, or why it cannot be read."""
+    try:
+        return machine_label(load(path, kind))
+    except ResultError as err:
+        return str(err)
+
+
+def rows_of(payload: dict, kind: str) -> list[dict]:
+    return payload[KINDS[kind]]
+
+
+def machine_label(payload: dict) -> str:
+    """'Intel Xeon …, 2 cores, TensorFlow 2.21.0, measured 2025-01-31 14:02'."""
+    m = payload.get("machine") or {}
+    when = f"measured {payload['measured']}" if payload.get("measured") else "date not recorded"
+    cpu, cores, version = m.get("cpu", "an unknown CPU"), m.get("cores", "?"), m.get("tensorflow", "?")
+    return f"{cpu}, {cores} cores, TensorFlow {version}, {when}"
+
+
+# ---- table rows ----------------------------------------------------------------------------------------
+def experiment_table(rows: list[dict]) -> list[dict]:
+    """Our figures beside the post's, one row per measurement (the post's "build" is our trace)."""
+    out = []
+    for r in rows:
+        post = POST_FIGURES.get(r.get("post"), {})
+        trained = bool(r.get("epochs"))
+        out.append({"measurement": r.get("label", r.get("impl")), "build s": r.get("trace_s"),
+                    "post build s": post.get("build_s"), "first call s": r.get("first_call_s"),
+                    "loss per epoch": _losses(r.get("epoch_losses")),
+                    "post loss per epoch": _losses(post.get("epoch_losses")) if trained else "",
+                    "training s": r.get("train_s"), "post training s": post.get("train_s") if trained else None,
+                    "error": r.get("error", "")})
+    return out
+
+
+def _losses(values) -> str:
+    return " / ".join(f"{v:.3f}" for v in values or [])
+
+
+def swept_key(payload: dict) -> str:
+    """The setting a sweep varied: from its args, else the rows' own fields ('num_steps' if it varied none)."""
+    key = ((payload.get("args") or {}).get("sweep") or "").split("=", 1)[0]
+    if key in SWEEPABLE:
+        return key
+    return next((k for k in SWEEPABLE if any(k in r for r in payload.get("results", []))), "num_steps")
+
+
+def x_of(row: dict, key: str):
+    """A sweep row's value of `key`: its own field if swept, else the config it measured."""
+    if key in row:
+        return row[key]
+    return (row.get("config") or {}).get(SWEEPABLE[key], {}).get(key)
+
+
+def sweep_table(rows: list[dict], key: str) -> list[dict]:
+    """One row per measurement, with the figures the bench CLI prints."""
+    names = ("trace_s", "first_call_s", "step_s", "chars_per_s", "gflop_per_s", "peak_rss_mb")
+    return [{"implementation": r.get("impl"), key: x_of(r, key), **{n: r.get(n) for n in names},
+             "error": r.get("error", "")} for r in rows]

@@ -1,0 +1,240 @@
+"""The Train tab: the sidebar's Start, and a live view of the selected run refreshed about once a second."""
+import time
+
+import streamlit as st
+
+from core.config import ConfigError
+from core.data.corpus import CorpusError
+from core.runs.record import FINAL, Status
+from core.runs.store import RunNotFound
+from explorer.common import corpora, figures, services, state, tables, ui
+from explorer.train import controls
+
+# Live view refresh (AppTest cannot fire it, a browser does): every second until the first loss point, so
+# it shows soon after Start; then every 2.5 s, because a browser redrawing the chart shares the CPU with
+# training (measured: chromium used 0.3 of a core at 1 s, and in-app training ran at 0.80 of the CLI's speed).
+REFRESH_FIRST_S, REFRESH_S = 1.0, 2.5
+SAMPLES_SHOWN = 20  # earlier samples listed under the latest one
+STOP_WAIT_S = 2.0  # how long Stop's click waits for the worker to end before the page redraws
+
+
+# ---- sidebar -----------------------------------------------------------------------------------------
+def sidebar(owner: str) -> None:
+    """Presets, settings, corpus and Start; Start acts through its callback."""
+    runs_root = services.runs_root()
+    controls.preset_ui()
+    with st.expander("Model", expanded=True):
+        settings = controls.model_ui()
+    with st.expander("Training", expanded=True):
+        settings |= controls.train_ui()
+    with st.expander("Validation, samples, checkpoints"):
+        settings |= controls.monitor_ui()
+    with st.expander("Corpus", expanded=True):
+        corpus = controls.corpus_ui(runs_root)
+    controls.label_ui()
+    controls.start_ui(problem(settings, corpus), on_click=start_clicked, args=(owner,))
+
+
+def problem(settings: dict, corpus: str) -> str:
+    """Why these settings cannot train on this corpus, or '' if they can."""
+    try:
+        config = state.config_of(settings, corpus)
+        _, n_train, n_val = corpora.corpus_facts(corpus, config.train.val_fraction)
+        config.train.check_fits(n_train, n_val)
+    except (ConfigError, CorpusError) as err:
+        return str(err)
+    return ""
+
+
+def start_clicked(owner: str) -> None:
+    """Start's callback: read the settings as they are now, launch, and show the new run."""
+    st.session_state["start_error"] = ""
+    runs_root = services.runs_root()
+    corpus = corpora.corpus_path(st.session_state.get("corpus", corpora.BUILTIN), runs_root)
+    try:
+        config = state.config_of(state.current_settings(), corpus)
+        run_dir = services.launch(config, owner, st.session_state.get("label", "").strip())
+    except Exception as err:  # a callback's error would reach the page raw: say it in words instead
+        st.session_state["start_error"] = f"Not started: {ui.reason(err)}"
+        return
+    st.session_state[state.RUN] = run_dir.run_id
+    st.session_state["tab"] = "Train"
+
+
+# ---- the tab -----------------------------------------------------------------------------------------
+def render(owner: str) -> None:
+    run_id = run_picker(owner)
+    if run_id is None:
+        st.info("Choose settings in the sidebar (or a preset) and press **Start training**; "
+                "the run you start, or one you pick above, shows here while it trains.")
+        return
+    left, right = st.columns([1, 1])
+    x_axis = left.radio("Loss against", list(figures.X_AXES), key="x", horizontal=True, bind="query-params",
+                        format_func=lambda k: {"step": "step", "time": "training time"}[k],
+                        help="Training time excludes the graph build, so implementations compare fairly.")
+    smoothing = right.slider("Smoothing", 0.0, 0.99, 0.9, 0.01, key="smooth", bind="query-params",
+                             help="Exponential moving average of the training loss; 0 shows it raw.")
+    if services.is_live(run_id):
+        live_panel(run_id, x_axis, smoothing)
+    else:
+        run_panel(run_id, x_axis, smoothing, live=False)
+
+
+def run_picker(owner: str) -> str | None:
+    """A select box of this session's runs, bound to the URL's `run` (the URL holds the option's text,
+    so the text is the bare run id: a status in it would change and no longer match)."""
+    runs = services.store().list(owner=owner)
+    run_id = st.selectbox("Run", [r.run_id for r in runs], index=None, key=state.RUN, bind="query-params",
+                          placeholder="Start a run or pick one",
+                          help="Your runs in this browser session, newest first. The URL keeps the one shown.")
+    label = next((r.meta().get("label") for r in runs if r.run_id == run_id), "")
+    if label:
+        st.caption(f"Label: {label}")
+    return run_id
+
+
+def live_panel(run_id: str, x_axis: str, smoothing: float) -> None:
+    """The live view: the quick timer until the run's first step, the slower one after."""
+    job = services.job_manager().get(run_id)
+    if job is not None and job.record.last_step() > 0:
+        live_steady(run_id, x_axis, smoothing)
+    else:
+        live_starting(run_id, x_axis, smoothing)
+
+
+@st.fragment(run_every=REFRESH_FIRST_S)
+def live_starting(run_id: str, x_axis: str, smoothing: float) -> None:
+    """Until the first step: redrawn every REFRESH_FIRST_S; one full rerun (to the steady timer) after it."""
+    job = services.job_manager().get(run_id)
+    if not services.is_live(run_id) or (job is not None and job.record.last_step() > 0):
+        st.rerun()
+    run_panel(run_id, x_axis, smoothing, live=True)
+
+
+@st.fragment(run_every=REFRESH_S)
+def live_steady(run_id: str, x_axis: str, smoothing: float) -> None:
+    """Redrawn every REFRESH_S from the job's record; one full rerun when the job has ended."""
+    if not services.is_live(run_id):
+        st.rerun()  # the run ended: redraw the page once, without the timer
+    run_panel(run_id, x_axis, smoothing, live=True)
+
+
+def run_panel(run_id: str, x_axis: str, smoothing: float, live: bool) -> None:
+    with ui.shown_as_error("the run"):
+        try:
+            snap = services.snapshot(run_id)
+        except RunNotFound:
+            st.warning(f"Run {run_id} is gone (deleted?).")
+            return
+        ui.status_box(snap, live)
+        if live:
+            pending_ui(services.job_manager().get(run_id), snap)
+        buttons_ui(run_id, snap, live)
+        progress_ui(snap)
+        timings_ui(snap)
+        st.plotly_chart(figures.loss_figure(snap, x_axis, smoothing), key=f"loss_{run_id}",
+                        config={"displayModeBar": False})
+        samples_ui(snap)
+
+
+def buttons_ui(run_id: str, snap, live: bool) -> None:
+    """Pause/Resume and Stop while it trains; Continue for a stopped run with steps left."""
+    if st.session_state.get("panel_error"):
+        st.error(st.session_state.pop("panel_error"))
+    cols = st.columns(4)
+    if live:
+        job = services.job_manager().get(run_id)
+        if job.pause_requested:
+            cols[0].button("Resume", key="resume", on_click=job.resume_training, width="stretch",
+                           help="Carry on training from where it paused.")
+        else:
+            cols[0].button("Pause", key="pause", on_click=job.pause, width="stretch", disabled=job.stopping,
+                           help="Hold training between steps; the worker keeps its place.")
+        cols[1].button("Stop", key="stop", on_click=stop_and_wait, args=(job,), width="stretch",
+                       disabled=job.stopping, help="End training within a second; the last checkpoint is kept.")
+    elif can_continue(run_id, snap):
+        problem = services.checkpoint_problem(services.store().get(run_id))
+        cols[0].button("Continue training", key="continue", on_click=_continue, args=(run_id,), width="stretch",
+                       disabled=problem is not None,
+                       help=problem or "Train on from the last checkpoint until the run's step budget is spent.")
+        if problem:
+            st.caption(f"Cannot continue: {problem}.")
+
+
+def stop_and_wait(job) -> None:
+    """Stop's callback: the worker usually ends within a second, so wait for it (a little) and the rerun
+    that follows draws the final status at once instead of on the next refresh."""
+    job.stop()
+    end = time.monotonic() + STOP_WAIT_S
+    while job.record.status not in FINAL and time.monotonic() < end:  # not the process's exit: slower
+        time.sleep(0.02)
+
+
+def pending_ui(job, snap) -> None:
+    """A stop or pause asked for but not yet taken effect (the worker acts between steps)."""
+    if job.stopping and not snap.done:
+        st.caption("Stopping… (within a second; the last checkpoint is kept)")
+    elif job.pause_requested and snap.status != Status.PAUSED:
+        st.caption("Pausing after the current step…")
+
+
+def can_continue(run_id: str, snap) -> bool:
+    """Stopped, failed or interrupted with steps left, and a checkpoint to go on from."""
+    step, total = snap.progress.get("step", 0), snap.progress.get("total_steps", 0)
+    resumable = snap.status in (Status.STOPPED, Status.FAILED) or snap.status in ui.LIVE
+    return resumable and (not total or step < total) and services.store().get(run_id).has_checkpoint()
+
+
+def _continue(run_id: str) -> None:
+    try:
+        services.continue_run(run_id)
+    except Exception as err:
+        st.session_state["panel_error"] = f"Not continued: {ui.reason(err)}"
+
+
+def progress_ui(snap) -> None:
+    p = snap.progress
+    step, total = p.get("step", 0), p.get("total_steps", 0)
+    if not total:
+        st.progress(0.0, text="waiting for the first step…")
+        return
+    text = (f"step {step:,}/{total:,} · epoch {p.get('epoch', 0)}/{p.get('epochs', 0)} · "
+            f"{p.get('chars_per_s', 0):,.0f} chars/s · elapsed {ui.duration(p.get('elapsed_s'))} · "
+            f"ETA {ui.duration(p.get('eta_s')) if snap.status in ('training', 'paused') else '–'}")
+    st.progress(min(1.0, step / total), text=text)
+
+
+def timings_ui(snap) -> None:
+    """Losses, then build time (trace, first call) apart from training time."""
+    t, train_s = snap.timings, tables.train_seconds(snap)
+    train, val = snap.last_train_loss, snap.last_val_loss
+    bits = snap.evals[-1].get("val_bits") if snap.evals else None
+    cols = st.columns(6)
+    cols[0].metric("Train loss", "–" if train is None else f"{train:.3f}",
+                   help="Last training step's mean loss, nats per character.")
+    cols[1].metric("Validation", "–" if val is None else f"{val:.3f}",
+                   help="Latest validation loss, nats per character.")
+    cols[2].metric("Val bits/char", "–" if bits is None else f"{bits:.2f}",
+                   help="The validation loss in bits per character (nats / ln 2).")
+    cols[3].metric("Build: trace", ui.seconds(t.get("trace_s")), help="Tracing the train step into a graph.")
+    cols[4].metric("Build: first call", ui.seconds(t.get("first_call_s")),
+                   help="The first step: graph optimisation plus one step of work.")
+    cols[5].metric("Training time", ui.duration(train_s), help="Every step after the first: build time excluded.")
+
+
+def samples_ui(snap) -> None:
+    if not snap.samples:
+        st.caption("Live samples appear here every *sample every* steps.")
+        return
+    latest = snap.samples[-1]
+    st.markdown(f"**Live sample at step {latest['step']:,}**")
+    st.code(latest["text"], language=None, wrap_lines=True)
+    earlier = snap.samples[-SAMPLES_SHOWN - 1:-1][::-1]
+    if earlier:
+        with st.expander(f"Earlier samples ({len(snap.samples) - 1})"):
+            for sample in earlier:
+                st.caption(f"step {sample['step']:,}")
+                st.code(sample["text"], language=None, wrap_lines=True)
+    if snap.log:
+        with st.expander("Log"):
+            st.code("\n".join(snap.log[-50:]), language=None)
