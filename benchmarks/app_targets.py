@@ -7,6 +7,7 @@ loss point drawn (quick preset, dynamic and scan, warm spare worker); training t
 with its page open and live-updating vs the CLI at the same config (interleaved rounds); Stop -> "Stopped"
 shown, during training and during a static graph build; the app's memory after N runs one after another.
 """
+
 import argparse
 import json
 import os
@@ -24,8 +25,15 @@ from pathlib import Path
 from playwright.sync_api import expect, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 QUICK = "cell=gru&impl={impl}&state=256&batch=64&steps=100&epochs=2&lr=0.003"
 POINTS_JS = """() => { const p = document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot');
                       return p && p.data && p.data.length ? p.data[0].x.length : 0; }"""
@@ -41,9 +49,23 @@ class App:
             self.port = s.getsockname()[1]
         env = {**os.environ, "RNN_EXPLORER_RUNS_DIR": self.runs}
         self.started = time.monotonic()
-        self.proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "explorer/app.py", "--server.port",
-                                      str(self.port), "--server.headless", "true"], cwd=ROOT, env=env,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                "explorer/app.py",
+                "--server.port",
+                str(self.port),
+                "--server.headless",
+                "true",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
     def url(self, query: str = "") -> str:
         return f"http://127.0.0.1:{self.port}/" + (f"?{query}" if query else "")
@@ -57,8 +79,11 @@ class App:
                 time.sleep(0.05)
 
     def rss_mb(self) -> float:
-        return next(int(line.split()[1]) / 1024 for line in open(f"/proc/{self.proc.pid}/status")
-                    if line.startswith("VmRSS"))
+        return next(
+            int(line.split()[1]) / 1024
+            for line in open(f"/proc/{self.proc.pid}/status")
+            if line.startswith("VmRSS")
+        )
 
     def close(self) -> None:
         self.proc.terminate()
@@ -127,7 +152,9 @@ def first_point(page, app: App, impl: str) -> float:
 
 def app_throughput(page, app: App, steps: int) -> float:
     """chars/s of a run trained from the app while its live page stays open (the trainer's own median)."""
-    interactive(page, app.url(QUICK.format(impl="dynamic") + f"&max_steps={steps}&eval_every=0&sample_every=0"))
+    interactive(
+        page, app.url(QUICK.format(impl="dynamic") + f"&max_steps={steps}&eval_every=0&sample_every=0")
+    )
     run_id = start_run(page)
     status = wait_status(app, run_id, ("finished", "failed", "stopped"))
     assert page.evaluate(POINTS_JS) > 0  # the live view was drawing throughout
@@ -136,9 +163,29 @@ def app_throughput(page, app: App, steps: int) -> float:
 
 def cli_throughput(steps: int) -> float:
     runs = tempfile.mkdtemp(prefix="rnn-explorer-cli-")
-    subprocess.run([sys.executable, "-m", "core.train", "--preset", "quick", "--impl", "dynamic", "--max-steps",
-                    str(steps), "--eval-every", "0", "--sample-every", "0", "--runs-dir", runs], cwd=ROOT,
-                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "core.train",
+            "--preset",
+            "quick",
+            "--impl",
+            "dynamic",
+            "--max-steps",
+            str(steps),
+            "--eval-every",
+            "0",
+            "--sample-every",
+            "0",
+            "--runs-dir",
+            runs,
+        ],
+        cwd=ROOT,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     run = next(Path(runs).iterdir())
     return json.loads((run / "status.json").read_text())["progress"]["chars_per_s"]
 
@@ -158,7 +205,9 @@ def stop_latency(page, app: App, query: str, when: tuple) -> float:
 
 def memory(page, app: App, runs: int) -> dict:
     """The app's RSS after its first page and after `runs` tiny runs one after another."""
-    query = "cell=gru&impl=scan&state=32&batch=64&steps=100&epochs=2&max_steps=40&sample_every=20&eval_every=20"
+    query = (
+        "cell=gru&impl=scan&state=32&batch=64&steps=100&epochs=2&max_steps=40&sample_every=20&eval_every=20"
+    )
     interactive(page, app.url(query))
     before = app.rss_mb()
     for _ in range(runs):
@@ -175,29 +224,49 @@ def first_points(page, app: App, args) -> dict:
 
 def throughputs(page, app: App, args) -> dict:
     rounds = [(cli_throughput(args.steps), app_throughput(page, app, args.steps)) for _ in range(2)]
-    out = {"cli": [c for c, _ in rounds], "app": [a for _, a in rounds],
-           "ratio": statistics.median(a / c for c, a in rounds)}
-    print("throughput (quick, dynamic): " + "; ".join(f"CLI {c:,.0f} vs app {a:,.0f} chars/s" for c, a in rounds)
-          + f"; app/CLI median {out['ratio']:.2f}", flush=True)
+    out = {
+        "cli": [c for c, _ in rounds],
+        "app": [a for _, a in rounds],
+        "ratio": statistics.median(a / c for c, a in rounds),
+    }
+    print(
+        "throughput (quick, dynamic): "
+        + "; ".join(f"CLI {c:,.0f} vs app {a:,.0f} chars/s" for c, a in rounds)
+        + f"; app/CLI median {out['ratio']:.2f}",
+        flush=True,
+    )
     return out
 
 
 def stops(page, app: App, args) -> dict:
     out = {"training": [], "static build": []}
     for _ in range(2):
-        out["training"].append(stop_latency(page, app, QUICK.format(impl="dynamic") + "&max_steps=100000",
-                                            ("training",)))
-        out["static build"].append(stop_latency(page, app, "cell=lstm&impl=static&layers=3&state=100&batch=32"
-                                                "&steps=200&lr=0.0001&epochs=3", ("building",)))
-    print("Stop -> 'Stopped' shown: " + ", ".join(f"{k} {' / '.join(f'{v:.2f}' for v in vs)} s"
-                                                  for k, vs in out.items()), flush=True)
+        out["training"].append(
+            stop_latency(page, app, QUICK.format(impl="dynamic") + "&max_steps=100000", ("training",))
+        )
+        out["static build"].append(
+            stop_latency(
+                page,
+                app,
+                "cell=lstm&impl=static&layers=3&state=100&batch=32&steps=200&lr=0.0001&epochs=3",
+                ("building",),
+            )
+        )
+    print(
+        "Stop -> 'Stopped' shown: "
+        + ", ".join(f"{k} {' / '.join(f'{v:.2f}' for v in vs)} s" for k, vs in out.items()),
+        flush=True,
+    )
     return out
 
 
 def memories(page, app: App, args) -> dict:
     m = memory(page, app, args.runs)
-    print(f"app memory: {m['before_mb']:.0f} MB after the first page, {m['after_mb']:.0f} MB after "
-          f"{m['runs']} runs ({m['after_mb'] - m['before_mb']:+.0f} MB)", flush=True)
+    print(
+        f"app memory: {m['before_mb']:.0f} MB after the first page, {m['after_mb']:.0f} MB after "
+        f"{m['runs']} runs ({m['after_mb'] - m['before_mb']:+.0f} MB)",
+        flush=True,
+    )
     return m
 
 
@@ -217,21 +286,34 @@ def cpu_seconds(pattern: str) -> float:
 def cpu_split(page, app: App, args) -> dict:
     """Who uses the CPU while a run trains with its live page open: browser, app, training worker."""
     who = {"browser": "chrom", "app": "streamlit", "worker": "multiprocessing"}
-    interactive(page, app.url(QUICK.format(impl="dynamic") + f"&max_steps={args.steps}&eval_every=0&sample_every=0"))
+    interactive(
+        page, app.url(QUICK.format(impl="dynamic") + f"&max_steps={args.steps}&eval_every=0&sample_every=0")
+    )
     time.sleep(6)  # the spare worker's import is over
     before, t0 = {k: cpu_seconds(p) for k, p in who.items()}, time.monotonic()
     wait_status(app, start_run(page), ("finished", "failed"))
     out = {k: cpu_seconds(p) - before[k] for k, p in who.items()} | {"wall_s": time.monotonic() - t0}
-    print(f"CPU seconds during a {out['wall_s']:.1f} s run: " + ", ".join(f"{k} {out[k]:.1f}" for k in who), flush=True)
+    print(
+        f"CPU seconds during a {out['wall_s']:.1f} s run: " + ", ".join(f"{k} {out[k]:.1f}" for k in who),
+        flush=True,
+    )
     return out
 
 
-PARTS = {"cold": None, "first": first_points, "throughput": throughputs, "stop": stops, "memory": memories,
-         "cpu": cpu_split}
+PARTS = {
+    "cold": None,
+    "first": first_points,
+    "throughput": throughputs,
+    "stop": stops,
+    "memory": memories,
+    "cpu": cpu_split,
+}
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--runs", type=int, default=10, help="runs in a row for the memory figure")
     parser.add_argument("--steps", type=int, default=120, help="train steps per throughput run")
     parser.add_argument("--only", default=",".join(PARTS), help=f"comma-separated parts: {', '.join(PARTS)}")
@@ -242,9 +324,12 @@ def main(argv=None) -> int:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
         if "cold" in parts:
             out["cold"] = cold_start(browser)
-            print(f"cold start: healthy {out['cold']['healthy_s']:.2f} s, first interactive page "
-                  f"{out['cold']['first_interactive_s']:.2f} s; second session "
-                  f"{out['cold']['second_session_s']:.2f} s", flush=True)
+            print(
+                f"cold start: healthy {out['cold']['healthy_s']:.2f} s, first interactive page "
+                f"{out['cold']['first_interactive_s']:.2f} s; second session "
+                f"{out['cold']['second_session_s']:.2f} s",
+                flush=True,
+            )
         with running_app() as app:
             page = browser.new_page()
             for part in [p for p in parts if p != "cold"]:

@@ -9,6 +9,7 @@ in it: as one chain (each iteration waits for the last, as one layer's recurrenc
 three independent chains (as the layers of a stack can overlap). The best of these is a ceiling for
 an unroller's FLOP rate on this machine, elementwise work and bookkeeping not even counted.
 """
+
 import argparse
 import sys
 import time
@@ -22,7 +23,7 @@ def loop_rate(m: int, k: int, n: int, chains: int, iterations: int, repeats: int
     """GFLOP/s of `chains` independent chains of [m, k]·[k, n] then [m, n]·[n, k] matmuls (a step's
     forward shape, then its backward one), one pair per iteration of a while loop, nothing else in it.
     Weights are scaled by 1/sqrt(fan-in) so the values neither vanish nor blow up over the loop."""
-    pairs = [(tf.random.normal([k, n]) / k ** 0.5, tf.random.normal([n, k]) / n ** 0.5) for _ in range(chains)]
+    pairs = [(tf.random.normal([k, n]) / k**0.5, tf.random.normal([n, k]) / n**0.5) for _ in range(chains)]
 
     @tf.function
     def run(x):
@@ -42,8 +43,11 @@ def loop_rate(m: int, k: int, n: int, chains: int, iterations: int, repeats: int
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python benchmarks/matmul_ceiling.py", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python benchmarks/matmul_ceiling.py",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--units", type=int, default=100)
     parser.add_argument("--gates", type=int, default=4, help="4 for an LSTM, 3 for a GRU, 1 for a basic RNN")
@@ -55,8 +59,10 @@ def main(argv=None) -> int:
     print(f"large matmul {args.large}²: {large:.1f} GFLOP/s")
     for chains in (1, 2, 3):
         rate = loop_rate(b, h, g * h, chains, args.iterations)
-        print(f"[{b}, {h}]·[{h}, {g * h}] then [{b}, {g * h}]·[{g * h}, {h}], {chains} independent chain(s) in a "
-              f"loop: {rate:6.1f} GFLOP/s = {rate / large:.0%} of the large matmul's")
+        print(
+            f"[{b}, {h}]·[{h}, {g * h}] then [{b}, {g * h}]·[{g * h}, {h}], {chains} independent chain(s) in a "
+            f"loop: {rate:6.1f} GFLOP/s = {rate / large:.0%} of the large matmul's"
+        )
     return 0
 
 

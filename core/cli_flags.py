@@ -1,4 +1,5 @@
 """Command-line flags generated from the config dataclasses, so every field is a flag and none is forgotten."""
+
 import argparse
 import dataclasses
 
@@ -19,14 +20,31 @@ def add_config_flags(parser: argparse.ArgumentParser) -> None:
             flags = [f"--{f.name.replace('_', '-')}"]
             if f.name in ALIASES and ALIASES[f.name] not in flags:
                 flags.insert(0, ALIASES[f.name])
-            group.add_argument(*flags, dest=f.name, type=type(f.default), default=None, choices=CHOICES.get(f.name),
-                               help=f"{f.metadata['help']} (default: the preset's, else {f.default!r})")
+            group.add_argument(
+                *flags,
+                dest=f.name,
+                type=type(f.default),
+                default=None,
+                choices=CHOICES.get(f.name),
+                help=f"{f.metadata['help']} (default: the preset's, else {f.default!r})",
+            )
 
 
 def config_from_args(args: argparse.Namespace, base: RunConfig | None = None) -> RunConfig:
     """`base` (else the preset, else the built-in defaults) with every flag the user gave laid over it."""
     base = base or (PRESETS[args.preset] if args.preset else RunConfig())
-    model = {f.name: getattr(args, f.name) for f in dataclasses.fields(ModelConfig) if getattr(args, f.name) is not None}
-    train = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig) if getattr(args, f.name) is not None}
-    return RunConfig(model=dataclasses.replace(base.model, **model), train=dataclasses.replace(base.train, **train),
-                     corpus=args.corpus or base.corpus)
+    model = {
+        f.name: getattr(args, f.name)
+        for f in dataclasses.fields(ModelConfig)
+        if getattr(args, f.name) is not None
+    }
+    train = {
+        f.name: getattr(args, f.name)
+        for f in dataclasses.fields(TrainConfig)
+        if getattr(args, f.name) is not None
+    }
+    return RunConfig(
+        model=dataclasses.replace(base.model, **model),
+        train=dataclasses.replace(base.train, **train),
+        corpus=args.corpus or base.corpus,
+    )

@@ -1,4 +1,5 @@
 """Frozen configs, one per concern, with defaults that run and errors a person can read."""
+
 import dataclasses
 from dataclasses import dataclass, field, fields
 
@@ -30,27 +31,39 @@ class ModelConfig:
 
     cell: str = setting("lstm", "the recurrent cell computed at every step (a name in CELLS)")
     impl: str = setting("dynamic", "how the cell is unrolled over time (a name in UNROLLERS)")
-    num_layers: int = setting(1, "cells stacked on top of each other; each reads the outputs of the one below")
+    num_layers: int = setting(
+        1, "cells stacked on top of each other; each reads the outputs of the one below"
+    )
     state_size: int = setting(128, "units per cell (LSTM: each of c and h); also the embedding width")
-    dropout: float = setting(0.0, "probability of dropping a cell's input and output while training (0 = off)")
+    dropout: float = setting(
+        0.0, "probability of dropping a cell's input and output while training (0 = off)"
+    )
 
     def __post_init__(self):
         from core.model.cells import CELLS  # late imports: the registries pull in TensorFlow
         from core.model.unrollers import UNROLLERS
 
         _check(self.cell in CELLS, f"unknown cell {self.cell!r}; choose one of: {', '.join(CELLS)}")
-        _check(self.impl in UNROLLERS, f"unknown implementation {self.impl!r}; choose one of: {', '.join(UNROLLERS)}")
+        _check(
+            self.impl in UNROLLERS,
+            f"unknown implementation {self.impl!r}; choose one of: {', '.join(UNROLLERS)}",
+        )
         unroller = UNROLLERS[self.impl]
-        _check(unroller.works_with(self.cell),
-               f"implementation {self.impl!r} works only with cells {', '.join(unroller.supports or ())}")
+        _check(
+            unroller.works_with(self.cell),
+            f"implementation {self.impl!r} works only with cells {', '.join(unroller.supports or ())}",
+        )
         _check(1 <= self.num_layers <= 8, f"num_layers must be 1..8, got {self.num_layers}")
         _check(1 <= self.state_size <= 2048, f"state_size must be 1..2048, got {self.state_size}")
         _check(0.0 <= self.dropout < 1.0, f"dropout is a probability in [0, 1), got {self.dropout}")
 
     @property
     def one_hot_inputs(self) -> bool:
-        """The post fed the basic RNN one-hot characters and every other cell a learned embedding."""
-        return self.cell == "rnn"
+        """The post fed the basic RNN one-hot characters and every other cell a learned embedding: the
+        cell class says which (`one_hot_inputs`)."""
+        from core.model.cells import CELLS
+
+        return CELLS[self.cell].impl.one_hot_inputs
 
 
 @dataclass(frozen=True)
@@ -58,7 +71,9 @@ class TrainConfig:
     """How to train it."""
 
     batch_size: int = setting(32, "rows of the text walked in parallel; each row carries its own RNN state")
-    num_steps: int = setting(50, "characters per window: gradients flow back this many steps (truncated backprop)")
+    num_steps: int = setting(
+        50, "characters per window: gradients flow back this many steps (truncated backprop)"
+    )
     epochs: int = setting(1, "passes over the training split")
     max_steps: int = setting(0, "stop after this many train steps (0 = run all epochs)")
     max_minutes: float = setting(0.0, "stop after this much wall time, graph build included (0 = no limit)")
@@ -71,7 +86,9 @@ class TrainConfig:
     eval_batches: int = setting(20, "validation windows per evaluation (0 = the whole split)")
     sample_every: int = setting(200, "train steps between live samples (0 = never)")
     sample_length: int = setting(200, "characters per live sample")
-    checkpoint_every: int = setting(200, "train steps between checkpoints (also at the end and at epoch ends)")
+    checkpoint_every: int = setting(
+        200, "train steps between checkpoints (also at the end and at epoch ends)"
+    )
     seed: int = setting(0, "seeds weights, dropout and live samples: the same seed gives the same run")
 
     def __post_init__(self):
@@ -81,7 +98,10 @@ class TrainConfig:
         _check(self.max_steps >= 0, f"max_steps must be 0 (no limit) or more, got {self.max_steps}")
         _check(self.max_minutes >= 0, f"max_minutes must be 0 (no limit) or more, got {self.max_minutes}")
         _check(self.learning_rate > 0, f"learning_rate must be positive, got {self.learning_rate}")
-        _check(self.optimizer in OPTIMIZERS, f"unknown optimizer {self.optimizer!r}; choose one of: {', '.join(OPTIMIZERS)}")
+        _check(
+            self.optimizer in OPTIMIZERS,
+            f"unknown optimizer {self.optimizer!r}; choose one of: {', '.join(OPTIMIZERS)}",
+        )
         _check(self.clip_norm >= 0, f"clip_norm must be 0 (off) or positive, got {self.clip_norm}")
         _check(0 < self.lr_decay <= 1, f"lr_decay must be in (0, 1], got {self.lr_decay}")
         _check(0 < self.val_fraction < 0.5, f"val_fraction must be in (0, 0.5), got {self.val_fraction}")
@@ -92,10 +112,16 @@ class TrainConfig:
     def check_fits(self, n_train: int, n_val: int) -> None:
         """Refuse a batch shape the corpus cannot fill: one window needs batch_size * num_steps + 1 ids."""
         need = self.batch_size * self.num_steps + 1
-        _check(n_train >= need, f"the training split has {n_train:,} characters but batch_size × num_steps + 1 = "
-               f"{need:,} are needed; use a longer corpus or a smaller batch size or num_steps")
-        _check(n_val >= need, f"the validation split has {n_val:,} characters but {need:,} are needed for one "
-               f"batch_size × num_steps window; use a longer corpus, a larger val_fraction or a smaller batch")
+        _check(
+            n_train >= need,
+            f"the training split has {n_train:,} characters but batch_size × num_steps + 1 = "
+            f"{need:,} are needed; use a longer corpus or a smaller batch size or num_steps",
+        )
+        _check(
+            n_val >= need,
+            f"the validation split has {n_val:,} characters but {need:,} are needed for one "
+            f"batch_size × num_steps window; use a longer corpus, a larger val_fraction or a smaller batch",
+        )
 
 
 @dataclass(frozen=True)
@@ -104,8 +130,12 @@ class SampleConfig:
 
     length: int = setting(500, "characters to generate after the prime")
     prime: str = setting("The ", "text fed in first, one character at a time, to set the state")
-    temperature: float = setting(1.0, "below 1 the likeliest characters win more often, above 1 less; ignored by argmax")
-    top_k: int = setting(0, "sample only among the k likeliest characters (the post's pick_top_chars; 0 = all)")
+    temperature: float = setting(
+        1.0, "below 1 the likeliest characters win more often, above 1 less; ignored by argmax"
+    )
+    top_k: int = setting(
+        0, "sample only among the k likeliest characters (the post's pick_top_chars; 0 = all)"
+    )
     argmax: bool = setting(False, "always take the likeliest character")
     seed: int = setting(0, "the same seed, prime and settings give the same text")
 
@@ -130,9 +160,11 @@ class RunConfig:
     @classmethod
     def from_dict(cls, data: dict) -> "RunConfig":
         """Inverse of to_dict; unknown keys are refused so a typo never goes unnoticed."""
-        return cls(model=_build(ModelConfig, data.get("model", {})),
-                   train=_build(TrainConfig, data.get("train", {})),
-                   corpus=data.get("corpus", RunConfig.corpus))
+        return cls(
+            model=_build(ModelConfig, data.get("model", {})),
+            train=_build(TrainConfig, data.get("train", {})),
+            corpus=data.get("corpus", RunConfig.corpus),
+        )
 
 
 def _build(cls, values: dict):
@@ -146,14 +178,22 @@ def _build(cls, values: dict):
 PRESETS: dict[str, RunConfig] = {
     "seed": RunConfig(
         model=ModelConfig(cell="lstm", impl="dynamic", num_layers=3, state_size=100),
-        train=TrainConfig(batch_size=32, num_steps=200, epochs=3, learning_rate=1e-4,
-                          clip_norm=0.0, eval_every=0, sample_every=0),
+        train=TrainConfig(
+            batch_size=32,
+            num_steps=200,
+            epochs=3,
+            learning_rate=1e-4,
+            clip_norm=0.0,
+            eval_every=0,
+            sample_every=0,
+        ),
     ),
     # Chosen by measurement (README.md, "Measured figures"): about 4 minutes on 2 cores.
     "quick": RunConfig(
         model=ModelConfig(cell="gru", impl="dynamic", num_layers=1, state_size=256),
-        train=TrainConfig(batch_size=64, num_steps=100, epochs=10, learning_rate=3e-3,
-                          eval_every=100, sample_every=100),
+        train=TrainConfig(
+            batch_size=64, num_steps=100, epochs=10, learning_rate=3e-3, eval_every=100, sample_every=100
+        ),
     ),
 }
 PRESET_DESCRIPTIONS = {

@@ -6,6 +6,7 @@
 Every measurement runs in a fresh process (core.measure.timing.run_isolated), results arrive one at a time
 through a callback, and a cancel event stops it between — or in the middle of — measurements.
 """
+
 import argparse
 import dataclasses
 import json
@@ -41,10 +42,17 @@ def post_plan(epochs: int = 3, base: RunConfig = PRESETS["seed"], tf1: bool = Tr
     """The post's rows: the basic RNN as a list (build only), then the 3-layer LSTM three ways, each in
     the TF1 family (the post's own calls) and in its TF2 twin."""
     basic = dataclasses.replace(base, model=dataclasses.replace(base.model, cell="rnn"))
-    plan = [Measurement("basic RNN, list (TF1 static_rnn)", "tf1-static", "basic RNN, list", basic, 0)] if tf1 else []
+    plan = (
+        [Measurement("basic RNN, list (TF1 static_rnn)", "tf1-static", "basic RNN, list", basic, 0)]
+        if tf1
+        else []
+    )
     plan.append(Measurement("basic RNN, list (TF2 static)", "static", "basic RNN, list", basic, 0))
-    for post, tf1_impl, tf2_impl in (("list", "tf1-static", "static"), ("dynamic_rnn", "tf1-dynamic", "dynamic"),
-                                     ("tf.scan", "tf1-scan", "scan")):
+    for post, tf1_impl, tf2_impl in (
+        ("list", "tf1-static", "static"),
+        ("dynamic_rnn", "tf1-dynamic", "dynamic"),
+        ("tf.scan", "tf1-scan", "scan"),
+    ):
         if tf1:
             plan.append(Measurement(f"{post} (TF1 {tf1_impl[4:]})", tf1_impl, post, base, epochs))
         plan.append(Measurement(f"{post} (TF2 {tf2_impl})", tf2_impl, post, base, epochs))
@@ -67,12 +75,15 @@ def run_experiment(plan: list[Measurement], on_result=None, cancel=None, timed_s
 
 def ratios(rows: list[dict]) -> dict:
     """The ratios the post drew its conclusions from, where both sides were measured."""
+
     def get(impl, key):
         return next((r[key] for r in rows if r["impl"] == impl and key in r and r.get("epochs")), None)
 
     out = {}
-    for family, static, dynamic, scan in (("TF1", "tf1-static", "tf1-dynamic", "tf1-scan"),
-                                          ("TF2", "static", "dynamic", "scan")):
+    for family, static, dynamic, scan in (
+        ("TF1", "tf1-static", "tf1-dynamic", "tf1-scan"),
+        ("TF2", "static", "dynamic", "scan"),
+    ):
         if get(static, "trace_s") and get(dynamic, "trace_s"):
             out[f"{family}: list build ÷ dynamic build"] = get(static, "trace_s") / get(dynamic, "trace_s")
         if get(scan, "step_s") and get(dynamic, "step_s"):
@@ -81,14 +92,21 @@ def ratios(rows: list[dict]) -> dict:
             out[f"{family}: scan train ÷ dynamic train"] = get(scan, "train_s") / get(dynamic, "train_s")
     post = POST_FIGURES
     out["post: list build ÷ dynamic build"] = post["list"]["build_s"] / post["dynamic_rnn"]["build_s"]
-    out["post: scan time ÷ dynamic time (3 epochs)"] = post["tf.scan"]["train_s"] / post["dynamic_rnn"]["train_s"]
+    out["post: scan time ÷ dynamic time (3 epochs)"] = (
+        post["tf.scan"]["train_s"] / post["dynamic_rnn"]["train_s"]
+    )
     return out
 
 
 def save(rows: list[dict], path: Path, epochs: int) -> dict:
     """Write a result (with the machine it was measured on) as JSON; returns what was written."""
-    payload = {"measured": time.strftime("%Y-%m-%d %H:%M"), "machine": machine(), "epochs": epochs,
-               "rows": rows, "ratios": ratios(rows)}
+    payload = {
+        "measured": time.strftime("%Y-%m-%d %H:%M"),
+        "machine": machine(),
+        "epochs": epochs,
+        "rows": rows,
+        "ratios": ratios(rows),
+    }
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(payload, indent=2))
     return payload
@@ -96,8 +114,10 @@ def save(rows: list[dict], path: Path, epochs: int) -> dict:
 
 def table(rows: list[dict]) -> str:
     """Our figures beside the post's, as text. The post's "build" is graph construction: our trace."""
-    lines = [f"{'':<36}{'build s':>8}{'post':>7}{'1st call s':>11}   {'loss per epoch':<22}{'post':<22}"
-             f"{'train s':>8}{'post':>7}"]
+    lines = [
+        f"{'':<36}{'build s':>8}{'post':>7}{'1st call s':>11}   {'loss per epoch':<22}{'post':<22}"
+        f"{'train s':>8}{'post':>7}"
+    ]
     for r in rows:
         post = POST_FIGURES[r["post"]]
         if "error" in r:
@@ -107,22 +127,32 @@ def table(rows: list[dict]) -> str:
         ours = " / ".join(f"{v:.3f}" for v in r.get("epoch_losses", []))
         theirs = " / ".join(f"{v:.3f}" for v in post.get("epoch_losses", [])) if trained else ""
         train = f"{r['train_s']:>8.1f}{post['train_s']:>7.1f}" if trained else ""
-        lines.append(f"{r['label']:<36}{r['trace_s']:>8.2f}{post['build_s']:>7.2f}{r['first_call_s']:>11.2f}   "
-                     f"{ours:<22}{theirs:<22}{train}")
+        lines.append(
+            f"{r['label']:<36}{r['trace_s']:>8.2f}{post['build_s']:>7.2f}{r['first_call_s']:>11.2f}   "
+            f"{ours:<22}{theirs:<22}{train}"
+        )
     return "\n".join(lines)
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m core.experiment", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m core.experiment",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--epochs", type=int, default=3, help="training epochs per LSTM row (the post: 3)")
     parser.add_argument("--no-tf1", action="store_true", help="only the TF2 implementations")
     parser.add_argument("--json", help="write the result to this file")
     args = parser.parse_args(argv)
     plan = post_plan(args.epochs, tf1=not args.no_tf1)
-    print(f"{len(plan)} measurements, each in a fresh process; build = the graph build (trace), as the post "
-          "measured it; the first call (graph optimisation + one step) is shown apart", flush=True)
-    rows = run_experiment(plan, on_result=lambda i, r: print(f"[{i + 1}/{len(plan)}] {r['label']} done", flush=True))
+    print(
+        f"{len(plan)} measurements, each in a fresh process; build = the graph build (trace), as the post "
+        "measured it; the first call (graph optimisation + one step) is shown apart",
+        flush=True,
+    )
+    rows = run_experiment(
+        plan, on_result=lambda i, r: print(f"[{i + 1}/{len(plan)}] {r['label']} done", flush=True)
+    )
     print(table(rows))
     for name, value in ratios(rows).items():
         print(f"{name}: {value:.2f}")

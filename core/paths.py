@@ -1,4 +1,5 @@
 """Where the project's own files are, wherever it is run from."""
+
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]  # the checkout: core/, explorer/, assets/, ...

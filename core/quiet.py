@@ -5,6 +5,7 @@ TensorFlow reads TF_CPP_MIN_LOG_LEVEL, so the level alone cannot hide them: the 
 with the process's stderr pointed at /dev/null. A Python error in the import still shows: its
 traceback is printed after stderr is back.
 """
+
 import importlib.abc
 import importlib.util
 import os

@@ -1,6 +1,8 @@
 """Name -> implementation maps that the UI, the CLI and the tests all read."""
+
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any
 
 
 @dataclass(frozen=True)

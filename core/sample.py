@@ -1,4 +1,5 @@
 """CLI: python -m core.sample --run RUN --prime TEXT --length N --temperature T --top-k K --seed S."""
+
 import argparse
 import dataclasses
 import sys
@@ -8,16 +9,25 @@ from core.runs.store import RunNotFound, RunStore
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m core.sample", description="Generate text from a trained run.")
-    parser.add_argument("--run", required=True, help="the run: its id (its folder's name) or its folder's path")
+    parser = argparse.ArgumentParser(
+        prog="python -m core.sample", description="Generate text from a trained run."
+    )
+    parser.add_argument(
+        "--run", required=True, help="the run: its id (its folder's name) or its folder's path"
+    )
     parser.add_argument("--runs-dir", default="runs", help="where run folders are kept (default: runs)")
     for f in dataclasses.fields(SampleConfig):
         flag = f"--{f.name.replace('_', '-')}"
         if f.type is bool or isinstance(f.default, bool):
             parser.add_argument(flag, dest=f.name, action="store_true", help=f.metadata["help"])
         else:
-            parser.add_argument(flag, dest=f.name, type=type(f.default), default=f.default,
-                                help=f"{f.metadata['help']} (default {f.default!r})")
+            parser.add_argument(
+                flag,
+                dest=f.name,
+                type=type(f.default),
+                default=f.default,
+                help=f"{f.metadata['help']} (default {f.default!r})",
+            )
     return parser.parse_args(argv)
 
 

@@ -1,4 +1,5 @@
 """CLI: python -m core.train --preset quick [--impl scan --cell lstm ... | --resume RUN]."""
+
 import argparse
 import signal
 import sys
@@ -15,15 +16,29 @@ from core.training.launch import make_trainer, open_record
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    epilog = ("implementations (--impl):\n" + UNROLLERS.help() + "\n\ncells (--cell):\n" + CELLS.help()
-              + "\n\npresets (--preset):\n" + "\n".join(f"  {k}: {v}" for k, v in PRESET_DESCRIPTIONS.items()))
-    parser = argparse.ArgumentParser(prog="python -m core.train", description="Train a character-level RNN.",
-                                     epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter)
+    epilog = (
+        "implementations (--impl):\n"
+        + UNROLLERS.help()
+        + "\n\ncells (--cell):\n"
+        + CELLS.help()
+        + "\n\npresets (--preset):\n"
+        + "\n".join(f"  {k}: {v}" for k, v in PRESET_DESCRIPTIONS.items())
+    )
+    parser = argparse.ArgumentParser(
+        prog="python -m core.train",
+        description="Train a character-level RNN.",
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--preset", choices=list(PRESETS), help="start from a named setting")
     parser.add_argument("--corpus", help="a UTF-8 text file (default: assets/tinyshakespeare.txt)")
     parser.add_argument("--runs-dir", default="runs", help="where run folders are kept (default: runs)")
-    parser.add_argument("--resume", metavar="RUN", help="continue a run (its id or folder path) from its latest "
-                        "checkpoint; flags such as --epochs or --max-steps extend it")
+    parser.add_argument(
+        "--resume",
+        metavar="RUN",
+        help="continue a run (its id or folder path) from its latest "
+        "checkpoint; flags such as --epochs or --max-steps extend it",
+    )
     add_config_flags(parser)
     return parser.parse_args(argv)
 
@@ -39,16 +54,22 @@ class ProgressPrinter:
         if kind == "progress" and "total_steps" in event:
             done = event["step"] / max(event["total_steps"], 1)
             bar = "#" * int(done * 30)
-            self.out.write(f"\r[{bar:<30}] step {event['step']}/{event['total_steps']}  epoch {event['epoch']}"
-                           f"  {event['chars_per_s']:,.0f} chars/s  elapsed {event['elapsed_s']:.0f}s"
-                           f"  ETA {event['eta_s']:.0f}s ")
+            self.out.write(
+                f"\r[{bar:<30}] step {event['step']}/{event['total_steps']}  epoch {event['epoch']}"
+                f"  {event['chars_per_s']:,.0f} chars/s  elapsed {event['elapsed_s']:.0f}s"
+                f"  ETA {event['eta_s']:.0f}s "
+            )
         elif kind == "eval":
-            self.out.write(f"\nvalidation loss at step {event['step']}: {event['val_loss']:.3f} nats/char "
-                           f"({event['val_bits']:.3f} bits/char)\n")
+            self.out.write(
+                f"\nvalidation loss at step {event['step']}: {event['val_loss']:.3f} nats/char "
+                f"({event['val_bits']:.3f} bits/char)\n"
+            )
         elif kind == "log":
             self.out.write("\n" + event["line"] + "\n")
         elif kind == "timing":
-            self.out.write("".join(f"{k.replace('_s', '')}: {v:.2f} s\n" for k, v in event.items() if k != "kind"))
+            self.out.write(
+                "".join(f"{k.replace('_s', '')}: {v:.2f} s\n" for k, v in event.items() if k != "kind")
+            )
         elif kind == "status" and event.get("message"):
             self.out.write(f"\n{event['status']}: {event['message']}\n")
         self.out.flush()
@@ -70,8 +91,9 @@ def prepare(args) -> tuple:
     if not args.resume:
         return store.create(config, corpus.vocab, owner="cli"), False
     if corpus.vocab != run_dir.vocab():
-        raise CorpusError(f"{config.corpus} gives a different vocabulary from the one run {run_dir.run_id} was "
-                          "trained on")
+        raise CorpusError(
+            f"{config.corpus} gives a different vocabulary from the one run {run_dir.run_id} was trained on"
+        )
     if config != saved:
         run_dir.save_config(config)  # the folder describes what it was trained with
     return run_dir, True
@@ -84,12 +106,16 @@ KEPT_ON_RESUME = ("batch_size", "num_steps", "optimizer", "val_fraction")
 def check_resumable(run_dir, saved, config) -> None:
     """Refuse, in words, a resume that cannot continue the run exactly."""
     if config.model != saved.model:
-        raise ConfigError("a resumed run keeps its model: only training settings (--epochs, --max-steps, "
-                          "--lr, ...) can change")
+        raise ConfigError(
+            "a resumed run keeps its model: only training settings (--epochs, --max-steps, "
+            "--lr, ...) can change"
+        )
     changed = [name for name in KEPT_ON_RESUME if getattr(config.train, name) != getattr(saved.train, name)]
     if changed:
-        raise ConfigError(f"a resumed run keeps its {', '.join(changed)}: the checkpoint's optimizer state and "
-                          "carried RNN state, and its place in the text, depend on them")
+        raise ConfigError(
+            f"a resumed run keeps its {', '.join(changed)}: the checkpoint's optimizer state and "
+            "carried RNN state, and its place in the text, depend on them"
+        )
     problem = run_dir.checkpoint_problem()
     if problem:
         raise ConfigError(f"run {run_dir.run_id} cannot be resumed: {problem}")
@@ -105,8 +131,10 @@ def main(argv=None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     model, corpus = trainer.config.model, trainer.corpus
-    print(f"run {run_dir.run_id}: {model.num_layers}-layer {model.cell}, {model.impl}, {corpus.size:,} characters, "
-          f"vocabulary {len(corpus.vocab)}")
+    print(
+        f"run {run_dir.run_id}: {model.num_layers}-layer {model.cell}, {model.impl}, {corpus.size:,} characters, "
+        f"vocabulary {len(corpus.vocab)}"
+    )
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())  # Ctrl-C stops between steps and keeps the checkpoint
     snap = trainer.run(stop)

@@ -1,4 +1,5 @@
 """The page: sidebar settings, then the Train, Runs, Generate and Build time tabs (one module each)."""
+
 import streamlit as st
 
 from explorer.common import services, state, ui
@@ -7,8 +8,12 @@ from explorer.lab import view as build_time_view
 from explorer.runs import view as runs_view
 from explorer.train import view as train_view
 
-TABS = {"Train": train_view.render, "Runs": runs_view.render, "Generate": generate_view.render,
-        "Build time": build_time_view.render}
+TABS = {
+    "Train": train_view.render,
+    "Runs": runs_view.render,
+    "Generate": generate_view.render,
+    "Build time": build_time_view.render,
+}
 
 
 def main() -> None:
@@ -24,4 +29,3 @@ def main() -> None:
             if tab.open is not False:  # only the open tab's content is computed
                 with ui.shown_as_error(f"the {name} tab"):
                     render(owner)
-

@@ -1,4 +1,5 @@
 """Fixtures every test module may use."""
+
 import pytest
 
 from tests.tiny import write_corpus

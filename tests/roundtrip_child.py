@@ -6,6 +6,7 @@
 Each run folder gets `<mode>.npz` (every checkpoint entry's value) and `<mode>.json` (the loss on
 fixed validation windows; for restore, the sampler's weights too), so the test compares files.
 """
+
 import json
 import sys
 from pathlib import Path
@@ -24,11 +25,23 @@ EVAL_WINDOWS = 2
 
 def case_config(corpus: str, cell: str, impl: str, layers: int) -> RunConfig:
     """A few steps of a small model; 3 layers train with dropout, so masks are drawn on the way."""
-    return RunConfig(model=ModelConfig(cell=cell, impl=impl, num_layers=layers, state_size=8,
-                                       dropout=0.2 if layers > 1 else 0.0),
-                     train=TrainConfig(batch_size=4, num_steps=6, max_steps=3, learning_rate=1e-2, eval_every=0,
-                                       eval_batches=EVAL_WINDOWS, sample_every=0, checkpoint_every=0, seed=5),
-                     corpus=corpus)
+    return RunConfig(
+        model=ModelConfig(
+            cell=cell, impl=impl, num_layers=layers, state_size=8, dropout=0.2 if layers > 1 else 0.0
+        ),
+        train=TrainConfig(
+            batch_size=4,
+            num_steps=6,
+            max_steps=3,
+            learning_rate=1e-2,
+            eval_every=0,
+            eval_batches=EVAL_WINDOWS,
+            sample_every=0,
+            checkpoint_every=0,
+            seed=5,
+        ),
+        corpus=corpus,
+    )
 
 
 def write(trainer: Trainer, mode: str, **extra) -> None:
@@ -50,8 +63,12 @@ def train(runs_dir: str, corpus: str, cases: list) -> None:
         snap = trainer.run()
         if snap.status != "finished":
             raise SystemExit(f"{case}: {snap.message}\n{snap.error}")
-        write(trainer, "trained", variables=sorted(v.path for v in trainer.model.variables),
-              trainable=len(trainer.model.trainable_variables))
+        write(
+            trainer,
+            "trained",
+            variables=sorted(v.path for v in trainer.model.variables),
+            trainable=len(trainer.model.trainable_variables),
+        )
 
 
 def restore(paths: list) -> None:
@@ -63,7 +80,9 @@ def restore(paths: list) -> None:
         trainer.setup()  # the resume path: every entry, verified, or an exception
         trainer.clock = Clock(0.0, 1)
         sampler, step = load_for_sampling(run_dir)
-        np.savez(run_dir.path / "sampler.npz", **{k: v.numpy() for k, v in model_entries(sampler.model).items()})
+        np.savez(
+            run_dir.path / "sampler.npz", **{k: v.numpy() for k, v in model_entries(sampler.model).items()}
+        )
         write(trainer, "restored", sampler_step=step)
 
 

@@ -1,4 +1,5 @@
 """The app driven by Streamlit's AppTest: controls from the registries, presets, refusals, runs, generation."""
+
 import dataclasses
 from pathlib import Path
 
@@ -27,9 +28,19 @@ def runs_dir(tmp_path_factory):
     root = tmp_path_factory.mktemp("runs")
     (root / "tiny.txt").write_text(TEXT, encoding="utf-8")
     store = RunStore(root)
-    config = RunConfig(model=ModelConfig(cell="gru", impl="dynamic", state_size=16),
-                       train=TrainConfig(batch_size=8, num_steps=20, max_steps=4, eval_every=2, eval_batches=2,
-                                         sample_every=2, sample_length=20), corpus=str(root / "tiny.txt"))
+    config = RunConfig(
+        model=ModelConfig(cell="gru", impl="dynamic", state_size=16),
+        train=TrainConfig(
+            batch_size=8,
+            num_steps=20,
+            max_steps=4,
+            eval_every=2,
+            eval_batches=2,
+            sample_every=2,
+            sample_length=20,
+        ),
+        corpus=str(root / "tiny.txt"),
+    )
     corpus = make_corpus(TEXT, config.train.val_fraction)
     for owner, label in ((OWNER, "mine"), ("someone-else", "theirs"), (OWNER, "hollow")):
         run_dir = store.create(config, corpus.vocab, owner=owner, label=label)
@@ -79,8 +90,9 @@ def test_controls_come_from_the_registries_and_all_have_help(app):
     widgets = [*at.sidebar.selectbox, *at.sidebar.number_input, *at.sidebar.button, *at.sidebar.text_input]
     assert all(w.help for w in widgets), [w.label for w in widgets if not w.help]
     # Every field of the model and training configs has a control, keyed by its URL parameter.
-    fields = {("model", f.name) for f in dataclasses.fields(ModelConfig)} | \
-             {("train", f.name) for f in dataclasses.fields(TrainConfig)}
+    fields = {("model", f.name) for f in dataclasses.fields(ModelConfig)} | {
+        ("train", f.name) for f in dataclasses.fields(TrainConfig)
+    }
     assert set(state.SETTINGS.values()) == fields
     assert {w.key for w in widgets} >= set(state.SETTINGS)
 
@@ -89,7 +101,9 @@ def test_presets_set_every_value_one_click_away(app):
     at = app()
     at.button(key="preset_seed").click().run()
     assert (at.selectbox(key="cell").value, at.selectbox(key="impl").value) == ("lstm", "dynamic")
-    values = {key: at.number_input(key=key).value for key in ("layers", "state", "batch", "steps", "epochs", "lr")}
+    values = {
+        key: at.number_input(key=key).value for key in ("layers", "state", "batch", "steps", "epochs", "lr")
+    }
     assert values == {"layers": 3, "state": 100, "batch": 32, "steps": 200, "epochs": 3, "lr": 1e-4}
     at.button(key="preset_quick").click().run()
     quick = PRESETS["quick"].model
@@ -122,11 +136,14 @@ def test_a_config_that_does_not_fit_the_corpus_is_refused(app, runs_dir):
     assert len(RunStore(runs_dir).list()) == before
 
 
-@pytest.mark.parametrize("name, data, message", [
-    ("empty.txt", b"  \n", "is empty"),
-    ("image.png", b"\x89PNG\r\n\x1a\n\xff\xfe", "is not UTF-8"),
-    ("huge.txt", b"a" * (5 * 2**20 + 1), "the limit is 5 MB"),
-])
+@pytest.mark.parametrize(
+    "name, data, message",
+    [
+        ("empty.txt", b"  \n", "is empty"),
+        ("image.png", b"\x89PNG\r\n\x1a\n\xff\xfe", "is not UTF-8"),
+        ("huge.txt", b"a" * (5 * 2**20 + 1), "the limit is 5 MB"),
+    ],
+)
 def test_bad_uploads_get_a_clear_message(app, name, data, message):
     at = app()
     at.file_uploader(key="upload").set_value((name, data, "application/octet-stream")).run()
@@ -175,7 +192,9 @@ def test_a_checkpoint_without_recurrent_weights_is_named_and_never_sampled(app, 
     assert hollow not in offered and mine(runs_dir) in offered
     assert any("hold no recurrent weights" in c.value and hollow in c.value for c in at.caption)
     at = app(tab="Runs")
-    assert any(w.value.startswith(f"{hollow}: this run's checkpoint holds no recurrent weights") for w in at.warning)
+    assert any(
+        w.value.startswith(f"{hollow}: this run's checkpoint holds no recurrent weights") for w in at.warning
+    )
     assert not any(mine(runs_dir) in w.value for w in at.warning)
 
 
@@ -201,8 +220,17 @@ def test_a_broken_run_folder_shows_an_error_not_a_traceback(app, runs_dir):
 
 
 def test_start_trains_a_run_in_the_background(app, runs_dir):
-    at = app(cell="gru", state="8", batch="4", steps="10", max_steps="3", eval_every="0", sample_every="0",
-             eval_batches="1", label="from-the-app")
+    at = app(
+        cell="gru",
+        state="8",
+        batch="4",
+        steps="10",
+        max_steps="3",
+        eval_every="0",
+        sample_every="0",
+        eval_batches="1",
+        label="from-the-app",
+    )
     at.file_uploader(key="upload").set_value(("short.txt", TEXT[:5000].encode(), "text/plain")).run()
     at.button(key="start").click().run()
     assert not at.exception and not errors(at)
@@ -240,9 +268,12 @@ def test_the_cap_on_training_runs_is_a_clear_message(app, runs_dir, monkeypatch)
 
 
 def test_the_loss_chart_stays_light_however_long_the_run():
-    snap = RunSnapshot("long", {}, metrics=[{"step": i, "train_loss": 4.0 - i * 1e-4, "elapsed_s": i * 0.01}
-                                            for i in range(1, 10_001)],
-                       evals=[{"step": i, "val_loss": 3.9, "elapsed_s": i * 0.01} for i in range(100, 10_001, 100)])
+    snap = RunSnapshot(
+        "long",
+        {},
+        metrics=[{"step": i, "train_loss": 4.0 - i * 1e-4, "elapsed_s": i * 0.01} for i in range(1, 10_001)],
+        evals=[{"step": i, "val_loss": 3.9, "elapsed_s": i * 0.01} for i in range(100, 10_001, 100)],
+    )
     fig = figures.loss_figure(snap, x_axis="time")
     assert [len(trace.x) for trace in fig.data] == [2000, 2000, 100]
     assert fig.data[0].x[-1] == 100.0  # the newest point is always drawn
@@ -250,8 +281,12 @@ def test_the_loss_chart_stays_light_however_long_the_run():
 
 
 def test_csv_export_joins_validation_losses_to_their_steps():
-    snap = RunSnapshot("r", {}, metrics=[{"step": s, "epoch": 1, "train_loss": 3.0} for s in (1, 2, 3)],
-                       evals=[{"step": 2, "val_loss": 2.5}])
+    snap = RunSnapshot(
+        "r",
+        {},
+        metrics=[{"step": s, "epoch": 1, "train_loss": 3.0} for s in (1, 2, 3)],
+        evals=[{"step": 2, "val_loss": 2.5}],
+    )
     rows = tables.metrics_csv(snap).splitlines()
     assert rows[0].startswith("step,epoch,train_loss,val_loss")
     assert [r.split(",")[3] for r in rows[1:]] == ["", "2.5", ""]

@@ -1,4 +1,5 @@
 """The batch iterator has the post's ptb_iterator semantics, worked by hand."""
+
 import numpy as np
 
 from core.data.batches import batch_iterator, num_batches

@@ -1,4 +1,5 @@
 """The benchmark CLI on a tiny config writes valid JSON with every field."""
+
 import json
 import os
 import subprocess
@@ -9,28 +10,74 @@ from core.bench import fused_targets
 from tests.tiny import write_corpus
 
 ROOT = Path(__file__).resolve().parents[1]
-FIELDS = {"impl", "trace_s", "first_call_s", "step_s", "step_min_s", "step_max_s", "chars_per_s", "gflop_per_s",
-          "gflop_per_step", "peak_rss_mb", "rounds", "config"}
+FIELDS = {
+    "impl",
+    "trace_s",
+    "first_call_s",
+    "step_s",
+    "step_min_s",
+    "step_max_s",
+    "chars_per_s",
+    "gflop_per_s",
+    "gflop_per_step",
+    "peak_rss_mb",
+    "rounds",
+    "config",
+}
 
 
 def bench(tmp_path, *args):
     out_file = tmp_path / "bench.json"
-    out = subprocess.run([sys.executable, "-m", "core.bench", "--preset", "quick", "--corpus",
-                          str(write_corpus(tmp_path)), "--state-size", "8", "--matmul-size", "256", *args, "--json", str(out_file)],
-                         cwd=ROOT, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
-                         timeout=400)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "core.bench",
+            "--preset",
+            "quick",
+            "--corpus",
+            str(write_corpus(tmp_path)),
+            "--state-size",
+            "8",
+            "--matmul-size",
+            "256",
+            *args,
+            "--json",
+            str(out_file),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=400,
+    )
     assert out.returncode == 0, out.stderr
     return json.loads(out_file.read_text()), out.stdout
 
 
 def test_bench_sweep_writes_every_field(tmp_path):
-    data, stdout = bench(tmp_path, "--impls", "static,tf1-dynamic", "--batch-size", "2",
-                         "--sweep", "num_steps=4,8", "--timed-steps", "2", "--warmup", "1")
+    data, stdout = bench(
+        tmp_path,
+        "--impls",
+        "static,tf1-dynamic",
+        "--batch-size",
+        "2",
+        "--sweep",
+        "num_steps=4,8",
+        "--timed-steps",
+        "2",
+        "--warmup",
+        "1",
+    )
     assert {"cpu", "cores", "tensorflow", "matmul_gflop_per_s"} <= set(data["machine"])
     assert data["machine"]["matmul_gflop_per_s"] > 0
     rows = data["results"]
-    assert [(r["impl"], r["num_steps"]) for r in rows] == [("static", 4), ("static", 8), ("tf1-dynamic", 4),
-                                                           ("tf1-dynamic", 8)]
+    assert [(r["impl"], r["num_steps"]) for r in rows] == [
+        ("static", 4),
+        ("static", 8),
+        ("tf1-dynamic", 4),
+        ("tf1-dynamic", 8),
+    ]
     for row in rows:
         assert FIELDS <= set(row), row.get("error")
         assert row["trace_s"] > 0 and row["step_min_s"] <= row["step_s"] <= row["step_max_s"]
@@ -40,8 +87,19 @@ def test_bench_sweep_writes_every_field(tmp_path):
 
 
 def test_bench_trains_whole_epochs_like_the_post(tmp_path):
-    data, stdout = bench(tmp_path, "--impls", "dynamic,tf1-scan", "--batch-size", "8", "--num-steps", "32",
-                         "--train-epochs", "2", "--lr", "0.01")
+    data, stdout = bench(
+        tmp_path,
+        "--impls",
+        "dynamic,tf1-scan",
+        "--batch-size",
+        "8",
+        "--num-steps",
+        "32",
+        "--train-epochs",
+        "2",
+        "--lr",
+        "0.01",
+    )
     for row in data["results"]:
         assert len(row["epoch_losses"]) == 2, row.get("error")
         assert row["epoch_losses"][1] < row["epoch_losses"][0]
@@ -50,14 +108,33 @@ def test_bench_trains_whole_epochs_like_the_post(tmp_path):
 
 
 def test_bench_refuses_unknown_implementations(tmp_path):
-    out = subprocess.run([sys.executable, "-m", "core.bench", "--impls", "nope"], cwd=ROOT, capture_output=True,
-                         text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "core.bench", "--impls", "nope"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=120,
+    )
     assert out.returncode == 2 and "unknown implementation 'nope'" in out.stderr
 
 
 def test_fused_targets_are_reported_from_one_runs_medians(tmp_path):
-    data, stdout = bench(tmp_path, "--impls", "fused,keras-fused", "--cell", "lstm", "--batch-size", "2",
-                         "--num-steps", "4", "--timed-steps", "2", "--warmup", "1")
+    data, stdout = bench(
+        tmp_path,
+        "--impls",
+        "fused,keras-fused",
+        "--cell",
+        "lstm",
+        "--batch-size",
+        "2",
+        "--num-steps",
+        "4",
+        "--timed-steps",
+        "2",
+        "--warmup",
+        "1",
+    )
     targets = data["fused_targets"]
     fused, keras_fused = data["results"]
     assert targets["speedup_vs_keras_fused"] == fused["chars_per_s"] / keras_fused["chars_per_s"]
@@ -67,7 +144,12 @@ def test_fused_targets_are_reported_from_one_runs_medians(tmp_path):
 
 
 def test_fused_targets_need_both_and_ignore_sweeps():
-    row = lambda impl, chars, **extra: {"impl": impl, "chars_per_s": chars, "gflop_per_s": chars / 1000, **extra}
+    row = lambda impl, chars, **extra: {
+        "impl": impl,
+        "chars_per_s": chars,
+        "gflop_per_s": chars / 1000,
+        **extra,
+    }
     assert fused_targets([row("fused", 100)], 10.0) is None
     assert fused_targets([row("fused", 100, num_steps=5), row("keras-fused", 50, num_steps=5)], 10.0) is None
     got = fused_targets([row("fused", 140), row("keras-fused", 100), row("dynamic", 120)], 0.2)

@@ -4,6 +4,7 @@ and the Build time lab measuring one small point live.
 Runs `streamlit run explorer/app.py` on a free port and drives Debian's chromium through Playwright.
 Waits are on the page's own state (elements, the URL, Plotly's data), never fixed sleeps.
 """
+
 import os
 import re
 import socket
@@ -21,8 +22,15 @@ from playwright.sync_api import expect, sync_playwright
 from core.config import PRESETS
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 TIMEOUT_MS = 60_000
 
 
@@ -56,9 +64,25 @@ def app_url(runs):
     port = free_port()
     env = {**os.environ, "RNN_EXPLORER_RUNS_DIR": str(runs), "PYTHONPATH": str(ROOT)}
     log = open(runs.parent / "streamlit.log", "w")
-    process = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "explorer/app.py", "--server.headless",
-                                "true", "--server.port", str(port), "--server.address", "127.0.0.1"],
-                               cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "explorer/app.py",
+            "--server.headless",
+            "true",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         wait_healthy(f"http://127.0.0.1:{port}/_stcore/health", process)
         yield f"http://127.0.0.1:{port}/"
@@ -87,8 +111,12 @@ def screenshot_path() -> Path:
 
 def wait_ready(page) -> None:
     """Connected, and the script has run at least once."""
-    page.wait_for_selector('[data-testid="stApp"][data-test-connection-state="CONNECTED"]', timeout=TIMEOUT_MS)
-    page.wait_for_selector('[data-testid="stApp"]:not([data-test-script-state="initial"])', timeout=TIMEOUT_MS)
+    page.wait_for_selector(
+        '[data-testid="stApp"][data-test-connection-state="CONNECTED"]', timeout=TIMEOUT_MS
+    )
+    page.wait_for_selector(
+        '[data-testid="stApp"]:not([data-test-script-state="initial"])', timeout=TIMEOUT_MS
+    )
 
 
 def wait_idle(page) -> None:
@@ -102,7 +130,7 @@ def set_number(page, key: str, value) -> None:
     A rerun that redraws the input between the typing and the Enter loses the edit, so it is tried
     again (each time after the page is idle) until the URL shows the value."""
     wanted = re.compile(rf"[?&]{key}={value}(&|$)")
-    for attempt in range(3):
+    for _ in range(3):
         wait_idle(page)
         box = page.locator(f".st-key-{key} input")
         box.fill(str(value))
@@ -204,9 +232,27 @@ def test_train_watch_stop_reload_and_generate(app_url, runs, browser, page):
     generated = page.locator('[data-testid="stCode"]').filter(has_text=re.compile(r"^The "))
     expect(generated).to_be_visible()
     wait_until(lambda: len(generated.inner_text()) >= len("The ") + 120)
-    cli = subprocess.run([sys.executable, "-m", "core.sample", "--runs-dir", str(runs), "--run", run_id,
-                          "--prime", "The ", "--length", "120", "--argmax"], cwd=ROOT, capture_output=True,
-                         text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    cli = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "core.sample",
+            "--runs-dir",
+            str(runs),
+            "--run",
+            run_id,
+            "--prime",
+            "The ",
+            "--length",
+            "120",
+            "--argmax",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     assert cli.returncode == 0, cli.stderr
     assert generated.inner_text() == cli.stdout.rstrip("\n")
 
@@ -237,11 +283,18 @@ def test_build_time_lab_measures_one_small_point(app_url, page):
         wait_idle(page)
         page.locator(f".st-key-bt_use_{name} label").click()
         page.wait_for_url(re.compile(rf"[?&]bt_use_{name}=false"))
-    for key, value in (("bt_state_size", 8), ("bt_batch_size", 4), ("bt_num_layers", 1),
-                       ("bt_values_num_steps", 10), ("bt_timed", 2)):
+    for key, value in (
+        ("bt_state_size", 8),
+        ("bt_batch_size", 4),
+        ("bt_num_layers", 1),
+        ("bt_values_num_steps", 10),
+        ("bt_timed", 2),
+    ):
         set_number(page, key, value)
     expect(page.get_by_text(re.compile(r"^1 measurement\. "))).to_be_visible()
     page.get_by_role("button", name="Measure", exact=True).click()
-    expect(page.locator('[data-testid="stProgress"]')).to_contain_text("Measuring 1 of 1: dynamic · num_steps=10")
+    expect(page.locator('[data-testid="stProgress"]')).to_contain_text(
+        "Measuring 1 of 1: dynamic · num_steps=10"
+    )
     expect(page.get_by_text(re.compile(r"^Finished: 1 measurement in"))).to_be_visible(timeout=TIMEOUT_MS)
     wait_until(lambda: plot_data(page) == [["dynamic", [10]]])

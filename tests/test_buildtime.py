@@ -1,5 +1,6 @@
 """The Build-time lab: its background runner, results on disk, figures and explanations, and the page
 driven by AppTest. Measurements use tiny configs; result files here are test fixtures, made up."""
+
 import dataclasses
 import json
 from pathlib import Path
@@ -31,8 +32,15 @@ def fake_experiment() -> dict:
     rows = []
     for i, m in enumerate(post_plan()):
         slow = m.impl.endswith("static")
-        row = {"label": m.label, "impl": m.impl, "post": m.post, "epochs": m.epochs, "trace_s": 8.0 if slow else 0.4,
-               "first_call_s": 16.0 if slow else 0.5, "step_s": 0.12 if m.impl.endswith("scan") else 0.1}
+        row = {
+            "label": m.label,
+            "impl": m.impl,
+            "post": m.post,
+            "epochs": m.epochs,
+            "trace_s": 8.0 if slow else 0.4,
+            "first_call_s": 16.0 if slow else 0.5,
+            "step_s": 0.12 if m.impl.endswith("scan") else 0.1,
+        }
         if m.epochs:
             row |= {"epoch_losses": [3.5, 3.3, 3.2], "train_s": 60.0 + i}
         rows.append(row)
@@ -41,11 +49,21 @@ def fake_experiment() -> dict:
 
 def fake_sweep() -> dict:
     base = tiny_config()
-    rows = [{"impl": impl, "num_steps": t, "config": dataclasses.replace(
-                base, train=dataclasses.replace(base.train, num_steps=t)).to_dict(),
-             "trace_s": (0.05 * t if impl == "static" else 0.4), "first_call_s": 0.5, "step_s": 0.01 * t,
-             "chars_per_s": 1000.0 * t, "gflop_per_s": 1.0, "peak_rss_mb": 500.0}
-            for impl in ("static", "dynamic") for t in (50, 25)]
+    rows = [
+        {
+            "impl": impl,
+            "num_steps": t,
+            "config": dataclasses.replace(base, train=dataclasses.replace(base.train, num_steps=t)).to_dict(),
+            "trace_s": (0.05 * t if impl == "static" else 0.4),
+            "first_call_s": 0.5,
+            "step_s": 0.01 * t,
+            "chars_per_s": 1000.0 * t,
+            "gflop_per_s": 1.0,
+            "peak_rss_mb": 500.0,
+        }
+        for impl in ("static", "dynamic")
+        for t in (50, 25)
+    ]
     rows.append({"impl": "scan", "num_steps": 25, "config": base.to_dict(), "error": "RuntimeError: boom"})
     return {"machine": MACHINE, "preset": "seed", "args": {"sweep": "num_steps=25,50"}, "results": rows}
 
@@ -97,9 +115,17 @@ def result_box(at):
 # ---- explanations, plans, results, figures (no measuring) ----------------------------------------------
 def test_every_implementation_is_explained_with_its_real_code():
     assert implementations.names() == UNROLLERS.names() + TF1_IMPLS.names()
-    marks = {"static": "for t in range(", "dynamic": "tf.while_loop", "scan": "tf.scan(", "keras": "keras.layers.RNN(",
-             "keras-fused": "fused_layer(", "fused": "fused.unroll(", "tf1-static": "static_rnn(", "tf1-dynamic": "dynamic_rnn(",
-             "tf1-scan": "tf.scan("}
+    marks = {
+        "static": "for t in range(",
+        "dynamic": "tf.while_loop",
+        "scan": "tf.scan(",
+        "keras": "keras.layers.RNN(",
+        "keras-fused": "fused_layer(",
+        "fused": "fused.unroll(",
+        "tf1-static": "static_rnn(",
+        "tf1-dynamic": "dynamic_rnn(",
+        "tf1-scan": "tf.scan(",
+    }
     for name in implementations.names():
         assert implementations.explanation(name) != implementations.entry(name).description  # written for it
         code = implementations.snippet(name)
@@ -111,15 +137,23 @@ def test_every_implementation_is_explained_with_its_real_code():
 
 def test_a_sweep_is_the_bench_clis_own_plan(tmp_path):
     corpus = str(write_corpus(tmp_path))
-    args = jobs.sweep_args(["static", "tf1-dynamic"], "gru", "num_steps", [10, 20],
-                                     {"num_steps": 200, **TINY}, 2, corpus)
+    args = jobs.sweep_args(
+        ["static", "tf1-dynamic"], "gru", "num_steps", [10, 20], {"num_steps": 200, **TINY}, 2, corpus
+    )
     runs = bench_plan(args)
-    assert [(impl, swept) for impl, swept, _ in runs] == [("static", {"num_steps": 10}), ("static", {"num_steps": 20}),
-                                                          ("tf1-dynamic", {"num_steps": 10}),
-                                                          ("tf1-dynamic", {"num_steps": 20})]
+    assert [(impl, swept) for impl, swept, _ in runs] == [
+        ("static", {"num_steps": 10}),
+        ("static", {"num_steps": 20}),
+        ("tf1-dynamic", {"num_steps": 10}),
+        ("tf1-dynamic", {"num_steps": 20}),
+    ]
     config = runs[1][2]
-    assert (config.model.impl, config.model.cell, config.model.state_size, config.model.num_layers) == \
-           ("static", "gru", 8, 1)
+    assert (config.model.impl, config.model.cell, config.model.state_size, config.model.num_layers) == (
+        "static",
+        "gru",
+        8,
+        1,
+    )
     assert (config.train.batch_size, config.train.num_steps, config.corpus) == (4, 20, corpus)
     assert set(vars(args)) == set(vars(parse_args([])))  # the very arguments the CLI would save
     assert (args.timed_steps, args.warmup, args.sweep) == (2, jobs.WARMUP, "num_steps=10,20")
@@ -166,9 +200,17 @@ def test_sweep_figures_show_static_growing_and_skip_failures():
     assert list(build.data[0].x) == [25, 50] and build.data[0].y[1] > build.data[0].y[0]
     assert build.data[1].y[0] == build.data[1].y[1] and build.layout.yaxis.type == "log"
     parts = figures.sweep_parts_figure(rows, key)
-    assert parts.layout.barmode == "stack" and [t.name.split()[0] for t in parts.data] == ["trace", "first", "one"]
-    assert list(parts.data[0].x) == ["static num_steps=25", "static num_steps=50", "dynamic num_steps=25",
-                                     "dynamic num_steps=50"]
+    assert parts.layout.barmode == "stack" and [t.name.split()[0] for t in parts.data] == [
+        "trace",
+        "first",
+        "one",
+    ]
+    assert list(parts.data[0].x) == [
+        "static num_steps=25",
+        "static num_steps=50",
+        "dynamic num_steps=25",
+        "dynamic num_steps=50",
+    ]
     assert list(figures.sweep_rate_figure(rows, key).data[0].y) == [25_000.0, 50_000.0]
     table = results.sweep_table(rows, "num_layers")  # not swept: read from each row's config
     assert {r["num_layers"] for r in table} == {1} and table[-1]["error"] == "RuntimeError: boom"
@@ -177,7 +219,11 @@ def test_sweep_figures_show_static_growing_and_skip_failures():
 def test_post_figures_put_the_posts_numbers_beside_ours():
     rows = fake_experiment()["rows"]
     build = figures.post_build_figure(rows)
-    assert [t.name for t in build.data] == ["build (trace) here", "first call here", "build in the post (2016)"]
+    assert [t.name for t in build.data] == [
+        "build (trace) here",
+        "first call here",
+        "build in the post (2016)",
+    ]
     assert list(build.data[2].x)[:3] == [POST_FIGURES["basic RNN, list"]["build_s"]] * 2 + [25.6]
     trained = figures.post_training_figure(rows)
     assert len(trained.data[0].y) == 6 and list(trained.data[1].x)[:2] == [117.8, 117.8]
@@ -213,20 +259,27 @@ def test_the_post_section_shows_the_latest_result_beside_the_posts(app, runs_dir
     write_json(results.REFERENCES["experiment"], fake_experiment() | {"measured": "2024-12-01 09:00"})
     at.run()
     assert not at.exception and not at.error
-    assert result_box(at).options == ["measured here, 2025-01-31 14:02:00", "reference: Fixture CPU 3000, 2 cores, "
-                                      "TensorFlow 2.21.0, measured 2024-12-01 09:00"]
+    assert result_box(at).options == [
+        "measured here, 2025-01-31 14:02:00",
+        "reference: Fixture CPU 3000, 2 cores, TensorFlow 2.21.0, measured 2024-12-01 09:00",
+    ]
     assert result_box(at).value == "experiment-20250131-140200.json"  # the newest shows first
     assert any(c.startswith("Measured on Fixture CPU 3000, 2 cores") for c in texts(at.caption))
     table = at.dataframe[0].value.set_index("measurement")
-    assert table.loc["list (TF1 static)", "post build s"] == 25.6 and table.loc["list (TF2 static)", "build s"] == 8.0
+    assert (
+        table.loc["list (TF1 static)", "post build s"] == 25.6
+        and table.loc["list (TF2 static)", "build s"] == 8.0
+    )
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["post: list build ÷ dynamic build"] == f"{25.6 / 0.53:.2f}×"
     assert metrics["TF2: list build ÷ dynamic build"] == "20.00×"
     assert metrics["TF1: scan step ÷ dynamic step"] == "1.20×"
     assert len(at.get("plotly_chart")) == 3
     result_box(at).set_value("reference").run()
-    assert any(c == "Reference measured on Fixture CPU 3000, 2 cores, TensorFlow 2.21.0, measured 2024-12-01 09:00"
-               for c in texts(at.caption))
+    assert any(
+        c == "Reference measured on Fixture CPU 3000, 2 cores, TensorFlow 2.21.0, measured 2024-12-01 09:00"
+        for c in texts(at.caption)
+    )
 
 
 def test_the_experiment_runs_in_the_background_one_at_a_time_and_cancels(app, runs_dir):
@@ -266,7 +319,9 @@ def test_explore_measures_one_tiny_point_and_saves_it(app, runs_dir):
     at.run()
     assert any(s.startswith("Finished: 1 measurement in") for s in texts(at.success))
     row = at.dataframe[0].value.iloc[0]
-    assert (row["implementation"], row["num_steps"], row["error"]) == ("dynamic", 10, "") and row["trace_s"] > 0
+    assert (row["implementation"], row["num_steps"], row["error"]) == ("dynamic", 10, "") and row[
+        "trace_s"
+    ] > 0
     assert len(at.get("plotly_chart")) == 3
     (path,) = results.saved(runs_dir / "_buildtime", "sweep")
     saved = json.loads(path.read_text())

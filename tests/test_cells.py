@@ -1,4 +1,5 @@
 """Cells: the one-step contract, and agreement with Keras's own cells on the same weights."""
+
 import keras
 import numpy as np
 import pytest
@@ -44,11 +45,14 @@ def test_lstm_matches_a_numpy_reference():
     np.testing.assert_allclose(h_out, h_ref, atol=1e-5)
 
 
-@pytest.mark.parametrize("name, keras_cell", [
-    ("rnn", lambda: keras.layers.SimpleRNNCell(H)),
-    ("lstm", lambda: keras.layers.LSTMCell(H)),
-    ("gru", lambda: keras.layers.GRUCell(H, reset_after=False)),
-])
+@pytest.mark.parametrize(
+    "name, keras_cell",
+    [
+        ("rnn", lambda: keras.layers.SimpleRNNCell(H)),
+        ("lstm", lambda: keras.layers.LSTMCell(H)),
+        ("gru", lambda: keras.layers.GRUCell(H, reset_after=False)),
+    ],
+)
 def test_same_numbers_as_keras_cells_on_the_same_weights(name, keras_cell):
     ours, theirs = make_cell(name, F, H), keras_cell()
     theirs.build((B, F))

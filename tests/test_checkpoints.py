@@ -5,6 +5,7 @@ steps and saves, in two child processes side by side (one per core); fresh proce
 every run through the trainer's resume and through the sampler (tests/roundtrip_child.py). The
 test compares what each side wrote.
 """
+
 import json
 import subprocess
 import sys
@@ -23,15 +24,28 @@ from core.training.trainer import Trainer
 from tests.tiny import write_corpus
 
 ROOT = Path(__file__).resolve().parents[1]
-CASES = [(cell, impl, layers) for layers in (1, 3) for cell in CELLS for impl in UNROLLERS
-         if UNROLLERS[impl].works_with(cell)]
+CASES = [
+    (cell, impl, layers)
+    for layers in (1, 3)
+    for cell in CELLS
+    for impl in UNROLLERS
+    if UNROLLERS[impl].works_with(cell)
+]
 CHILDREN = 2  # this machine's cores: the children trace graphs side by side
 
 
 def run_children(argvs: list[list[str]]) -> None:
     """Run the children at once; fail with the first one's error output."""
-    procs = [subprocess.Popen([sys.executable, "-m", "tests.roundtrip_child", *argv], cwd=ROOT,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for argv in argvs]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "tests.roundtrip_child", *argv],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for argv in argvs
+    ]
     for proc in procs:
         _, err = proc.communicate(timeout=900)
         assert proc.returncode == 0, err[-3000:]
@@ -58,7 +72,9 @@ def test_every_variable_and_the_loss_survive_a_fresh_process(runs, case):
         names = set(saved.files)
         # The whole model, the optimizer's state for every weight (Adam: two slots, plus its iteration
         # count and learning rate), the step and the carried state.
-        assert {n.removeprefix("model/") for n in names if n.startswith("model/")} == set(trained["variables"])
+        assert {n.removeprefix("model/") for n in names if n.startswith("model/")} == set(
+            trained["variables"]
+        )
         assert {f"model/stack/layer_{n}/recurrent_kernel" for n in range(1, case[2] + 1)} <= names
         assert len([n for n in names if n.startswith("optimizer/")]) == 2 * trained["trainable"] + 2
         assert {"step", "carry/0"} <= names
@@ -77,7 +93,9 @@ def test_the_weights_compared_are_trained_ones(runs, tmp_path):
     """Equality above is of trained weights, not of two copies of the initialisation."""
     path = runs[("gru", "dynamic", 1)].path
     config = runs[("gru", "dynamic", 1)].config()
-    fresh = Trainer(config, load_corpus(config.corpus, config.train.val_fraction), RunRecord("fresh", {}), None)
+    fresh = Trainer(
+        config, load_corpus(config.corpus, config.train.val_fraction), RunRecord("fresh", {}), None
+    )
     fresh.setup()
     with np.load(path / "trained.npz") as saved:
         for name, variable in fresh.checkpoint.entries.items():

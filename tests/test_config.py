@@ -1,4 +1,5 @@
 """Configs: defaults that run, presets, readable validation errors, a JSON round trip."""
+
 import dataclasses
 
 import pytest
@@ -10,21 +11,29 @@ def test_defaults_and_presets_are_valid():
     RunConfig()
     seed = PRESETS["seed"]
     assert (seed.model.cell, seed.model.num_layers, seed.model.state_size) == ("lstm", 3, 100)
-    assert (seed.train.batch_size, seed.train.num_steps, seed.train.learning_rate, seed.train.epochs) == (32, 200, 1e-4, 3)
+    assert (seed.train.batch_size, seed.train.num_steps, seed.train.learning_rate, seed.train.epochs) == (
+        32,
+        200,
+        1e-4,
+        3,
+    )
     assert "quick" in PRESETS
 
 
-@pytest.mark.parametrize("make, message", [
-    (lambda: ModelConfig(cell="nope"), "unknown cell 'nope'; choose one of: rnn, lstm"),
-    (lambda: ModelConfig(impl="nope"), "unknown implementation"),
-    (lambda: ModelConfig(cell="rnn", impl="keras-fused"), "works only with cells lstm, gru"),
-    (lambda: ModelConfig(dropout=1.0), "dropout is a probability"),
-    (lambda: TrainConfig(batch_size=0), "batch_size must be at least 1"),
-    (lambda: TrainConfig(learning_rate=-1), "learning_rate must be positive"),
-    (lambda: TrainConfig(optimizer="adagrad"), "unknown optimizer"),
-    (lambda: SampleConfig(prime=""), "prime text"),
-    (lambda: SampleConfig(temperature=0), "temperature must be positive"),
-])
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda: ModelConfig(cell="nope"), "unknown cell 'nope'; choose one of: rnn, lstm"),
+        (lambda: ModelConfig(impl="nope"), "unknown implementation"),
+        (lambda: ModelConfig(cell="rnn", impl="keras-fused"), "works only with cells lstm, gru"),
+        (lambda: ModelConfig(dropout=1.0), "dropout is a probability"),
+        (lambda: TrainConfig(batch_size=0), "batch_size must be at least 1"),
+        (lambda: TrainConfig(learning_rate=-1), "learning_rate must be positive"),
+        (lambda: TrainConfig(optimizer="adagrad"), "unknown optimizer"),
+        (lambda: SampleConfig(prime=""), "prime text"),
+        (lambda: SampleConfig(temperature=0), "temperature must be positive"),
+    ],
+)
 def test_bad_values_are_refused_readably(make, message):
     with pytest.raises(ConfigError, match=message):
         make()

@@ -1,4 +1,5 @@
 """Corpus: vocabulary, ids, the train/validation split, and readable errors for bad input."""
+
 import numpy as np
 import pytest
 
@@ -34,7 +35,7 @@ def test_empty_corpus_is_refused(tmp_path, data):
 
 
 def test_non_utf8_says_where():
-    data = "first line\nsecond ".encode() + b"\xff\xfe" + b" rest"
+    data = b"first line\nsecond " + b"\xff\xfe" + b" rest"
     with pytest.raises(CorpusError, match=r"0xff at offset 18 \(line 2\)"):
         decode_utf8(data, "bad.txt")
 

@@ -1,4 +1,5 @@
 """The post's experiment on a tiny config: rows arrive one by one, ratios are drawn, cancel stops it."""
+
 import dataclasses
 import json
 import threading
@@ -16,8 +17,16 @@ def tiny_plan(tmp_path, tf1=False):
 
 def test_plan_mirrors_the_post():
     plan = post_plan()
-    assert [m.impl for m in plan] == ["tf1-static", "static", "tf1-static", "static", "tf1-dynamic", "dynamic",
-                                      "tf1-scan", "scan"]
+    assert [m.impl for m in plan] == [
+        "tf1-static",
+        "static",
+        "tf1-static",
+        "static",
+        "tf1-dynamic",
+        "dynamic",
+        "tf1-scan",
+        "scan",
+    ]
     assert plan[0].config.model.cell == "rnn" and plan[0].epochs == 0
     assert all(m.config.model.num_layers == 3 and m.epochs == 3 for m in plan[2:])
     assert {m.post for m in plan} == set(POST_FIGURES)

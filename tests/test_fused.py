@@ -3,6 +3,7 @@
 (tests/test_unrollers.py already checks `fused` against `static` for every cell without dropout, and
 inside a tf.function.)
 """
+
 import dataclasses
 
 import numpy as np
@@ -37,7 +38,9 @@ def outputs_and_grads(fn, stack, xs, state):
     with tf.GradientTape() as tape:
         tape.watch([xs, *state])
         out, final = fn(stack, xs, state)
-        loss = tf.reduce_sum(out * tf.cos(tf.range(H, dtype=tf.float32))) + sum(tf.reduce_sum(s ** 3) for s in final)
+        loss = tf.reduce_sum(out * tf.cos(tf.range(H, dtype=tf.float32))) + sum(
+            tf.reduce_sum(s**3) for s in final
+        )
     return out, final, tape.gradient(loss, stack.trainable_variables + [xs, *state])
 
 
@@ -74,17 +77,17 @@ def test_only_the_final_state_used():
         np.testing.assert_allclose(a, b, atol=1e-5)
 
 
-def test_every_cell_has_a_kernel():
+def test_every_cell_has_a_step_rule():
     for name in CELLS:
-        assert fused.kernel_for(make_cell(name, F, H)) is fused.KERNELS[name]
+        assert fused.rule_for(make_cell(name, F, H)) is fused.RULES[CELLS[name].impl]
 
 
-def test_a_cell_without_a_kernel_is_refused_in_words():
+def test_a_cell_without_a_step_rule_is_refused_in_words():
     class NewCell(type(make_cell("gru", F, H))):
         pass
 
-    with pytest.raises(NotImplementedError, match="no kernel for NewCell"):
-        fused.kernel_for(NewCell(F, H))
+    with pytest.raises(NotImplementedError, match="no step rule for NewCell"):
+        fused.rule_for(NewCell(F, H))
 
 
 def test_dropout_in_training_drops_between_layers_and_on_top():

@@ -1,4 +1,5 @@
 """Jobs train in worker processes: events reach the app's record, stop is quick, the cap holds, crashes show."""
+
 import os
 import signal
 import time
@@ -12,7 +13,9 @@ from core.runs.record import FINAL
 from core.runs.store import RunStore
 from core.training.jobs import JobError, JobLimit, JobManager
 
-TEXT = (Path(__file__).resolve().parents[1] / "assets" / "tinyshakespeare.txt").read_text(encoding="utf-8")[:20_000]
+TEXT = (Path(__file__).resolve().parents[1] / "assets" / "tinyshakespeare.txt").read_text(encoding="utf-8")[
+    :20_000
+]
 FOREVER = dict(epochs=10_000, eval_every=0, sample_every=0, checkpoint_every=2)  # trains until stopped
 
 
@@ -32,8 +35,11 @@ def manager():
 def make_run(store, impl="dynamic", num_steps=20, **train):
     """A run folder for a tiny GRU on the first 20k characters of Shakespeare."""
     settings = dict(batch_size=8, num_steps=num_steps, eval_batches=2, sample_length=20, **train)
-    config = RunConfig(model=ModelConfig(cell="gru", impl=impl, state_size=16), train=TrainConfig(**settings),
-                       corpus=str(store.root.parent / "tiny.txt"))
+    config = RunConfig(
+        model=ModelConfig(cell="gru", impl=impl, state_size=16),
+        train=TrainConfig(**settings),
+        corpus=str(store.root.parent / "tiny.txt"),
+    )
     return store.create(config, make_corpus(TEXT, config.train.val_fraction).vocab, owner="tests")
 
 
@@ -89,7 +95,9 @@ def test_stop_during_a_long_graph_build_ends_the_worker_within_a_second(store, m
     job = manager.start(run)
     assert wait_for(lambda: job.record.status == "building", 90)
     time.sleep(1.0)  # past model set-up, inside the trace: the trainer cannot look at the stop event now
-    assert "trace_s" not in job.snapshot().timings, "the trace finished too soon for this test to mean anything"
+    assert "trace_s" not in job.snapshot().timings, (
+        "the trace finished too soon for this test to mean anything"
+    )
     t0 = time.monotonic()
     job.stop()
     assert wait_for(lambda: job.record.status in FINAL, 1.0), f"still {job.record.status} after 1 s"

@@ -1,4 +1,5 @@
 """CharRNN: inputs as the post had them, explicit state, and one step equal to the unrolled call."""
+
 import numpy as np
 import pytest
 import tensorflow as tf

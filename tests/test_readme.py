@@ -1,4 +1,5 @@
 """README.md opens with the two commands, and CI runs exactly the README's test command."""
+
 import re
 from pathlib import Path
 

@@ -4,6 +4,7 @@ Old run folders (written before checkpoints held the recurrent layers) are made 
 version wrote them: tf.train.Checkpoint(model=..., optimizer=..., step=...), which Keras 3's
 TrackedList of cells kept out of the file.
 """
+
 import dataclasses
 import os
 import subprocess
@@ -49,8 +50,17 @@ def test_resume_is_exact_across_an_epoch_end_and_mid_epoch(tmp_path):
     """40 steps straight equal 20 steps, a resume, and 20 more: losses, optimizer count, learning rate."""
     # 8 × 32 characters a batch: an epoch of the tiny corpus is 17 batches, so the resume at step 20
     # re-enters epoch 2 mid-way (the carried state and the decayed learning rate both matter).
-    config = tiny_config(write_corpus(tmp_path), batch_size=8, num_steps=32, epochs=3, max_steps=40,
-                         lr_decay=0.5, eval_every=10, sample_every=0, checkpoint_every=0)
+    config = tiny_config(
+        write_corpus(tmp_path),
+        batch_size=8,
+        num_steps=32,
+        epochs=3,
+        max_steps=40,
+        lr_decay=0.5,
+        eval_every=10,
+        sample_every=0,
+        checkpoint_every=0,
+    )
     straight = train(RunStore(tmp_path / "a"), config)
     store = RunStore(tmp_path / "b")
     first = train(store, with_train(config, max_steps=20))
@@ -65,7 +75,7 @@ def test_resume_is_exact_across_an_epoch_end_and_mid_epoch(tmp_path):
     np.testing.assert_allclose([e["val_loss"] for e in resumed.record.snapshot().evals], vals, rtol=1e-5)
     assert int(resumed.optimizer.iterations.numpy()) == int(straight.optimizer.iterations.numpy()) == 40
     epochs_begun = 40 // straight.batches_per_epoch  # the rate set at the start of the last epoch
-    expected_lr = config.train.learning_rate * config.train.lr_decay ** epochs_begun
+    expected_lr = config.train.learning_rate * config.train.lr_decay**epochs_begun
     assert float(resumed.optimizer.learning_rate.numpy()) == pytest.approx(expected_lr)
     assert float(straight.optimizer.learning_rate.numpy()) == pytest.approx(expected_lr)
 
@@ -84,8 +94,10 @@ def test_the_sampler_uses_the_trained_weights(tmp_path):
     """A quick-preset-shaped model (1-layer GRU), trained briefly: its restored sampler predicts the
     validation text better than the same model at initialisation."""
     quick = PRESETS["quick"]
-    config = dataclasses.replace(tiny_config(write_corpus(tmp_path), max_steps=60, sample_every=0),
-                                 model=dataclasses.replace(quick.model, state_size=32))
+    config = dataclasses.replace(
+        tiny_config(write_corpus(tmp_path), max_steps=60, sample_every=0),
+        model=dataclasses.replace(quick.model, state_size=32),
+    )
     trainer = train(RunStore(tmp_path / "runs"), config)
     sampler, step = load_for_sampling(trainer.run_dir)
     assert step == 60
@@ -125,8 +137,10 @@ def test_an_old_checkpoint_is_read_through_its_optimizer_and_equals_what_trained
     resumed = Trainer(config, trainer.corpus, run_dir.load_record(), run_dir, resume=True)
     resumed.setup()
     assert int(resumed.step.numpy()) == int(resumed.optimizer.iterations.numpy()) == 4
-    for mine, theirs in zip(resumed.model.variables + resumed.optimizer.variables,
-                            trainer.model.variables + trainer.optimizer.variables):
+    for mine, theirs in zip(
+        resumed.model.variables + resumed.optimizer.variables,
+        trainer.model.variables + trainer.optimizer.variables,
+    ):
         np.testing.assert_array_equal(mine.numpy(), theirs.numpy(), err_msg=mine.path)
     assert resumed.run().status == "finished"
     assert resumed.checkpoint.restore(run_dir.latest_checkpoint()) is False  # saved in the new layout now
@@ -143,27 +157,54 @@ def test_a_checkpoint_without_recurrent_weights_is_recognised_and_never_used(tmp
     assert len(snap.metrics) == 4  # its metrics are kept
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     for args in (["core.sample", "--run", run_dir.run_id], ["core.train", "--resume", run_dir.run_id]):
-        out = subprocess.run([sys.executable, "-m", *args, "--runs-dir", str(run_dir.path.parent)], cwd=ROOT,
-                             env=env, capture_output=True, text=True, timeout=120)
+        out = subprocess.run(
+            [sys.executable, "-m", *args, "--runs-dir", str(run_dir.path.parent)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert out.returncode == 2, out.stderr
         assert "holds no recurrent weights" in out.stderr and "Traceback" not in out.stderr
 
 
 def test_a_checkpoint_of_another_model_is_refused_naming_what_is_missing(tmp_path):
-    trainer = train(RunStore(tmp_path / "runs"), tiny_config(write_corpus(tmp_path), max_steps=2, sample_every=0))
+    trainer = train(
+        RunStore(tmp_path / "runs"), tiny_config(write_corpus(tmp_path), max_steps=2, sample_every=0)
+    )
     prefix = trainer.run_dir.latest_checkpoint()
     deeper = dataclasses.replace(trainer.config.model, num_layers=2)
     with pytest.raises(CheckpointMismatch, match="lacks 3 variable.*model/stack/layer_2/kernel"):
         RunCheckpoint(model_entries(CharRNN(deeper, len(trainer.corpus.vocab)))).restore(prefix)
     wider = dataclasses.replace(trainer.config.model, state_size=24)
-    with pytest.raises(CheckpointMismatch, match=r"of another shape: .*\[16, 48\] \(the model's is \[24, 72\]\)"):
+    with pytest.raises(
+        CheckpointMismatch, match=r"of another shape: .*\[16, 48\] \(the model's is \[24, 72\]\)"
+    ):
         RunCheckpoint(model_entries(CharRNN(wider, len(trainer.corpus.vocab)))).restore(prefix)
 
 
 def test_a_resume_that_changes_the_data_walk_is_refused(tmp_path):
-    trainer = train(RunStore(tmp_path / "runs"), tiny_config(write_corpus(tmp_path), max_steps=2, sample_every=0))
+    trainer = train(
+        RunStore(tmp_path / "runs"), tiny_config(write_corpus(tmp_path), max_steps=2, sample_every=0)
+    )
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    out = subprocess.run([sys.executable, "-m", "core.train", "--runs-dir", str(trainer.run_dir.path.parent),
-                          "--resume", trainer.run_dir.run_id, "--batch-size", "8"], cwd=ROOT, env=env,
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "core.train",
+            "--runs-dir",
+            str(trainer.run_dir.path.parent),
+            "--resume",
+            trainer.run_dir.run_id,
+            "--batch-size",
+            "8",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 2 and "keeps its batch_size" in out.stderr, out.stderr

@@ -1,4 +1,5 @@
 """Runs on disk: atomic files, records rebuilt from them, and the store's list / get / delete."""
+
 import json
 
 import pytest

@@ -1,4 +1,5 @@
 """Sampling: reproducible with a seed, top-k respected, primes checked against the vocabulary."""
+
 import numpy as np
 import pytest
 

@@ -1,4 +1,5 @@
 """The TF1 family computes the same numbers as its TF2 twins on the same weights."""
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -13,8 +14,10 @@ V, B, T = 9, 3, 7
 @pytest.mark.parametrize("impl", TF1_IMPLS.names())
 @pytest.mark.parametrize("cell", ["lstm", "ln_gru"])
 def test_same_numbers_as_tf2(impl, cell):
-    config = RunConfig(model=ModelConfig(cell=cell, impl="dynamic", num_layers=2, state_size=8),
-                       train=TrainConfig(batch_size=B, num_steps=T, learning_rate=0.01))
+    config = RunConfig(
+        model=ModelConfig(cell=cell, impl="dynamic", num_layers=2, state_size=8),
+        train=TrainConfig(batch_size=B, num_steps=T, learning_rate=0.01),
+    )
     tf2 = CharRNN(config.model, V, seed=5)
     graph = TF1Graph(config, V, impl)
     weights = [v.numpy() for v in tf2.trainable_variables]

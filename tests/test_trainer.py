@@ -1,4 +1,5 @@
 """The trainer: loss falls, runs reproduce, checkpoints resume, and stop / pause / divergence are reported."""
+
 import dataclasses
 import threading
 
@@ -92,8 +93,9 @@ def test_pause_then_resume(tmp_path, corpus_path):
 
 
 def test_divergence_is_reported_and_the_last_good_checkpoint_kept(tmp_path, corpus_path):
-    config = tiny_config(corpus_path, max_steps=200, learning_rate=1e38, optimizer="sgd",
-                         clip_norm=0.0, checkpoint_every=1)
+    config = tiny_config(
+        corpus_path, max_steps=200, learning_rate=1e38, optimizer="sgd", clip_norm=0.0, checkpoint_every=1
+    )
     snap, run_dir = train(tmp_path, config)
     assert snap.status == "diverged"
     assert "NaN or infinite" in snap.message and "lower learning rate" in snap.message
@@ -101,6 +103,7 @@ def test_divergence_is_reported_and_the_last_good_checkpoint_kept(tmp_path, corp
     from core.config import SampleConfig
     from core.model.sampler import SampleError
     from core.runs.checkpoints import load_for_sampling
+
     sampler, step = load_for_sampling(run_dir)
     assert step == len(snap.metrics)  # the checkpoint is the last finite step's
     assert all(np.isfinite(v.numpy()).all() for v in sampler.model.variables)
@@ -127,6 +130,7 @@ def test_a_crash_is_reported_not_raised(tmp_path, corpus_path):
 
 def test_config_that_does_not_fit_is_refused_before_training(tmp_path):
     from core.config import ConfigError
+
     config = tiny_config(write_corpus(tmp_path, "abc " * 50), batch_size=64, num_steps=100)
     corpus = load_corpus(config.corpus)
     with pytest.raises(ConfigError, match="needed"):
@@ -134,8 +138,9 @@ def test_config_that_does_not_fit_is_refused_before_training(tmp_path):
 
 
 def test_time_budget_ends_the_run_with_a_validation_loss(tmp_path, corpus_path):
-    config = tiny_config(corpus_path, max_steps=0, epochs=1000, max_minutes=0.05, eval_every=0,
-                         sample_every=0)
+    config = tiny_config(
+        corpus_path, max_steps=0, epochs=1000, max_minutes=0.05, eval_every=0, sample_every=0
+    )
     snap, _ = train(tmp_path, config)
     assert snap.status == "finished" and "time budget" in snap.message
     assert 0 < snap.progress["step"] < snap.progress["total_steps"]
@@ -151,9 +156,14 @@ def test_resume_forgets_rows_written_after_the_last_checkpoint(tmp_path, corpus_
     for step in (13, 14, 15):
         ghost.metric(step=step, epoch=1, train_loss=9.0)
     ghost.sample(14, "ghost")
-    longer = dataclasses.replace(config, train=dataclasses.replace(config.train, max_steps=20, sample_every=4))
+    longer = dataclasses.replace(
+        config, train=dataclasses.replace(config.train, max_steps=20, sample_every=4)
+    )
     second, _ = train(tmp_path, longer, resume_dir=run_dir)
     assert [m["step"] for m in second.metrics] == list(range(1, 21))
-    assert "ghost" not in [s["text"] for s in second.samples] and [s["step"] for s in second.samples] == [16, 20]
+    assert "ghost" not in [s["text"] for s in second.samples] and [s["step"] for s in second.samples] == [
+        16,
+        20,
+    ]
     reloaded = run_dir.load_record().snapshot()
     assert reloaded.metrics == second.metrics and reloaded.samples == second.samples

@@ -1,4 +1,5 @@
 """Every unroller gives the same outputs, final states and gradients as every other, on the same weights."""
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -8,7 +9,9 @@ from core.model.stack import make_stack
 from core.model.unrollers import UNROLLERS, unroll
 
 B, T, F, H = 3, 6, 5, 8
-PAIRS = [(c, u) for c in CELLS.names() for u in UNROLLERS.names() if u != "static" and UNROLLERS[u].works_with(c)]
+PAIRS = [
+    (c, u) for c in CELLS.names() for u in UNROLLERS.names() if u != "static" and UNROLLERS[u].works_with(c)
+]
 
 
 def run(impl, stack, xs, state):
@@ -16,7 +19,9 @@ def run(impl, stack, xs, state):
     with tf.GradientTape() as tape:
         tape.watch(xs)
         out, final = unroll(impl, stack, xs, state)
-        loss = tf.reduce_sum(out * tf.sin(tf.range(H, dtype=tf.float32))) + sum(tf.reduce_sum(s ** 2) for s in final)
+        loss = tf.reduce_sum(out * tf.sin(tf.range(H, dtype=tf.float32))) + sum(
+            tf.reduce_sum(s**2) for s in final
+        )
     grads = tape.gradient(loss, stack.trainable_variables + [xs])
     return out, final, grads
 

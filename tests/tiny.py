@@ -1,9 +1,12 @@
 """Small corpora and configs that make the core's tests fast."""
+
 from core.config import ModelConfig, RunConfig, TrainConfig
 
 # A short, repetitive text: a tiny model learns it within a few dozen steps.
-TEXT = ("First Citizen:\nBefore we proceed any further, hear me speak.\n\nAll:\nSpeak, speak.\n\n"
-        "First Citizen:\nYou are all resolved rather to die than to famish?\n\n") * 30
+TEXT = (
+    "First Citizen:\nBefore we proceed any further, hear me speak.\n\nAll:\nSpeak, speak.\n\n"
+    "First Citizen:\nYou are all resolved rather to die than to famish?\n\n"
+) * 30
 
 
 def write_corpus(tmp_path, text: str = TEXT, name: str = "tiny.txt"):
@@ -13,10 +16,24 @@ def write_corpus(tmp_path, text: str = TEXT, name: str = "tiny.txt"):
 
 
 def tiny_config(corpus_path="", cell="gru", impl="dynamic", **train) -> RunConfig:
-    defaults = dict(batch_size=4, num_steps=16, epochs=1, max_steps=20, learning_rate=1e-2, eval_every=10,
-                    eval_batches=2, sample_every=10, sample_length=20, checkpoint_every=10, seed=3)
-    return RunConfig(model=ModelConfig(cell=cell, impl=impl, num_layers=1, state_size=16),
-                     train=TrainConfig(**{**defaults, **train}), corpus=str(corpus_path))
+    defaults = dict(
+        batch_size=4,
+        num_steps=16,
+        epochs=1,
+        max_steps=20,
+        learning_rate=1e-2,
+        eval_every=10,
+        eval_batches=2,
+        sample_every=10,
+        sample_length=20,
+        checkpoint_every=10,
+        seed=3,
+    )
+    return RunConfig(
+        model=ModelConfig(cell=cell, impl=impl, num_layers=1, state_size=16),
+        train=TrainConfig(**{**defaults, **train}),
+        corpus=str(corpus_path),
+    )
 
 
 def train(store, config: RunConfig, resume_dir=None, stop=None, pause=None):

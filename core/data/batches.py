@@ -1,4 +1,5 @@
 """The post's ptb_iterator: contiguous rows walked in windows, so state carries from batch to batch."""
+
 import numpy as np
 
 
@@ -18,4 +19,4 @@ def batch_iterator(ids: np.ndarray, batch_size: int, num_steps: int):
     rows = np.asarray(ids[: row_len * batch_size], dtype=np.int32).reshape(batch_size, row_len)
     for i in range(num_batches(len(ids), batch_size, num_steps)):
         start = i * num_steps
-        yield rows[:, start:start + num_steps], rows[:, start + 1:start + num_steps + 1]
+        yield rows[:, start : start + num_steps], rows[:, start + 1 : start + num_steps + 1]

@@ -1,4 +1,5 @@
 """A UTF-8 text becomes a sorted vocabulary, an id array, and a train/validation split."""
+
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,8 +62,10 @@ def decode_utf8(data: bytes, name: str = "corpus") -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as err:
         line = data[: err.start].count(b"\n") + 1
-        raise CorpusError(f"{name} is not UTF-8 text: byte 0x{data[err.start]:02x} at offset {err.start} "
-                          f"(line {line}) cannot be decoded; save the file as UTF-8") from None
+        raise CorpusError(
+            f"{name} is not UTF-8 text: byte 0x{data[err.start]:02x} at offset {err.start} "
+            f"(line {line}) cannot be decoded; save the file as UTF-8"
+        ) from None
 
 
 def make_corpus(text: str, val_fraction: float = 0.1, name: str = "corpus") -> Corpus:
@@ -72,7 +75,7 @@ def make_corpus(text: str, val_fraction: float = 0.1, name: str = "corpus") -> C
     vocab = Vocab.from_text(text)
     ids = vocab.encode(text)
     n_val = int(len(ids) * val_fraction)
-    return Corpus(vocab, ids[: len(ids) - n_val], ids[len(ids) - n_val:], name)
+    return Corpus(vocab, ids[: len(ids) - n_val], ids[len(ids) - n_val :], name)
 
 
 def load_corpus(path: str | Path, val_fraction: float = 0.1) -> Corpus:

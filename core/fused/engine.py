@@ -12,27 +12,25 @@ gradient inside the loop. Here the backward pass is written out (tf.custom_gradi
 - compute the weight gradients after the loop as one large matmul each (Σ_t x_tᵀ·dz_t = Xᵀ·DZ)
   instead of an accumulation at every step.
 
-The cell-specific part is a kernel (core/fused/steps.py): given xw = x·W (+ b), the step's recurrent
+The cell-specific part is a step rule (core/fused/steps.py): given xw = x·W (+ b), the step's recurrent
 matmul(s) and nonlinearity, and their derivatives written out (layer norm's included); every cell in
 core.model.cells has one. Shapes below: T time, B batch, H units, I the layer's input features, G gates.
 """
+
 import tensorflow as tf
 
-from core.fused.steps import GRUKernel, LSTMKernel, RNNKernel
-from core.fused.steps_ln import LayerNormGRUKernel, LayerNormLSTMKernel
-from core.model.cells import CELLS
-
-KERNELS = {"rnn": RNNKernel(), "lstm": LSTMKernel(), "gru": GRUKernel(), "ln_lstm": LayerNormLSTMKernel(),
-           "ln_gru": LayerNormGRUKernel()}  # by the cells' names in core.model.cells.CELLS
+from core.fused import steps_ln  # noqa: F401  registers the layer-normalised cells' rules
+from core.fused.steps import RULES
 
 
-def kernel_for(cell):
-    """The kernel for one of core.model.cells' cells."""
-    name = next((name for name in CELLS if CELLS[name].impl is type(cell)), None)
-    if name not in KERNELS:
-        raise NotImplementedError(f"the fused engine has no kernel for {type(cell).__name__}; add one to "
-                                  "core/fused/engine.py KERNELS (tests/test_fused.py checks every cell has one)")
-    return KERNELS[name]
+def rule_for(cell):
+    """The step rule registered (@rule_of) for this cell's class."""
+    if type(cell) not in RULES:
+        raise NotImplementedError(
+            f"the fused engine has no step rule for {type(cell).__name__}; write one in core/fused/steps.py "
+            "with @rule_of(its class) (tests/test_fused.py checks every cell has one)"
+        )
+    return RULES[type(cell)]
 
 
 def previous(sequence, initial):
@@ -44,29 +42,39 @@ def unroll(stack, xs, state, masks=()):
     """xs [T, B, I] time-major, already dropped out; state the stack's flat tuple; masks: for each
     layer above the first, a [T, B, H] dropout mask for its input (0 or 1/keep), or () for none.
     Returns (top layer's outputs [T, B, H], the stack's final flat state)."""
-    kernels = [kernel_for(cell) for cell in stack.cells]
-    per_layer = [k.weights(cell) for k, cell in zip(kernels, stack.cells)]
+    rules = [rule_for(cell) for cell in stack.cells]
+    per_layer = [k.weights(cell) for k, cell in zip(rules, stack.cells)]
     weights = [tf.convert_to_tensor(w) for layer in per_layer for w in layer]
     state = tuple(state)
-    outputs = _run(kernels, stack.split_state, tuple(masks), len(state), [len(v) for v in per_layer],
-                   xs, *state, *weights)
+    outputs = _run(
+        rules,
+        stack.split_state,
+        tuple(masks),
+        len(state),
+        [len(v) for v in per_layer],
+        xs,
+        *state,
+        *weights,
+    )
     return outputs[0], tuple(outputs[1:])
 
 
-def _run(kernels, split_state, masks, n_state, n_weights, xs, *inputs):
+def _run(rules, split_state, masks, n_state, n_weights, xs, *inputs):
     """Both loops around one tf.custom_gradient function, which must take every tensor it gives a
     gradient for as an argument: xs, the flat state, then each layer's variables (as tensors)."""
 
     @tf.custom_gradient
     def run(xs, *inputs):
-        layers = len(kernels)
+        layers = len(rules)
         init = split_state(inputs[:n_state])  # per layer: its state tuple
-        ends = [n_state + sum(n_weights[:l + 1]) for l in range(layers)]
-        raw = [inputs[end - n:end] for end, n in zip(ends, n_weights)]  # per layer: W, U, the kernel's own
-        scales = [k.column_scale(v[1].shape[0]) for k, v in zip(kernels, raw)]
+        ends = [n_state + sum(n_weights[: l + 1]) for l in range(layers)]
+        raw = [inputs[end - n : end] for end, n in zip(ends, n_weights)]  # per layer: W, U, the rule's own
+        scales = [k.column_scale(v[1].shape[0]) for k, v in zip(rules, raw)]
         scaled = [v if s is None else tuple(x * s for x in v) for v, s in zip(raw, scales)]
-        prepared = [k.prepare(v[1], None if l == 0 else v[0], v[2:]) for l, (k, v) in enumerate(zip(kernels, scaled))]
-        biases = [k.bias(v[2:]) for k, v in zip(kernels, scaled)]
+        prepared = [
+            k.prepare(v[1], None if l == 0 else v[0], v[2:]) for l, (k, v) in enumerate(zip(rules, scaled))
+        ]
+        biases = [k.bias(v[2:]) for k, v in zip(rules, scaled)]
         steps = tf.shape(xs)[0]
 
         def plus_bias(xw, l):
@@ -80,36 +88,39 @@ def _run(kernels, split_state, masks, n_state, n_weights, xs, *inputs):
         def forward(t, states, written):
             states, written = list(states), list(written)
             x = None
-            for l, kernel in enumerate(kernels):
+            for l, rule in enumerate(rules):
                 if l == 0:
                     xw = projected[t]
                 else:
                     if masks:
                         x = x * masks[l - 1][t]
                     xw = plus_bias(tf.matmul(x, scaled[l][0]), l)  # [B, G*H]
-                x, states[l], saves = kernel.forward(xw, states[l], prepared[l])
+                x, states[l], saves = rule.forward(xw, states[l], prepared[l])
                 written[l] = tuple(ta.write(t, v) for ta, v in zip(written[l], saves))
             return t + 1, tuple(states), tuple(written)
 
-        written = tuple(tuple(tf.TensorArray(xs.dtype, size=steps) for _ in range(k.n_saves)) for k in kernels)
+        written = tuple(tuple(tf.TensorArray(xs.dtype, size=steps) for _ in range(k.n_saves)) for k in rules)
         _, final, written = tf.while_loop(lambda t, *_: t < steps, forward, (0, tuple(init), written))
         saved = [tuple(ta.stack() for ta in w) for w in written]  # per layer: [T, B, n] each
-        hs, states_seq = map(list, zip(*(k.sequences(v, p) for k, v, p in zip(kernels, saved, prepared))))
+        hs, states_seq = map(list, zip(*(k.sequences(v, p) for k, v, p in zip(rules, saved, prepared))))
         inputs_of = [xs] + ([h * m for h, m in zip(hs, masks)] if masks else hs[:-1])  # what each layer read
         flat_final = tuple(v for s in final for v in s)
 
         def grad(d_top, *d_final):
             d_top = tf.zeros_like(hs[-1]) if d_top is None else d_top
             before = [tuple(previous(s, s0) for s, s0 in zip(states_seq[l], init[l])) for l in range(layers)]
-            factors = [k.factors(saved[l], states_seq[l], before[l], prepared[l]) for l, k in enumerate(kernels)]
+            factors = [
+                k.factors(saved[l], states_seq[l], before[l], prepared[l]) for l, k in enumerate(rules)
+            ]
 
             def backward(t, carry, written):
                 carry, written = list(carry), list(written)
                 dx = d_top[t]
                 for l in reversed(range(layers)):
                     dh, rest = carry[l][0] + dx, carry[l][1:]
-                    dxw, dh, rest, dx, extras = kernels[l].backward([f[t] for f in factors[l]], dh, rest,
-                                                                    prepared[l], to_input=l > 0)
+                    dxw, dh, rest, dx, extras = rules[l].backward(
+                        [f[t] for f in factors[l]], dh, rest, prepared[l], to_input=l > 0
+                    )
                     if masks and l > 0:  # dx: to the layer below, at the same step
                         dx = dx * masks[l - 1][t]
                     carry[l] = (dh,) + tuple(rest)
@@ -118,18 +129,21 @@ def _run(kernels, split_state, masks, n_state, n_weights, xs, *inputs):
 
             d_final = [tf.zeros_like(v) if d is None else d for v, d in zip(flat_final, d_final)]
             carry0 = tuple(split_state(d_final))
-            written = tuple(tuple(tf.TensorArray(xs.dtype, size=steps) for _ in range(1 + k.n_extras))
-                            for k in kernels)  # per layer: dxw, then the kernel's extras
+            written = tuple(
+                tuple(tf.TensorArray(xs.dtype, size=steps) for _ in range(1 + k.n_extras)) for k in rules
+            )  # per layer: dxw, then the rule's extras
             _, d_init, written = tf.while_loop(lambda t, *_: t >= 0, backward, (steps - 1, carry0, written))
             rows = steps * tf.shape(xs)[1]  # T·B: every step of every sequence, one row each
             d_weights = []
-            for l, kernel in enumerate(kernels):
+            for l, rule in enumerate(rules):
                 dxw, *extras = (ta.stack() for ta in written[l])
                 dxw = tf.reshape(dxw, [rows, -1])  # [T·B, G*H], d loss / d xw (scaled)
                 x = tf.reshape(inputs_of[l], [rows, -1])
-                grads = [tf.matmul(x, dxw, transpose_a=True),
-                         kernel.recurrent_grad(dxw, saved[l], before[l], prepared[l]),
-                         *kernel.extra_grads(dxw, extras, factors[l])]
+                grads = [
+                    tf.matmul(x, dxw, transpose_a=True),
+                    rule.recurrent_grad(dxw, saved[l], before[l], prepared[l]),
+                    *rule.extra_grads(dxw, extras, factors[l]),
+                ]
                 d_weights += grads if scales[l] is None else [g * scales[l] for g in grads]
                 if l == 0:
                     d_xs = tf.reshape(tf.matmul(dxw, scaled[0][0], transpose_b=True), tf.shape(xs))

@@ -1,14 +1,30 @@
-"""The fused engine's kernels: one cell's step, and its derivative written out by hand, for core/fused/engine.py
-(the layer-normalised cells' are in core/fused/steps_ln.py).
+"""The fused engine's step rules: one cell's step, and its derivative written out by hand, for
+core/fused/engine.py (the layer-normalised cells' are in core/fused/steps_ln.py). `@rule_of(Cell)`
+registers a rule for its cell: a new cell needs its class in core/model/cells.py and one rule here.
 
-Each kernel mirrors one cell of core/model/cells.py (tests/test_unrollers.py and tests/test_fused.py hold them
+Each rule mirrors one cell of core/model/cells.py (tests/test_unrollers.py and tests/test_fused.py hold them
 to the cells' own numbers and autodiff's gradients). Shapes: T time, B batch, H units, I the layer's
-input features, G gates (the kernels' column blocks).
+input features, G gates (the rules' column blocks).
 """
+
 import tensorflow as tf
 
+from core.model import cells
 
-class Kernel:
+RULES: dict[type, "StepRule"] = {}  # cell class -> its rule; filled by @rule_of below each rule
+
+
+def rule_of(cell_class):
+    """Class decorator: this rule is `cell_class`'s step and derivative (one instance serves every layer)."""
+
+    def register(rule_class):
+        RULES[cell_class] = rule_class()
+        return rule_class
+
+    return register
+
+
+class StepRule:
     """One cell's step for the engine. Per layer, the engine calls `prepare` once, `forward` at every
     step of the forward loop, `sequences` and `factors` once over all steps, `backward` at every step of
     the backward loop, then `recurrent_grad` and `extra_grads` once. The defaults here: variables W, U, b.
@@ -46,7 +62,7 @@ class Kernel:
         raise NotImplementedError
 
     def weights(self, cell) -> tuple:
-        """The cell's variables in the order the engine passes them: W, U, then the kernel's own."""
+        """The cell's variables in the order the engine passes them: W, U, then the rule's own."""
         return cell.kernel, cell.recurrent_kernel, cell.bias
 
     def bias(self, extra):
@@ -59,12 +75,12 @@ class Kernel:
         return (tf.reduce_sum(dxw, 0),)
 
     def column_scale(self, units):
-        """Per-column factor folded into W, U and b (None: none); see LSTMKernel. The loops work with
+        """Per-column factor folded into W, U and b (None: none); see LSTMRule. The loops work with
         the scaled weights throughout; the weight gradients are scaled back once, after the loop."""
         return None
 
 
-class SingleMatmulKernel(Kernel):
+class SingleMatmulRule(StepRule):
     """Cells whose step is z = xw + h·U, then a function of z and the state (rnn, lstm, ln_lstm).
 
     Subclasses give `activate` (forward) and `factors`/`step_back` (its derivative)."""
@@ -92,7 +108,8 @@ class SingleMatmulKernel(Kernel):
         return tf.matmul(tf.reshape(h_prev, [-1, h_prev.shape[-1]]), dz, transpose_a=True)
 
 
-class RNNKernel(SingleMatmulKernel):
+@rule_of(cells.BasicRNNCell)
+class RNNRule(SingleMatmulRule):
     """h = tanh(z)."""
 
     def activate(self, z, state, extra):
@@ -119,7 +136,8 @@ def candidate_doubled(units):
     return tf.concat([one, one, two, one], 0)
 
 
-class LSTMKernel(SingleMatmulKernel):
+@rule_of(cells.LSTMCell)
+class LSTMRule(SingleMatmulRule):
     """i, f, o = σ(z_i, z_f, z_o); g = tanh(z_g); c = f·c + i·g; h = o·tanh(c).
 
     tanh(x) = 2σ(2x) - 1, so the candidate's columns of W, U and b are doubled (column_scale) and one
@@ -162,7 +180,8 @@ class LSTMKernel(SingleMatmulKernel):
         return dz, (dc * f,), ()
 
 
-class GRUKernel(Kernel):
+@rule_of(cells.GRUCell)
+class GRURule(StepRule):
     """z, r = σ(xw_zr + h·U_zr); n = tanh(xw_n + (r·h)·U_n); h' = n + z·(h - n) (core.model.cells.GRUCell:
     the reset gate before the recurrent matmul, so a step has two matmuls one after the other)."""
 
@@ -170,16 +189,16 @@ class GRUKernel(Kernel):
 
     def prepare(self, u, w, extra):
         units = u.shape[0]
-        u_zr, u_n = u[:, :2 * units], u[:, 2 * units:]
+        u_zr, u_n = u[:, : 2 * units], u[:, 2 * units :]
         return u_zr, u_n, tf.transpose(u_zr), tf.transpose(u_n), None if w is None else tf.transpose(w)
 
     def forward(self, xw, state, prepared):
         u_zr, u_n = prepared[:2]
         (h,) = state
         units = h.shape[-1]
-        zr = tf.sigmoid(xw[:, :2 * units] + tf.matmul(h, u_zr))  # [B, 2H]
+        zr = tf.sigmoid(xw[:, : 2 * units] + tf.matmul(h, u_zr))  # [B, 2H]
         z, r = tf.split(zr, 2, axis=-1)
-        n = tf.tanh(xw[:, 2 * units:] + tf.matmul(r * h, u_n))
+        n = tf.tanh(xw[:, 2 * units :] + tf.matmul(r * h, u_n))
         h = n + z * (h - n)
         return h, (h,), (h, zr, n)
 
@@ -215,5 +234,10 @@ class GRUKernel(Kernel):
         units = h_prev.shape[-1]
         r = self.reset_gates(saves, prepared)
         rows = lambda x: tf.reshape(x, [-1, units])
-        return tf.concat([tf.matmul(rows(h_prev), dxw[:, :2 * units], transpose_a=True),
-                          tf.matmul(rows(r * h_prev), dxw[:, 2 * units:], transpose_a=True)], 1)
+        return tf.concat(
+            [
+                tf.matmul(rows(h_prev), dxw[:, : 2 * units], transpose_a=True),
+                tf.matmul(rows(r * h_prev), dxw[:, 2 * units :], transpose_a=True),
+            ],
+            1,
+        )

@@ -1,13 +1,15 @@
-"""The fused engine's kernels for the layer-normalised cells (core.model.cells.LayerNormLSTMCell and
+"""The fused engine's step rules for the layer-normalised cells (core.model.cells.LayerNormLSTMCell and
 LayerNormGRUCell): as their plain twins in core/fused/steps.py, with layer norm's backward written out.
 
 Layer norm y = x̂·γ + β with x̂ = (x - mean) / σ over a block of units has the backward
 dx = (dx̂ - mean(dx̂) - x̂·mean(dx̂·x̂)) / σ, with dx̂ = dy·γ: two means per block inside the loop; x̂
 and 1/σ are factors, computed for every step at once before it.
 """
+
 import tensorflow as tf
 
-from core.fused.steps import GRUKernel, LSTMKernel, candidate_doubled
+from core.fused.steps import GRURule, LSTMRule, candidate_doubled, rule_of
+from core.model import cells
 from core.model.cells import LN_EPSILON
 
 
@@ -23,12 +25,16 @@ def normalize(x):
     return normalized(x)[0]
 
 
-class LayerNormLSTMKernel(LSTMKernel):
+@rule_of(cells.LayerNormLSTMCell)
+class LayerNormLSTMRule(LSTMRule):
     """core.model.cells.LayerNormLSTMCell: z = xw + h·U with no bias; each gate's block of z layer-normed with
     its own gain and shift; and c layer-normed before the output tanh. The candidate's 2σ(2x) - 1 is
     folded into the gate's gain and shift for the forward only; the backward works unscaled."""
 
-    n_saves, n_extras = 3, 2  # saves c, σ of all gates, z; hands out d loss/d (gates' LN output), d loss/d (c's)
+    n_saves, n_extras = (
+        3,
+        2,
+    )  # saves c, σ of all gates, z; hands out d loss/d (gates' LN output), d loss/d (c's)
 
     def weights(self, cell):
         return cell.kernel, cell.recurrent_kernel, cell.gain, cell.shift, cell.out_gain, cell.out_shift
@@ -74,8 +80,7 @@ class LayerNormLSTMKernel(LSTMKernel):
         tanh_c = tf.tanh(c_normed * out_gain + out_shift)
         z_normed, z_inv = normalized(tf.reshape(z, [-1, tf.shape(z)[1], 4, units]))  # [T, B, 4, H]
         # d loss/d (gates' LN output, unscaled) = [dc·g, dc·c_prev, dc·i, dh·tanh] ⊙ σ' ⊙ scale
-        per_gate = (tf.concat([2 * g - 1, c_prev, 2 * i, tanh_c], -1) * s * (1 - s)
-                    * candidate_doubled(units))
+        per_gate = tf.concat([2 * g - 1, c_prev, 2 * i, tanh_c], -1) * s * (1 - s) * candidate_doubled(units)
         return o * (1 - tanh_c * tanh_c), per_gate, f, c_normed, c_inv, z_normed, z_inv
 
     def step_back(self, factors, dh, rest, extra):
@@ -99,8 +104,9 @@ class LayerNormLSTMKernel(LSTMKernel):
         return total(dy * tf.reshape(z_normed, tf.shape(dy))), total(dy), total(dyc * c_normed), total(dyc)
 
 
-class LayerNormGRUKernel(GRUKernel):
-    """core.model.cells.LayerNormGRUCell: as GRUKernel with no bias, and each pre-activation layer-normed with
+@rule_of(cells.LayerNormGRUCell)
+class LayerNormGRURule(GRURule):
+    """core.model.cells.LayerNormGRUCell: as GRURule with no bias, and each pre-activation layer-normed with
     its own gain and shift (z's and r's, and the candidate's x·W_n + (r·h)·U_n together)."""
 
     n_extras = 2  # hands out d loss/d (z's and r's LN output) [B, 2H], d loss/d (candidate's) [B, H]
@@ -114,17 +120,21 @@ class LayerNormGRUKernel(GRUKernel):
     def prepare(self, u, w, extra):
         gain, shift = extra
         units = u.shape[0]
-        norms = (tf.reshape(gain[:2 * units], [2, units]), tf.reshape(shift[:2 * units], [2, units]),
-                 gain[2 * units:], shift[2 * units:])  # z and r as rows of [2, H]; the candidate's [H]
+        norms = (
+            tf.reshape(gain[: 2 * units], [2, units]),
+            tf.reshape(shift[: 2 * units], [2, units]),
+            gain[2 * units :],
+            shift[2 * units :],
+        )  # z and r as rows of [2, H]; the candidate's [H]
         return super().prepare(u, w, extra) + norms
 
     def forward(self, xw, state, prepared):
         u_zr, u_n = prepared[:2]
         (h,) = state
         units = h.shape[-1]
-        a_zr = xw[:, :2 * units] + tf.matmul(h, u_zr)  # [B, 2H] before layer norm
+        a_zr = xw[:, : 2 * units] + tf.matmul(h, u_zr)  # [B, 2H] before layer norm
         z, r = tf.split(self.zr_of(a_zr, prepared), 2, axis=-1)
-        a_n = xw[:, 2 * units:] + tf.matmul(r * h, u_n)
+        a_n = xw[:, 2 * units :] + tf.matmul(r * h, u_n)
         n = self.n_of(a_n, prepared)
         h = z * h + (1.0 - z) * n
         return h, (h,), (h, a_zr, a_n)
@@ -150,8 +160,17 @@ class LayerNormGRUKernel(GRUKernel):
         n = self.n_of(a_n, prepared)
         zr_normed, zr_inv = normalized(tf.reshape(a_zr, tf.concat([tf.shape(a_zr)[:-1], [2, units]], 0)))
         n_normed, n_inv = normalized(a_n)  # [T, B, 2, H] and [T, B, H], with their 1/σ
-        return ((1 - z) * (1 - n * n), (h_prev - n) * z * (1 - z), h_prev * r * (1 - r), z, r,
-                zr_normed, zr_inv, n_normed, n_inv)
+        return (
+            (1 - z) * (1 - n * n),
+            (h_prev - n) * z * (1 - z),
+            h_prev * r * (1 - r),
+            z,
+            r,
+            zr_normed,
+            zr_inv,
+            n_normed,
+            n_inv,
+        )
 
     def backward(self, factors, dh, rest, prepared, to_input):
         to_n, to_z, to_r, z, r, zr_normed, zr_inv, n_normed, n_inv = factors
@@ -173,5 +192,7 @@ class LayerNormGRUKernel(GRUKernel):
         dy_zr, dy_n = extras  # [T, B, 2H], [T, B, H]
         zr_normed, n_normed = factors[5], factors[7]  # [T, B, 2, H], [T, B, H]
         total = lambda v: tf.reduce_sum(v, axis=[0, 1])
-        return (tf.concat([total(dy_zr * tf.reshape(zr_normed, tf.shape(dy_zr))), total(dy_n * n_normed)], 0),
-                tf.concat([total(dy_zr), total(dy_n)], 0))
+        return (
+            tf.concat([total(dy_zr * tf.reshape(zr_normed, tf.shape(dy_zr))), total(dy_n * n_normed)], 0),
+            tf.concat([total(dy_zr), total(dy_n)], 0),
+        )

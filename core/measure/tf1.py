@@ -5,6 +5,7 @@ TF 2.21 with Keras 3 has no tf.compat.v1.nn.rnn_cell classes, but static_rnn and
 anything that looks like an RNN cell, so the core's own cells are wrapped. Used by the benchmark and
 the Build-time lab to replay the post's experiment; the app trains with the TF2 implementations.
 """
+
 import time
 
 import numpy as np
@@ -73,7 +74,9 @@ class TF1Graph:
             self.model = CharRNN(config.model, vocab_size, seed=tc.seed)
             self.x = v1.placeholder(tf.int32, [tc.batch_size, tc.num_steps], name="x")  # [batch, time]
             self.y = v1.placeholder(tf.int32, [tc.batch_size, tc.num_steps], name="y")
-            self.init_state = tuple(v1.placeholder(tf.float32, [tc.batch_size, n]) for n in self.model.stack.state_size)
+            self.init_state = tuple(
+                v1.placeholder(tf.float32, [tc.batch_size, n]) for n in self.model.stack.state_size
+            )
             cell = TF1Cell(self.model.stack, training=config.model.dropout > 0)
             outputs, self.final_state = TF1_IMPLS[impl].impl(cell, self.model.embed(self.x), self.init_state)
             self.logits = self.model.head(outputs)  # [batch, time, vocab]
@@ -94,7 +97,9 @@ class TF1Graph:
 
     def train_step(self, x, y, state):
         """One Adam update; returns (loss, final state) as numpy."""
-        loss, state, _ = self.session.run([self.loss, self.final_state, self.train_op], self.feed(x, y, state))
+        loss, state, _ = self.session.run(
+            [self.loss, self.final_state, self.train_op], self.feed(x, y, state)
+        )
         return loss, state
 
     def forward(self, x, y, state):

@@ -3,6 +3,7 @@
 Both families are driven through the same small interface, `Engine`: the TF2 implementations through
 the Trainer's own compiled step, the TF1 family through a tf.Graph and Session (core/measure/tf1.py).
 """
+
 import itertools
 import math
 import multiprocessing
@@ -20,8 +21,6 @@ from core.data.batches import batch_iterator, num_batches
 from core.data.corpus import load_corpus
 from core.runs.record import RunRecord
 
-GATES = {"rnn": 1, "gru": 3, "ln_gru": 3, "lstm": 4, "ln_lstm": 4}
-
 
 class Engine:
     """build_s (graph build time), zero_state() and step(x, y, state) -> (loss, state)."""
@@ -31,7 +30,11 @@ class Engine:
 
         if impl in TF1_IMPLS:
             self.graph = TF1Graph(config, len(corpus.vocab), impl)
-            self.build_s, self.step, self.zero_state = self.graph.build_s, self.graph.train_step, self.graph.zero_state
+            self.build_s, self.step, self.zero_state = (
+                self.graph.build_s,
+                self.graph.train_step,
+                self.graph.zero_state,
+            )
         else:
             self.trainer = self._trainer(impl, config, corpus)
             self.build_s = self.trainer.record.snapshot().timings["trace_s"]
@@ -72,19 +75,28 @@ def measure(impl: str, config_dict: dict, steps: int, warmup: int, epochs: int =
     result = {"trace_s": engine.build_s}
     if epochs:
         times, per_epoch = train_epochs(engine, corpus, tc, epochs)
-        result.update(epoch_losses=[e["loss"] for e in per_epoch], epoch_s=[e["seconds"] for e in per_epoch],
-                      train_s=sum(e["seconds"] for e in per_epoch))
+        result.update(
+            epoch_losses=[e["loss"] for e in per_epoch],
+            epoch_s=[e["seconds"] for e in per_epoch],
+            train_s=sum(e["seconds"] for e in per_epoch),
+        )
         first, steady = times[0], times[1:]
     else:
         batches = itertools.cycle(batch_iterator(corpus.train_ids, tc.batch_size, tc.num_steps))
         times, losses, _ = timed_steps(engine, batches, 1 + warmup + steps)
-        first, steady = times[0], times[1 + warmup:]
+        first, steady = times[0], times[1 + warmup :]
     step_s = statistics.median(steady)
-    return {**result, "first_call_s": first, "step_s": step_s, "step_min_s": min(steady),
-            "step_max_s": max(steady), "chars_per_s": tc.batch_size * tc.num_steps / step_s,
-            "gflop_per_step": train_flops(config, len(corpus.vocab)) / 1e9,
-            "gflop_per_s": train_flops(config, len(corpus.vocab)) / 1e9 / step_s,
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    return {
+        **result,
+        "first_call_s": first,
+        "step_s": step_s,
+        "step_min_s": min(steady),
+        "step_max_s": max(steady),
+        "chars_per_s": tc.batch_size * tc.num_steps / step_s,
+        "gflop_per_step": train_flops(config, len(corpus.vocab)) / 1e9,
+        "gflop_per_s": train_flops(config, len(corpus.vocab)) / 1e9 / step_s,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
 
 
 def train_epochs(engine: Engine, corpus, tc, epochs: int):
@@ -92,7 +104,9 @@ def train_epochs(engine: Engine, corpus, tc, epochs: int):
     all_times, per_epoch = [], []
     for _ in range(epochs):
         batches = batch_iterator(corpus.train_ids, tc.batch_size, tc.num_steps)
-        times, losses, _ = timed_steps(engine, batches, num_batches(len(corpus.train_ids), tc.batch_size, tc.num_steps))
+        times, losses, _ = timed_steps(
+            engine, batches, num_batches(len(corpus.train_ids), tc.batch_size, tc.num_steps)
+        )
         all_times += times
         per_epoch.append({"loss": float(np.mean(losses)), "seconds": sum(times)})
     return all_times, per_epoch
@@ -101,10 +115,14 @@ def train_epochs(engine: Engine, corpus, tc, epochs: int):
 def train_flops(config: RunConfig, vocab_size: int) -> float:
     """Matmul FLOPs of one train step: forward 2·B·(in + H)·gates·H per layer and step, plus the
     softmax head; backward is about twice the forward, so ×3. Elementwise work is left out."""
+    from core.model.cells import CELLS
+
     m, t = config.model, config.train
     H, B, T = m.state_size, t.batch_size, t.num_steps
     first_in = vocab_size if m.one_hot_inputs else H
-    recurrent = sum(2 * B * ((first_in if i == 0 else H) + H) * GATES[m.cell] * H for i in range(m.num_layers))
+    recurrent = sum(
+        2 * B * ((first_in if i == 0 else H) + H) * CELLS[m.cell].impl.gates * H for i in range(m.num_layers)
+    )
     head = 2 * B * H * vocab_size
     return 3.0 * T * (recurrent + head)
 
@@ -121,7 +139,7 @@ def matmul_gflops(n: int = 4096, repeats: int = 5) -> float:
         t0 = time.perf_counter()
         float(tf.reduce_sum(tf.matmul(a, b)))
         best = min(best, time.perf_counter() - t0)
-    return 2 * n ** 3 / best / 1e9
+    return 2 * n**3 / best / 1e9
 
 
 def _worker(job: tuple, results) -> None:
@@ -159,6 +177,13 @@ def machine() -> dict:
     """CPU model, cores and library versions: the context every figure needs."""
     import tensorflow as tf
 
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
-               platform.processor())
-    return {"cpu": cpu, "cores": os.cpu_count(), "tensorflow": tf.__version__, "python": platform.python_version()}
+    cpu = next(
+        (line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
+        platform.processor(),
+    )
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "tensorflow": tf.__version__,
+        "python": platform.python_version(),
+    }

@@ -5,6 +5,7 @@ and state always a tuple of [batch, units] tensors, so the LSTM's (h, c) pair fi
 Weights are created up front and laid out as Keras's own cells lay them out (kernel [in, gates*units],
 recurrent_kernel [units, gates*units], gate order as Keras), so weights can be copied between the two.
 """
+
 import keras
 import tensorflow as tf
 
@@ -30,16 +31,26 @@ class Cell(keras.layers.Layer):
 
     n_states = 1  # tensors in the state tuple
     gates = 1  # blocks of `units` columns in the kernels
+    # Keras's own layer computing this very cell on the same weights, and its options (None: none).
+    keras_layer = None
+    keras_options: dict = {}
+    one_hot_inputs = False  # the model feeds this cell one-hot characters instead of an embedding
 
     def __init__(self, input_size: int, units: int, seed: int = 0, **kwargs):
         super().__init__(**kwargs)
         self.input_size, self.units = input_size, units
         self.state_size = [units] * self.n_states  # what keras.layers.RNN reads
         self.output_size = units
-        self.kernel = self.add_weight(shape=(input_size, self.gates * units), name="kernel",
-                                      initializer=keras.initializers.GlorotUniform(seed))
-        self.recurrent_kernel = self.add_weight(shape=(units, self.gates * units), name="recurrent_kernel",
-                                                initializer=keras.initializers.Orthogonal(seed=seed + 1))
+        self.kernel = self.add_weight(
+            shape=(input_size, self.gates * units),
+            name="kernel",
+            initializer=keras.initializers.GlorotUniform(seed),
+        )
+        self.recurrent_kernel = self.add_weight(
+            shape=(units, self.gates * units),
+            name="recurrent_kernel",
+            initializer=keras.initializers.Orthogonal(seed=seed + 1),
+        )
         self.build_extra()
         self.built = True
 
@@ -81,6 +92,8 @@ class Cell(keras.layers.Layer):
 
 @CELLS.register("rnn", "basic RNN: h = tanh(x·W + h·U + b), the post's first model (one-hot inputs)")
 class BasicRNNCell(Cell):
+    one_hot_inputs = True  # as the post's first model
+
     @staticmethod
     def recur(w, xw, state):
         (h,) = state  # [batch, units]
@@ -91,6 +104,7 @@ class BasicRNNCell(Cell):
 @CELLS.register("lstm", "LSTM: input, forget, candidate and output gates; state (h, c)")
 class LSTMCell(Cell):
     n_states, gates = 2, 4
+    keras_layer = keras.layers.LSTM
 
     def build_extra(self):
         # Forget-gate bias starts at 1 (as TF1's forget_bias=1.0 and Keras's unit_forget_bias).
@@ -107,9 +121,12 @@ class LSTMCell(Cell):
         return h, (h, c)
 
 
-@CELLS.register("gru", "GRU: update and reset gates, reset applied before the recurrent matmul (TF1's GRUCell)")
+@CELLS.register(
+    "gru", "GRU: update and reset gates, reset applied before the recurrent matmul (TF1's GRUCell)"
+)
 class GRUCell(Cell):
     gates = 3
+    keras_layer, keras_options = keras.layers.GRU, {"reset_after": False}  # reset before U·h, as here
 
     @staticmethod
     def recur(w, xw, state):
@@ -145,7 +162,9 @@ def normed_gates(w, z, gates: int) -> list:
     return [layer_norm(zg, g, s) for zg, g, s in zip(zs, gains, shifts)]
 
 
-@CELLS.register("ln_lstm", "layer-normalised LSTM: LN on each gate and on c before the output tanh (the post's)")
+@CELLS.register(
+    "ln_lstm", "layer-normalised LSTM: LN on each gate and on c before the output tanh (the post's)"
+)
 class LayerNormLSTMCell(LayerNormCell):
     n_states, gates = 2, 4
 

@@ -1,4 +1,5 @@
 """CharRNN: characters in, next-character logits out, with the RNN state passed in and out explicitly."""
+
 import keras
 import tensorflow as tf
 
@@ -17,13 +18,23 @@ class CharRNN(keras.Model):
         # The post fed the basic RNN one-hot characters and every other cell a learned embedding.
         # Fixed layer names (not Keras's per-process numbering) give every variable the same path in every
         # process: checkpoints store them under it.
-        self.embedding = None if config.one_hot_inputs else keras.layers.Embedding(
-            vocab_size, width, embeddings_initializer=keras.initializers.RandomUniform(-0.1, 0.1, seed=seed),
-            name="embedding")
+        self.embedding = (
+            None
+            if config.one_hot_inputs
+            else keras.layers.Embedding(
+                vocab_size,
+                width,
+                embeddings_initializer=keras.initializers.RandomUniform(-0.1, 0.1, seed=seed),
+                name="embedding",
+            )
+        )
         input_size = vocab_size if config.one_hot_inputs else width
-        self.stack = make_stack(config.cell, input_size, width, config.num_layers, config.dropout, seed=seed + 1)
-        self.head = keras.layers.Dense(vocab_size, kernel_initializer=keras.initializers.GlorotUniform(seed + 2),
-                                       name="head")
+        self.stack = make_stack(
+            config.cell, input_size, width, config.num_layers, config.dropout, seed=seed + 1
+        )
+        self.head = keras.layers.Dense(
+            vocab_size, kernel_initializer=keras.initializers.GlorotUniform(seed + 2), name="head"
+        )
         self.unroll = UNROLLERS[config.impl].impl
         self.build_weights()
 

@@ -1,5 +1,6 @@
 """Stateful generation: one character at a time, carrying the RNN state instead of re-feeding context."""
-from typing import Iterator
+
+from collections.abc import Iterator
 
 import numpy as np
 import tensorflow as tf
@@ -15,8 +16,10 @@ class SampleError(ValueError):
 def pick(logits: np.ndarray, cfg: SampleConfig, rng: np.random.Generator) -> int:
     """Choose the next id from logits [vocab]: argmax, or a draw at `temperature` among the top_k."""
     if not np.all(np.isfinite(logits)):
-        raise SampleError("the model's outputs are not finite numbers (its weights grew too large in training); "
-                          "train again with a lower learning rate or gradient clipping")
+        raise SampleError(
+            "the model's outputs are not finite numbers (its weights grew too large in training); "
+            "train again with a lower learning rate or gradient clipping"
+        )
     if cfg.argmax:
         return int(np.argmax(logits))
     scaled = logits.astype(np.float64) / cfg.temperature

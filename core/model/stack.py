@@ -1,4 +1,5 @@
 """Stacking and dropout wrap cells in one place: a StackedCell is itself a one-step cell."""
+
 import keras
 import tensorflow as tf
 
@@ -25,7 +26,7 @@ class StackedCell(keras.layers.Layer):
         """Flat state tuple -> one tuple per layer."""
         out, i = [], 0
         for cell in self.cells:
-            out.append(tuple(state[i:i + cell.n_states]))
+            out.append(tuple(state[i : i + cell.n_states]))
             i += cell.n_states
         return out
 
@@ -46,13 +47,18 @@ class StackedCell(keras.layers.Layer):
         return self.drop(x, training), tuple(new_state)
 
 
-def make_stack(cell: str, input_size: int, units: int, num_layers: int, dropout: float = 0.0,
-               seed: int = 0) -> StackedCell:
+def make_stack(
+    cell: str, input_size: int, units: int, num_layers: int, dropout: float = 0.0, seed: int = 0
+) -> StackedCell:
     """Layer 1 reads input_size features; every layer above reads the one below's units.
 
     Each cell's variables are named stack/layer_<n>/<weight>, the same in every process, which is what
     checkpoints (core/runs/checkpoints.py) store them under."""
     with keras.name_scope("stack"):
-        cells = [make_cell(cell, input_size if i == 0 else units, units, seed=seed + 10 * i,
-                           layer_name=f"layer_{i + 1}") for i in range(num_layers)]
+        cells = [
+            make_cell(
+                cell, input_size if i == 0 else units, units, seed=seed + 10 * i, layer_name=f"layer_{i + 1}"
+            )
+            for i in range(num_layers)
+        ]
     return StackedCell(cells, dropout, name="stack")

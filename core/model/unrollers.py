@@ -4,12 +4,14 @@ xs is [batch, time, features], outputs [batch, time, units], state the cell's tu
 compute the same numbers on the same weights (tests/test_unrollers.py); they differ in the graph
 they build, so in how long tracing takes and how fast a step runs.
 """
+
 import weakref
 
 import keras
 import tensorflow as tf
 
 from core.fused import engine as fused
+from core.model.cells import CELLS
 from core.registry import Registry
 
 UNROLLERS = Registry("implementation")
@@ -20,8 +22,11 @@ def time_major(x):
     return tf.transpose(x, [1, 0] + list(range(2, len(x.shape))))
 
 
-@UNROLLERS.register("static", "a Python list of per-step tensors (the post's tf.nn.rnn): one copy of the "
-                    "cell per step in the graph, so build time grows with num_steps")
+@UNROLLERS.register(
+    "static",
+    "a Python list of per-step tensors (the post's tf.nn.rnn): one copy of the "
+    "cell per step in the graph, so build time grows with num_steps",
+)
 def unroll_static(cell, xs, state, training=False):
     outputs = []
     for t in range(xs.shape[1]):  # a Python loop: traced num_steps times
@@ -30,8 +35,11 @@ def unroll_static(cell, xs, state, training=False):
     return tf.stack(outputs, axis=1), state
 
 
-@UNROLLERS.register("dynamic", "one symbolic loop (the post's dynamic_rnn): tf.while_loop over TensorArrays, "
-                    "build time independent of num_steps")
+@UNROLLERS.register(
+    "dynamic",
+    "one symbolic loop (the post's dynamic_rnn): tf.while_loop over TensorArrays, "
+    "build time independent of num_steps",
+)
 def unroll_dynamic(cell, xs, state, training=False):
     steps = tf.shape(xs)[1]
     # Reading inputs through a TensorArray, not xs[t]: indexing a tensor inside the loop makes the
@@ -47,8 +55,10 @@ def unroll_dynamic(cell, xs, state, training=False):
     return time_major(outputs.stack()), state
 
 
-@UNROLLERS.register("scan", "tf.scan over time-major inputs (the post's third way): a loop that also "
-                    "stacks every step's state")
+@UNROLLERS.register(
+    "scan",
+    "tf.scan over time-major inputs (the post's third way): a loop that also stacks every step's state",
+)
 def unroll_scan(cell, xs, state, training=False):
     def step(carry, x_t):
         return cell(x_t, carry[1], training=training)
@@ -75,38 +85,52 @@ _fused_layers = weakref.WeakKeyDictionary()  # one of our cells -> a Keras LSTM/
 def fused_layer(cell):
     """keras.layers.LSTM/GRU whose cell computes with *our* cell's variables (same layout, shared)."""
     if cell not in _fused_layers:
-        kind = {"LSTMCell": keras.layers.LSTM, "GRUCell": keras.layers.GRU}[type(cell).__name__]
-        extra = {"reset_after": False} if kind is keras.layers.GRU else {}  # our GRU resets before U·h
-        layer = kind(cell.units, return_sequences=True, return_state=True, **extra)
+        layer = cell.keras_layer(cell.units, return_sequences=True, return_state=True, **cell.keras_options)
         layer.cell.kernel, layer.cell.recurrent_kernel, layer.cell.bias = (
-            cell.kernel, cell.recurrent_kernel, cell.bias)
+            cell.kernel,
+            cell.recurrent_kernel,
+            cell.bias,
+        )
         layer.cell.built = layer.built = True  # so building never makes weights of its own
         _fused_layers[cell] = layer
     return _fused_layers[cell]
 
 
-@UNROLLERS.register("keras-fused", "the library's own keras.layers.LSTM / GRU, one layer after another, on the "
-                    "same weights (lstm and gru only)", supports=("lstm", "gru"))
+KERAS_TWINS = tuple(name for name in CELLS if CELLS[name].impl.keras_layer is not None)
+
+
+@UNROLLERS.register(
+    "keras-fused",
+    "the library's own keras.layers.LSTM / GRU, one layer after another, on the "
+    f"same weights ({' and '.join(KERAS_TWINS)} only)",
+    supports=KERAS_TWINS,
+)
 def unroll_keras_fused(stack, xs, state, training=False):
     # Dropout on whole [batch, time, units] sequences between layers draws an independent mask per
     # step, exactly as the per-step DropoutWrapper in StackedCell does.
     new_state = []
     for cell, layer_state in zip(stack.cells, stack.split_state(tuple(state))):
-        xs, *layer_state = fused_layer(cell)(stack.drop(xs, training), initial_state=list(layer_state),
-                                            training=training)
+        xs, *layer_state = fused_layer(cell)(
+            stack.drop(xs, training), initial_state=list(layer_state), training=training
+        )
         new_state.extend(layer_state)
     return stack.drop(xs, training), tuple(new_state)
 
 
-@UNROLLERS.register("fused", "a hand-derived backward (core/fused/engine.py): all layers in one forward loop and one "
-                    "backward loop, weight gradients as one large matmul each; the fastest here for stacked "
-                    "layers, not for a single wide one")
+@UNROLLERS.register(
+    "fused",
+    "a hand-derived backward (core/fused/engine.py): all layers in one forward loop and one "
+    "backward loop, weight gradients as one large matmul each; the fastest here for stacked "
+    "layers, not for a single wide one",
+)
 def unroll_fused(stack, xs, state, training=False):
     xs = time_major(stack.drop(xs, training))  # [time, batch, features]
     masks = ()
     if training and stack.dropout > 0:  # the layers above the first: a mask per step, drawn up front
-        masks = tuple(stack.drop(tf.ones(tf.concat([tf.shape(xs)[:2], [below.units]], 0)), training)
-                      for below in stack.cells[:-1])  # [time, batch, the layer below's units]
+        masks = tuple(
+            stack.drop(tf.ones(tf.concat([tf.shape(xs)[:2], [below.units]], 0)), training)
+            for below in stack.cells[:-1]
+        )  # [time, batch, the layer below's units]
     outputs, state = fused.unroll(stack, xs, state, masks)
     return stack.drop(time_major(outputs), training), state
 

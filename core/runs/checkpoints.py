@@ -19,14 +19,17 @@ enter: those files hold every trained weight as optimizer/_trainable_variables/<
 model.trainable_variables. They are read back through an optimizer built on the model's variables
 (`legacy`), after the same kind of check.
 """
+
 import tensorflow as tf
 from tensorflow.core.protobuf import trackable_object_graph_pb2
 
 MODEL, OPTIMIZER, CARRY = "model/", "optimizer/", "carry/"
 RECURRENT = MODEL + "stack/"  # the stacked cells' weights (core.model.stack names its scope "stack")
 LEGACY_WEIGHTS = "optimizer/_trainable_variables/"  # + i: the earlier layout's copy of every weight
-NO_RECURRENT_WEIGHTS = ("this run's checkpoint holds no recurrent weights, so it cannot be sampled or resumed; "
-                        "its metrics and samples stay viewable")
+NO_RECURRENT_WEIGHTS = (
+    "this run's checkpoint holds no recurrent weights, so it cannot be sampled or resumed; "
+    "its metrics and samples stay viewable"
+)
 
 
 class CheckpointMismatch(ValueError):
@@ -47,7 +50,9 @@ def optimizer_entries(optimizer) -> dict:
 
 def _named(prefix: str, by_name: dict, count: int) -> dict:
     if len(by_name) != count:  # two variables under one name: one would overwrite the other on disk
-        raise ValueError(f"{count - len(by_name)} variable(s) share a path with another; name the layers apart")
+        raise ValueError(
+            f"{count - len(by_name)} variable(s) share a path with another; name the layers apart"
+        )
     return {prefix + name: v for name, v in by_name.items()}
 
 
@@ -67,8 +72,11 @@ def contents(prefix: str) -> dict[str, tuple]:
         for attribute in node.attributes:
             if attribute.name == "VARIABLE_VALUE" and attribute.checkpoint_key in shapes:
                 found[path] = tuple(shapes[attribute.checkpoint_key])
-        todo += [(child.node_id, f"{path}/{child.local_name}".lstrip("/"), above + (node_id,))
-                 for child in node.children if child.node_id not in above]  # no cycles
+        todo += [
+            (child.node_id, f"{path}/{child.local_name}".lstrip("/"), above + (node_id,))
+            for child in node.children
+            if child.node_id not in above
+        ]  # no cycles
     return found
 
 
@@ -90,10 +98,14 @@ def check(held: dict, entries: dict) -> None:
     if any(n.startswith(RECURRENT) for n in entries) and not any(n.startswith(RECURRENT) for n in held):
         raise CheckpointMismatch(NO_RECURRENT_WEIGHTS)
     missing = [name for name in entries if name not in held]
-    reshaped = [f"{name} {list(held[name])} (the model's is {list(v.shape)})" for name, v in entries.items()
-                if name in held and held[name] != tuple(v.shape)]
-    parts = ([f"it lacks {len(missing)} variable(s) the model needs: {_few(missing)}"] if missing else []) + \
-            ([f"it holds {len(reshaped)} of another shape: {_few(reshaped)}"] if reshaped else [])
+    reshaped = [
+        f"{name} {list(held[name])} (the model's is {list(v.shape)})"
+        for name, v in entries.items()
+        if name in held and held[name] != tuple(v.shape)
+    ]
+    parts = ([f"it lacks {len(missing)} variable(s) the model needs: {_few(missing)}"] if missing else []) + (
+        [f"it holds {len(reshaped)} of another shape: {_few(reshaped)}"] if reshaped else []
+    )
     if parts:
         raise CheckpointMismatch(f"the checkpoint does not match this model: {'; '.join(parts)}")
 
@@ -112,8 +124,11 @@ class RunCheckpoint:
     def __init__(self, entries: dict, directory=None, max_to_keep: int = 2, legacy=None):
         self.entries, self.legacy = dict(entries), legacy
         self.checkpoint = tf.train.Checkpoint(**self.entries)
-        self.manager = None if directory is None else tf.train.CheckpointManager(
-            self.checkpoint, str(directory), max_to_keep=max_to_keep)
+        self.manager = (
+            None
+            if directory is None
+            else tf.train.CheckpointManager(self.checkpoint, str(directory), max_to_keep=max_to_keep)
+        )
 
     @property
     def latest(self) -> str | None:
@@ -159,7 +174,9 @@ def load_for_sampling(run_dir) -> tuple:
 
     # Every weight of the model, or a refusal that says what is missing; only the optimizer is skipped.
     try:
-        RunCheckpoint({**model_entries(model), "step": step}, legacy=legacy).restore(run_dir.latest_checkpoint())
+        RunCheckpoint({**model_entries(model), "step": step}, legacy=legacy).restore(
+            run_dir.latest_checkpoint()
+        )
     except CheckpointMismatch as err:
         raise SampleError(f"run {run_dir.run_id} cannot be sampled: {err}") from None
     return Sampler(model, vocab), int(step.numpy())

@@ -4,6 +4,7 @@ Every change is an event (a plain dict), applied under one lock. The trainer's r
 to its listeners, so a copy of the record in another thread or process (the app's, fed from a
 worker's queue) stays identical by applying the same events in the same order.
 """
+
 import copy
 import dataclasses
 import threading
@@ -71,7 +72,7 @@ class RunRecord:
         self._listeners.append(listener)
 
     def apply(self, event: dict) -> None:
-        """Apply one event: {"kind": "metric"|"eval"|"epoch"|"sample"|"timing"|"progress"|"status"|"log"|"rewind", ...}."""
+        """Apply one event: {"kind": metric|eval|epoch|sample|timing|progress|status|log|rewind, ...}."""
         with self._lock:
             _APPLY[event["kind"]](self._data, event)
         for listener in self._listeners:
@@ -81,9 +82,17 @@ class RunRecord:
         """Rows are never changed once appended, so copying the lists (not every row) is enough."""
         with self._lock:
             d = self._data
-            return dataclasses.replace(d, config=copy.deepcopy(d.config), metrics=list(d.metrics),
-                                       evals=list(d.evals), epochs=list(d.epochs), samples=list(d.samples),
-                                       timings=dict(d.timings), progress=dict(d.progress), log=list(d.log))
+            return dataclasses.replace(
+                d,
+                config=copy.deepcopy(d.config),
+                metrics=list(d.metrics),
+                evals=list(d.evals),
+                epochs=list(d.epochs),
+                samples=list(d.samples),
+                timings=dict(d.timings),
+                progress=dict(d.progress),
+                log=list(d.log),
+            )
 
     def last_step(self) -> int:
         """The step of the last metric row (0 if none)."""
@@ -115,7 +124,9 @@ class RunRecord:
         self.apply({"kind": "progress", **values})
 
     def set_status(self, status: Status, message: str = "", error: str = ""):
-        self.apply({"kind": "status", "status": status, "message": message, "error": error, "time": time.time()})
+        self.apply(
+            {"kind": "status", "status": status, "message": message, "error": error, "time": time.time()}
+        )
 
     def log(self, line: str):
         self.apply({"kind": "log", "line": line})

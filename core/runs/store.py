@@ -1,12 +1,13 @@
 """Runs on disk: one folder per run, written atomically, readable while the run trains.
 
-    runs/<run_id>/config.json     RunConfig + meta (id, created, owner, label)
-                  vocab.json      the characters, in id order
-                  metrics.jsonl   one event per line: metric, eval, epoch, log (appended as it trains)
-                  samples.jsonl   live samples (appended)
-                  status.json     status, message, timings, progress (rewritten whole)
-                  ckpt/           tf.train.Checkpoint: weights, optimizer, step
+runs/<run_id>/config.json     RunConfig + meta (id, created, owner, label)
+              vocab.json      the characters, in id order
+              metrics.jsonl   one event per line: metric, eval, epoch, log (appended as it trains)
+              samples.jsonl   live samples (appended)
+              status.json     status, message, timings, progress (rewritten whole)
+              ckpt/           tf.train.Checkpoint: weights, optimizer, step
 """
+
 import json
 import os
 import secrets
@@ -18,8 +19,13 @@ from core.config import RunConfig
 from core.data.corpus import Vocab
 from core.runs.record import RunRecord, Status
 
-STREAMED = {"metric": "metrics.jsonl", "eval": "metrics.jsonl", "epoch": "metrics.jsonl", "log": "metrics.jsonl",
-            "sample": "samples.jsonl"}
+STREAMED = {
+    "metric": "metrics.jsonl",
+    "eval": "metrics.jsonl",
+    "epoch": "metrics.jsonl",
+    "log": "metrics.jsonl",
+    "sample": "samples.jsonl",
+}
 # A rewind touches rows in both files; each file gets the part it holds, so a replay file by file is right.
 REWIND_ROWS = {"metrics.jsonl": ["metrics", "evals", "epochs"], "samples.jsonl": ["samples"]}
 
@@ -114,7 +120,9 @@ class RunDir:
         status = self.status()
         record.timing(**status.get("timings", {}))
         record.progress(**status.get("progress", {}))
-        record.set_status(status.get("status", Status.CREATED), status.get("message", ""), status.get("error", ""))
+        record.set_status(
+            status.get("status", Status.CREATED), status.get("message", ""), status.get("error", "")
+        )
         return record
 
     def writer(self) -> "RunWriter":
@@ -148,7 +156,9 @@ class RunWriter:
     def rewrite_status(self, event: dict) -> None:
         kind = event["kind"]
         if kind == "status":
-            self.state.update(status=event["status"], message=event.get("message", ""), error=event.get("error", ""))
+            self.state.update(
+                status=event["status"], message=event.get("message", ""), error=event.get("error", "")
+            )
         else:
             key = {"timing": "timings", "progress": "progress"}[kind]
             self.state[key].update({k: v for k, v in event.items() if k != "kind"})
@@ -169,7 +179,9 @@ class RunStore:
         path = self.root / run_id
         path.mkdir(parents=True)
         run_dir = RunDir(path)
-        run_dir.save_config(config, {"run_id": run_id, "created": time.time(), "owner": owner, "label": label})
+        run_dir.save_config(
+            config, {"run_id": run_id, "created": time.time(), "owner": owner, "label": label}
+        )
         write_atomic(path / "vocab.json", json.dumps({"chars": vocab.chars}))
         return run_dir
 

@@ -14,6 +14,7 @@ worker that dies on its own is marked failed. Either way the last checkpoint on 
 Workers are spawned, and a spawned process re-imports its parent's main script: a script that starts
 jobs needs the usual `if __name__ == "__main__":` guard (explorer/app.py has one).
 """
+
 import multiprocessing
 import signal
 import threading
@@ -25,7 +26,9 @@ from core.runs.record import FINAL, Status
 from core.runs.store import RunDir
 from core.training.launch import make_trainer, open_record, record_for
 
-STOP_GRACE_S = 0.1  # after a stop during the graph build (no step to lose), how long before the process is ended
+STOP_GRACE_S = (
+    0.1  # after a stop during the graph build (no step to lose), how long before the process is ended
+)
 # After a stop during training, the worker finishes its step and saves a checkpoint, usually well within a
 # second; only a worker that has not managed it by then (a huge step, a loaded machine) is ended.
 STOP_GRACE_TRAINING_S = 10.0
@@ -86,8 +89,12 @@ class Worker:
         self.stop, self.pause = ctx.Event(), ctx.Event()
         self.events, child_events = ctx.Pipe(duplex=False)
         child_tasks, self.tasks = ctx.Pipe(duplex=False)
-        self.process = ctx.Process(target=worker_main, args=(child_tasks, child_events, self.stop, self.pause),
-                                   name="rnn-explorer-worker", daemon=True)
+        self.process = ctx.Process(
+            target=worker_main,
+            args=(child_tasks, child_events, self.stop, self.pause),
+            name="rnn-explorer-worker",
+            daemon=True,
+        )
         self.process.start()
         # Only the child keeps these ends, so reading `events` ends with EOFError once the child is gone.
         child_events.close()
@@ -161,7 +168,9 @@ class Job:
             self._settle(outcome)
         except Exception as err:  # the supervisor must never die silently and leave a run 'training'
             self._end_process()
-            self._conclude(Status.FAILED, f"lost track of the training process: {err}", traceback.format_exc())
+            self._conclude(
+                Status.FAILED, f"lost track of the training process: {err}", traceback.format_exc()
+            )
         finally:
             self.worker.close()
             if self.on_end:
@@ -188,7 +197,9 @@ class Job:
     def _stop_overdue(self) -> bool:
         if not self.stopping:
             return False
-        grace = STOP_GRACE_TRAINING_S if self.record.status in (Status.TRAINING, Status.PAUSED) else STOP_GRACE_S
+        grace = (
+            STOP_GRACE_TRAINING_S if self.record.status in (Status.TRAINING, Status.PAUSED) else STOP_GRACE_S
+        )
         return time.monotonic() - self.stop_requested_at > grace
 
     def _settle(self, outcome: str) -> None:
@@ -206,8 +217,11 @@ class Job:
                 self._conclude(Status.STOPPED, "stopped; the last checkpoint on disk is kept")
             else:
                 reason = exit_reason(self.worker.process)
-                self._conclude(Status.FAILED, f"the training process ended unexpectedly ({reason}); "
-                                         "the last checkpoint on disk is kept")
+                self._conclude(
+                    Status.FAILED,
+                    f"the training process ended unexpectedly ({reason}); "
+                    "the last checkpoint on disk is kept",
+                )
 
     def _end_process(self) -> None:
         process = self.worker.process
@@ -277,8 +291,10 @@ class JobManager:
     def _check_room(self) -> None:
         active = len(self._active())
         if active >= self.max_jobs:
-            raise JobLimit(f"{active} runs are already training on this machine, the most it runs at once; "
-                           "stop one or wait for one to finish, then start again")
+            raise JobLimit(
+                f"{active} runs are already training on this machine, the most it runs at once; "
+                "stop one or wait for one to finish, then start again"
+            )
 
     def get(self, run_id: str) -> Job | None:
         """The job training (or lately trained) `run_id`, so a reloaded page can re-attach to it."""
@@ -325,7 +341,7 @@ class JobManager:
     def _forget_old(self) -> None:
         """Ended jobs are on disk; only the last few stay in memory."""
         ended = [run_id for run_id, job in self._jobs.items() if not job.active]
-        for run_id in ended[:-self.keep_ended or None]:
+        for run_id in ended[: -self.keep_ended or None]:
             del self._jobs[run_id]
 
     def shutdown(self) -> None:

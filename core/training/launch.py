@@ -1,4 +1,5 @@
 """Opening a run folder for training, the one way the command line, the app's worker and the tests do it."""
+
 from core.data.corpus import CorpusError, load_corpus
 from core.runs.record import RunRecord
 from core.runs.store import RunDir
@@ -27,6 +28,8 @@ def make_trainer(run_dir: RunDir, record: RunRecord, resume: bool):
     config = run_dir.config()
     corpus = load_corpus(config.corpus, config.train.val_fraction)
     if corpus.vocab != run_dir.vocab():
-        raise CorpusError(f"the corpus {config.corpus} gives a different vocabulary from the one run "
-                          f"{run_dir.run_id} was created with")
+        raise CorpusError(
+            f"the corpus {config.corpus} gives a different vocabulary from the one run "
+            f"{run_dir.run_id} was created with"
+        )
     return Trainer(config, corpus, record, run_dir, resume=resume)

@@ -1,4 +1,5 @@
 """The training loop. It reports through a RunRecord (and so to its listeners); it never prints or renders."""
+
 import math
 import threading
 import time
@@ -24,8 +25,16 @@ LN2 = math.log(2.0)
 class Trainer:
     """Train a CharRNN on a corpus as `config` says, optionally checkpointing into a run folder."""
 
-    def __init__(self, config: RunConfig, corpus: Corpus, record: RunRecord, run_dir=None, resume: bool = False):
-        self.config, self.corpus, self.record, self.run_dir, self.resume = config, corpus, record, run_dir, resume
+    def __init__(
+        self, config: RunConfig, corpus: Corpus, record: RunRecord, run_dir=None, resume: bool = False
+    ):
+        self.config, self.corpus, self.record, self.run_dir, self.resume = (
+            config,
+            corpus,
+            record,
+            run_dir,
+            resume,
+        )
         tc = config.train
         tc.check_fits(len(corpus.train_ids), len(corpus.val_ids))
         self.batches_per_epoch = num_batches(len(corpus.train_ids), tc.batch_size, tc.num_steps)
@@ -49,8 +58,9 @@ class Trainer:
         tc = self.config.train
         keras.utils.set_random_seed(tc.seed)  # weights, dropout masks and sampling reproducible
         self.model = CharRNN(self.config.model, len(self.corpus.vocab), seed=tc.seed)
-        self.optimizer = OPTIMIZERS[tc.optimizer](learning_rate=tc.learning_rate,
-                                                  global_clipnorm=tc.clip_norm or None)
+        self.optimizer = OPTIMIZERS[tc.optimizer](
+            learning_rate=tc.learning_rate, global_clipnorm=tc.clip_norm or None
+        )
         self.optimizer.build(self.model.trainable_variables)  # its slots exist before any checkpoint restore
         self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
         B, T = tc.batch_size, tc.num_steps
@@ -58,10 +68,17 @@ class Trainer:
         # run resumed mid-epoch goes on exactly as it would have without the stop.
         self.state = self.model.zero_state(B)
         self.carry = tuple(tf.Variable(s, trainable=False) for s in self.state)
-        entries = {**model_entries(self.model), **optimizer_entries(self.optimizer), "step": self.step,
-                   **{f"{CARRY}{i}": v for i, v in enumerate(self.carry)}}
-        self.checkpoint = RunCheckpoint(entries, None if self.run_dir is None else self.run_dir.checkpoint_dir,
-                                        legacy=self.legacy_checkpoint)
+        entries = {
+            **model_entries(self.model),
+            **optimizer_entries(self.optimizer),
+            "step": self.step,
+            **{f"{CARRY}{i}": v for i, v in enumerate(self.carry)},
+        }
+        self.checkpoint = RunCheckpoint(
+            entries,
+            None if self.run_dir is None else self.run_dir.checkpoint_dir,
+            legacy=self.legacy_checkpoint,
+        )
         if self.resume:
             if self.checkpoint.latest:
                 self.checkpoint.restore(self.checkpoint.latest)  # every entry, or a CheckpointMismatch
@@ -114,17 +131,21 @@ class Trainer:
                 self.measure_build()
             self.loop(stop, pause)
         except Exception as err:  # a crash is reported, never lost: the last checkpoint stays on disk
-            self.record.set_status(Status.FAILED, f"training failed: {type(err).__name__}: {err}", traceback.format_exc())
+            self.record.set_status(
+                Status.FAILED, f"training failed: {type(err).__name__}: {err}", traceback.format_exc()
+            )
         return self.record.snapshot()
 
     def loop(self, stop, pause) -> None:
         tc = self.config.train
         start_step = int(self.step.numpy())
-        self.clock = Clock(self.record.snapshot().progress.get("elapsed_s", 0.0), tc.batch_size * tc.num_steps)
+        self.clock = Clock(
+            self.record.snapshot().progress.get("elapsed_s", 0.0), tc.batch_size * tc.num_steps
+        )
         self.last_good, self.last_eval_step = start_step, -1
         first_epoch = start_step // self.batches_per_epoch  # a resumed run re-enters its epoch mid-way
         for epoch in range(first_epoch, tc.epochs if not self.done() else first_epoch):
-            self.optimizer.learning_rate.assign(tc.learning_rate * tc.lr_decay ** epoch)
+            self.optimizer.learning_rate.assign(tc.learning_rate * tc.lr_decay**epoch)
             skip = start_step - epoch * self.batches_per_epoch if epoch == first_epoch else 0
             outcome = self.run_epoch(epoch, skip, stop, pause)
             if outcome in (Outcome.STOPPED, Outcome.DIVERGED):
@@ -138,7 +159,9 @@ class Trainer:
     def run_epoch(self, epoch: int, skip: int, stop, pause) -> "Outcome":
         tc = self.config.train
         # Carried batch to batch, reset each epoch; a run resumed mid-epoch takes the state it saved.
-        self.state = tuple(v.read_value() for v in self.carry) if skip else self.model.zero_state(tc.batch_size)
+        self.state = (
+            tuple(v.read_value() for v in self.carry) if skip else self.model.zero_state(tc.batch_size)
+        )
         self.epoch_losses = []
         for i, (x, y) in enumerate(batch_iterator(self.corpus.train_ids, tc.batch_size, tc.num_steps)):
             if i < skip:
@@ -170,11 +193,22 @@ class Trainer:
 
     def after_step(self, epoch: int, loss: float) -> None:
         tc, step = self.config.train, int(self.step.numpy())
-        self.record.metric(step=step, epoch=epoch + 1, train_loss=loss, chars_per_s=self.clock.rate,
-                           elapsed_s=self.clock.elapsed)
-        self.record.progress(step=step, total_steps=self.total_steps, epoch=epoch + 1, epochs=tc.epochs,
-                             chars_per_s=self.clock.rate, elapsed_s=self.clock.elapsed,
-                             eta_s=self.clock.eta(self.total_steps - step))
+        self.record.metric(
+            step=step,
+            epoch=epoch + 1,
+            train_loss=loss,
+            chars_per_s=self.clock.rate,
+            elapsed_s=self.clock.elapsed,
+        )
+        self.record.progress(
+            step=step,
+            total_steps=self.total_steps,
+            epoch=epoch + 1,
+            epochs=tc.epochs,
+            chars_per_s=self.clock.rate,
+            elapsed_s=self.clock.elapsed,
+            eta_s=self.clock.eta(self.total_steps - step),
+        )
         if tc.eval_every and step % tc.eval_every == 0:
             self.evaluate(epoch)
         if tc.sample_every and step % tc.sample_every == 0:
@@ -185,22 +219,34 @@ class Trainer:
     def end_epoch(self, epoch: int) -> None:
         mean = float(np.mean(self.epoch_losses)) if self.epoch_losses else float("nan")
         val = self.evaluate(epoch)
-        self.record.epoch(epoch=epoch + 1, step=int(self.step.numpy()), train_loss=mean, val_loss=val,
-                          elapsed_s=self.clock.elapsed)
-        self.record.log(f"Average training loss for Epoch {epoch + 1} : {mean:.3f}   "
-                        f"(validation {val:.3f} nats/char, {val / LN2:.3f} bits/char)")
+        self.record.epoch(
+            epoch=epoch + 1,
+            step=int(self.step.numpy()),
+            train_loss=mean,
+            val_loss=val,
+            elapsed_s=self.clock.elapsed,
+        )
+        self.record.log(
+            f"Average training loss for Epoch {epoch + 1} : {mean:.3f}   "
+            f"(validation {val:.3f} nats/char, {val / LN2:.3f} bits/char)"
+        )
         self.save()
 
     def finish(self, outcome: "Outcome") -> None:
         step = int(self.step.numpy())
         if outcome is Outcome.DIVERGED:
-            self.record.set_status(Status.DIVERGED, f"the loss or the weights became NaN or infinite at step {step}; "
-                                   f"the weights from step {self.last_good} are kept. Try a lower learning rate or "
-                                   "gradient clipping.")
+            self.record.set_status(
+                Status.DIVERGED,
+                f"the loss or the weights became NaN or infinite at step {step}; "
+                f"the weights from step {self.last_good} are kept. Try a lower learning rate or "
+                "gradient clipping.",
+            )
             return
         self.save()
         if outcome is Outcome.STOPPED:
-            self.record.set_status(Status.STOPPED, f"stopped at step {step}; its checkpoint is kept and can be resumed")
+            self.record.set_status(
+                Status.STOPPED, f"stopped at step {step}; its checkpoint is kept and can be resumed"
+            )
             return
         if self.last_eval_step != step:
             self.evaluate(self.epoch_of(step))  # every finished run ends with a validation loss
@@ -238,8 +284,13 @@ class Trainer:
             losses.append(float(loss))
         val = float(np.mean(losses))
         self.last_eval_step = int(self.step.numpy())
-        self.record.eval(step=int(self.step.numpy()), epoch=epoch + 1, val_loss=val, val_bits=val / LN2,
-                         elapsed_s=self.clock.elapsed)
+        self.record.eval(
+            step=int(self.step.numpy()),
+            epoch=epoch + 1,
+            val_loss=val,
+            val_bits=val / LN2,
+            elapsed_s=self.clock.elapsed,
+        )
         return val
 
     def live_sample(self, step: int) -> None:
@@ -279,7 +330,7 @@ class Clock:
         self.last, self.steps = seconds, self.steps + 1
         self.elapsed += seconds
         if not first:  # the first call includes graph optimisation: not a fair step time
-            self.recent = (self.recent + [seconds])[-self.window:]
+            self.recent = (self.recent + [seconds])[-self.window :]
 
     @property
     def step_time(self) -> float:

@@ -3,6 +3,7 @@
 An upload is checked (size, UTF-8, not empty) and saved once as runs/_corpora/<name>-<sha>.txt; a
 run's config points at that file, so the run can be repeated from its config alone.
 """
+
 import hashlib
 import re
 from pathlib import Path
@@ -27,7 +28,9 @@ def builtin_path() -> str:
 def corpus_names(runs_root: Path) -> list[str]:
     """The built-in corpus first, then uploads, newest first."""
     folder = Path(runs_root) / CORPORA_DIR
-    uploads = sorted(folder.glob("*.txt"), key=lambda p: p.stat().st_mtime, reverse=True) if folder.is_dir() else []
+    uploads = (
+        sorted(folder.glob("*.txt"), key=lambda p: p.stat().st_mtime, reverse=True) if folder.is_dir() else []
+    )
     return [BUILTIN] + [p.name for p in uploads]
 
 
@@ -38,7 +41,9 @@ def corpus_path(name: str, runs_root: Path) -> str:
 def save_upload(runs_root: Path, filename: str, data: bytes) -> str:
     """Check an uploaded file and keep it; returns its corpus name, or raises CorpusError saying why not."""
     if len(data) > MAX_UPLOAD_BYTES:
-        raise CorpusError(f"{filename} is {len(data) / 2**20:.1f} MB; the limit is {MAX_UPLOAD_BYTES // 2**20} MB")
+        raise CorpusError(
+            f"{filename} is {len(data) / 2**20:.1f} MB; the limit is {MAX_UPLOAD_BYTES // 2**20} MB"
+        )
     decode_utf8(data, filename)  # empty, or not UTF-8: the error names the byte and line
     stem = re.sub(r"[^A-Za-z0-9_-]+", "_", Path(filename).stem)[:40] or "corpus"
     name = f"{stem}-{hashlib.sha256(data).hexdigest()[:12]}.txt"

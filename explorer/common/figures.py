@@ -1,4 +1,5 @@
 """Pure Plotly figure builders: a run's snapshot (or summary rows) in, a go.Figure out. No Streamlit here."""
+
 import math
 
 import plotly.graph_objects as go
@@ -21,19 +22,27 @@ def ema(values: list, smoothing: float) -> list:
     out, avg = [], 0.0
     for i, v in enumerate(values, start=1):
         avg = smoothing * avg + (1 - smoothing) * v
-        out.append(avg / (1 - smoothing ** i) if smoothing else v)
+        out.append(avg / (1 - smoothing**i) if smoothing else v)
     return out
 
 
 def _layout(fig: go.Figure, x_title: str, y_title: str, revision: str, height: int = 340) -> go.Figure:
     # uirevision: a zoom the user set survives the next refresh of the same run's chart
-    fig.update_layout(height=height, margin=dict(l=50, r=10, t=30, b=40), uirevision=revision,
-                      legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0),
-                      xaxis_title=x_title, yaxis_title=y_title, hovermode="x unified")
+    fig.update_layout(
+        height=height,
+        margin=dict(l=50, r=10, t=30, b=40),
+        uirevision=revision,
+        legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0),
+        xaxis_title=x_title,
+        yaxis_title=y_title,
+        hovermode="x unified",
+    )
     return fig
 
 
-def loss_figure(snap, x_axis: str = "step", smoothing: float = 0.9, max_points: int = MAX_POINTS) -> go.Figure:
+def loss_figure(
+    snap, x_axis: str = "step", smoothing: float = 0.9, max_points: int = MAX_POINTS
+) -> go.Figure:
     """Training loss (raw and smoothed) and validation loss in nats/char against step or training time."""
     x_key, x_title = X_AXES[x_axis]
     fig = go.Figure()
@@ -42,19 +51,39 @@ def loss_figure(snap, x_axis: str = "step", smoothing: float = 0.9, max_points: 
         smooth = ema([m["train_loss"] for m in metrics], smoothing)
         points = thin(list(zip(metrics, smooth)), max_points)
         xs = [m.get(x_key, 0) for m, _ in points]
-        fig.add_scatter(x=xs, y=[m["train_loss"] for m, _ in points], mode="lines", name="train",
-                        line=dict(width=1, color="rgba(31,119,180,0.35)"))
-        fig.add_scatter(x=xs, y=[s for _, s in points], mode="lines", name=f"train (smoothed {smoothing:g})",
-                        line=dict(width=2, color="rgb(31,119,180)"))
+        fig.add_scatter(
+            x=xs,
+            y=[m["train_loss"] for m, _ in points],
+            mode="lines",
+            name="train",
+            line=dict(width=1, color="rgba(31,119,180,0.35)"),
+        )
+        fig.add_scatter(
+            x=xs,
+            y=[s for _, s in points],
+            mode="lines",
+            name=f"train (smoothed {smoothing:g})",
+            line=dict(width=2, color="rgb(31,119,180)"),
+        )
     evals = thin(snap.evals, max_points)
     if evals:
-        fig.add_scatter(x=[e.get(x_key, 0) for e in evals], y=[e["val_loss"] for e in evals],
-                        mode="lines+markers", name="validation", line=dict(width=2, color="rgb(255,127,14)"))
+        fig.add_scatter(
+            x=[e.get(x_key, 0) for e in evals],
+            y=[e["val_loss"] for e in evals],
+            mode="lines+markers",
+            name="validation",
+            line=dict(width=2, color="rgb(255,127,14)"),
+        )
     return _layout(fig, x_title, "loss (nats/char)", snap.run_id)
 
 
-def compare_figure(runs: list, x_axis: str = "step", which: str = "validation", smoothing: float = 0.9,
-                   max_points: int = MAX_POINTS) -> go.Figure:
+def compare_figure(
+    runs: list,
+    x_axis: str = "step",
+    which: str = "validation",
+    smoothing: float = 0.9,
+    max_points: int = MAX_POINTS,
+) -> go.Figure:
     """One line per (label, snapshot): validation loss, or smoothed training loss, on shared axes."""
     x_key, x_title = X_AXES[x_axis]
     fig = go.Figure()
@@ -74,10 +103,13 @@ def build_time_figure(rows: list[dict]) -> go.Figure:
     """Per run: graph trace, first call and training time as grouped horizontal bars (log seconds)."""
     labels = [r["run"] for r in rows]
     fig = go.Figure()
-    for key, name, color in (("trace_s", "trace (build the graph)", "rgb(214,39,40)"),
-                             ("first_call_s", "first call (optimise + run)", "rgb(255,127,14)"),
-                             ("train_s", "training (all other steps)", "rgb(31,119,180)")):
-        fig.add_bar(y=labels, x=[r.get(key) or None for r in rows], name=name, orientation="h",
-                    marker_color=color)
+    for key, name, color in (
+        ("trace_s", "trace (build the graph)", "rgb(214,39,40)"),
+        ("first_call_s", "first call (optimise + run)", "rgb(255,127,14)"),
+        ("train_s", "training (all other steps)", "rgb(31,119,180)"),
+    ):
+        fig.add_bar(
+            y=labels, x=[r.get(key) or None for r in rows], name=name, orientation="h", marker_color=color
+        )
     fig.update_layout(barmode="group", xaxis_type="log")
     return _layout(fig, "seconds (log scale)", "", "build-time", height=max(260, 90 + 60 * len(rows)))

@@ -1,4 +1,5 @@
 """What every page shares: the runs folder, the process-wide job manager, run snapshots and samplers."""
+
 import gc
 import os
 from pathlib import Path
@@ -73,8 +74,10 @@ def snapshot(run_id: str):
 
 def _stamp(path: Path) -> tuple:
     """Changes whenever the run folder's record does (a cache key)."""
-    return tuple((p.stat().st_mtime_ns, p.stat().st_size) if p.exists() else None
-                 for p in (path / "status.json", path / "metrics.jsonl", path / "samples.jsonl"))
+    return tuple(
+        (p.stat().st_mtime_ns, p.stat().st_size) if p.exists() else None
+        for p in (path / "status.json", path / "metrics.jsonl", path / "samples.jsonl")
+    )
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

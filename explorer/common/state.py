@@ -3,6 +3,7 @@
 The sidebar widgets are bound to the query string (bind="query-params"), so a URL restores the view:
 the settings, the selected run and the tab. Only values that differ from the defaults appear in it.
 """
+
 import secrets
 from dataclasses import fields
 

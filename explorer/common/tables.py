@@ -1,4 +1,5 @@
 """Pure tables and exports from run snapshots: summary rows, build-time rows, CSV and JSON downloads."""
+
 import csv
 import io
 import json
@@ -9,20 +10,27 @@ def summary(snap) -> dict:
     """One row of the Runs table."""
     model, train = snap.config.get("model", {}), snap.config.get("train", {})
     p, t = snap.progress, snap.timings
-    best = min((e for e in snap.evals if math.isfinite(e["val_loss"])), key=lambda e: e["val_loss"], default=None)
+    best = min(
+        (e for e in snap.evals if math.isfinite(e["val_loss"])), key=lambda e: e["val_loss"], default=None
+    )
     return {
         "run": snap.run_id,
         "label": snap.config.get("meta", {}).get("label", ""),
         "status": snap.status,
-        "cell": model.get("cell"), "impl": model.get("impl"),
-        "layers": model.get("num_layers"), "state": model.get("state_size"),
-        "batch": train.get("batch_size"), "num_steps": train.get("num_steps"),
-        "step": p.get("step", 0), "total_steps": p.get("total_steps", 0),
+        "cell": model.get("cell"),
+        "impl": model.get("impl"),
+        "layers": model.get("num_layers"),
+        "state": model.get("state_size"),
+        "batch": train.get("batch_size"),
+        "num_steps": train.get("num_steps"),
+        "step": p.get("step", 0),
+        "total_steps": p.get("total_steps", 0),
         "train_loss": snap.last_train_loss,
         "best_val_loss": best["val_loss"] if best else None,
         "best_val_bits": best.get("val_bits") if best else None,  # the trainer records both units
         "chars_per_s": p.get("chars_per_s"),
-        "trace_s": t.get("trace_s"), "first_call_s": t.get("first_call_s"),
+        "trace_s": t.get("trace_s"),
+        "first_call_s": t.get("first_call_s"),
         "train_s": train_seconds(snap),
     }
 
@@ -41,11 +49,18 @@ def build_rows(snaps: list) -> list[dict]:
 def build_row(snap) -> dict:
     model, train = snap.config.get("model", {}), snap.config.get("train", {})
     name = snap.config.get("meta", {}).get("label") or snap.run_id[-4:]
-    return {"run": f"{model.get('impl')} {model.get('cell')} T={train.get('num_steps')} · {name}",
-            "run_id": snap.run_id, "impl": model.get("impl"), "cell": model.get("cell"),
-            "layers": model.get("num_layers"), "num_steps": train.get("num_steps"),
-            "trace_s": snap.timings.get("trace_s"), "first_call_s": snap.timings.get("first_call_s"),
-            "train_s": train_seconds(snap), "steps": snap.progress.get("step", 0)}
+    return {
+        "run": f"{model.get('impl')} {model.get('cell')} T={train.get('num_steps')} · {name}",
+        "run_id": snap.run_id,
+        "impl": model.get("impl"),
+        "cell": model.get("cell"),
+        "layers": model.get("num_layers"),
+        "num_steps": train.get("num_steps"),
+        "trace_s": snap.timings.get("trace_s"),
+        "first_call_s": snap.timings.get("first_call_s"),
+        "train_s": train_seconds(snap),
+        "steps": snap.progress.get("step", 0),
+    }
 
 
 def metrics_csv(snap) -> str:
@@ -55,13 +70,33 @@ def metrics_csv(snap) -> str:
     writer = csv.writer(out)
     writer.writerow(["step", "epoch", "train_loss", "val_loss", "chars_per_s", "elapsed_s", "time"])
     for m in snap.metrics:
-        writer.writerow([m.get("step"), m.get("epoch"), m.get("train_loss"), val.get(m.get("step"), ""),
-                         m.get("chars_per_s"), m.get("elapsed_s"), m.get("time")])
+        writer.writerow(
+            [
+                m.get("step"),
+                m.get("epoch"),
+                m.get("train_loss"),
+                val.get(m.get("step"), ""),
+                m.get("chars_per_s"),
+                m.get("elapsed_s"),
+                m.get("time"),
+            ]
+        )
     return out.getvalue()
 
 
 def run_json(snap) -> str:
     """The whole record: config, status, timings, progress, metrics, evaluations, epochs, samples, log."""
-    fields = ("run_id", "config", "status", "message", "timings", "progress", "metrics", "evals", "epochs",
-              "samples", "log")
+    fields = (
+        "run_id",
+        "config",
+        "status",
+        "message",
+        "timings",
+        "progress",
+        "metrics",
+        "evals",
+        "epochs",
+        "samples",
+        "log",
+    )
     return json.dumps({name: getattr(snap, name) for name in fields}, indent=1)

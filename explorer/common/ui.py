@@ -1,4 +1,5 @@
 """Small display helpers every page uses: errors without tracebacks, statuses, durations, run names."""
+
 import logging
 from contextlib import contextmanager
 
@@ -59,8 +60,10 @@ def status_box(snap, live: bool) -> None:
     """The run's status and message, coloured by how it went."""
     status, message = snap.status, snap.message
     if status in LIVE and not live:
-        st.warning(f"Interrupted: this run was {status} when its training process went away (the app was "
-                   "restarted?). Its last checkpoint is kept; continue it below.")
+        st.warning(
+            f"Interrupted: this run was {status} when its training process went away (the app was "
+            "restarted?). Its last checkpoint is kept; continue it below."
+        )
     elif status in (Status.CREATED, Status.BUILDING):
         st.info("Building the graph… (its trace and first-call times are measured apart from training)")
     elif status == Status.TRAINING:

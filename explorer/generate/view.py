@@ -1,4 +1,5 @@
 """The Generate tab: text from any run's latest checkpoint, shown as it is produced."""
+
 import time
 
 import streamlit as st
@@ -14,25 +15,42 @@ DEFAULT = SampleConfig()
 
 
 def render(owner: str) -> None:
-    with_checkpoint = [r for r in services.store().list(owner=None if st.session_state.get("all_runs") else owner)
-                       if r.has_checkpoint()]
+    with_checkpoint = [
+        r
+        for r in services.store().list(owner=None if st.session_state.get("all_runs") else owner)
+        if r.has_checkpoint()
+    ]
     runs = [r for r in with_checkpoint if services.checkpoint_problem(r) is None]
     unusable = [r.run_id for r in with_checkpoint if r not in runs]
     if unusable:  # never generated from: their text would come from untrained weights
-        st.caption(f"Not listed, because their checkpoints hold no recurrent weights and cannot be sampled "
-                   f"(their metrics and samples stay on the Runs tab): {', '.join(unusable)}")
+        st.caption(
+            f"Not listed, because their checkpoints hold no recurrent weights and cannot be sampled "
+            f"(their metrics and samples stay on the Runs tab): {', '.join(unusable)}"
+        )
     if not runs:
-        st.info("No run has a checkpoint yet: train one (checkpoints are saved every few hundred steps, "
-                "at each epoch end and when a run stops).")
+        st.info(
+            "No run has a checkpoint yet: train one (checkpoints are saved every few hundred steps, "
+            "at each epoch end and when a run stops)."
+        )
         return
     names = {r.run_id: ui.run_name(r.run_id, r.meta(), r.status().get("status", "")) for r in runs}
     selected = st.session_state.get(state.RUN)
-    run_id = st.selectbox("Run", list(names), index=list(names).index(selected) if selected in names else 0,
-                          key="gen_run", format_func=names.get,
-                          help="Generates from the run's latest checkpoint, also while it trains.")
+    run_id = st.selectbox(
+        "Run",
+        list(names),
+        index=list(names).index(selected) if selected in names else 0,
+        key="gen_run",
+        format_func=names.get,
+        help="Generates from the run's latest checkpoint, also while it trains.",
+    )
     config = sample_ui()
-    if st.button("Generate", key="generate", type="primary", disabled=config is None,
-                 help="Prime the network with the text above, then sample one character at a time."):
+    if st.button(
+        "Generate",
+        key="generate",
+        type="primary",
+        disabled=config is None,
+        help="Prime the network with the text above, then sample one character at a time.",
+    ):
         generate(run_id, config)
     elif st.session_state.get("generated"):
         shown = st.session_state["generated"]
@@ -44,18 +62,36 @@ def sample_ui() -> SampleConfig | None:
     """Prime, length, temperature, top-k, argmax and seed; None (with the reason shown) if they cannot work."""
     prime = st.text_input("Prime text", DEFAULT.prime, key="prime", bind=URL, help=_help("prime"))
     cols = st.columns(4)
-    length = cols[0].number_input("Length", 1, 20_000, DEFAULT.length, 100, key="length", bind=URL,
-                                  help=_help("length"))
-    temperature = cols[1].slider("Temperature", 0.1, 2.0, DEFAULT.temperature, 0.05, key="temperature", bind=URL,
-                                 help=_help("temperature"))
-    top_k = cols[2].number_input("Top k (0 = all)", 0, 500, DEFAULT.top_k, 1, key="top_k", bind=URL,
-                                 help=_help("top_k"))
-    seed = cols[3].number_input("Seed", 0, 2**31 - 1, DEFAULT.seed, 1, key="gen_seed", bind=URL, help=_help("seed"))
-    argmax = st.checkbox("Always take the likeliest character (argmax)", DEFAULT.argmax, key="argmax", bind=URL,
-                         help=_help("argmax") + "; deterministic, and tends to loop.")
+    length = cols[0].number_input(
+        "Length", 1, 20_000, DEFAULT.length, 100, key="length", bind=URL, help=_help("length")
+    )
+    temperature = cols[1].slider(
+        "Temperature",
+        0.1,
+        2.0,
+        DEFAULT.temperature,
+        0.05,
+        key="temperature",
+        bind=URL,
+        help=_help("temperature"),
+    )
+    top_k = cols[2].number_input(
+        "Top k (0 = all)", 0, 500, DEFAULT.top_k, 1, key="top_k", bind=URL, help=_help("top_k")
+    )
+    seed = cols[3].number_input(
+        "Seed", 0, 2**31 - 1, DEFAULT.seed, 1, key="gen_seed", bind=URL, help=_help("seed")
+    )
+    argmax = st.checkbox(
+        "Always take the likeliest character (argmax)",
+        DEFAULT.argmax,
+        key="argmax",
+        bind=URL,
+        help=_help("argmax") + "; deterministic, and tends to loop.",
+    )
     try:
-        return SampleConfig(length=length, prime=prime, temperature=temperature, top_k=top_k, argmax=argmax,
-                            seed=seed)
+        return SampleConfig(
+            length=length, prime=prime, temperature=temperature, top_k=top_k, argmax=argmax, seed=seed
+        )
     except ConfigError as err:
         st.error(str(err))
         return None

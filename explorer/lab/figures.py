@@ -4,14 +4,19 @@ Experiment rows are core.experiment's (label, impl, post, trace_s, first_call_s,
 sweep rows are core.bench's (impl, the swept setting, trace_s, first_call_s, step_s, chars_per_s, config).
 Rows with an "error" are left out of every figure (the page lists them).
 """
+
 import plotly.graph_objects as go
 
 from core.experiment import POST_FIGURES
 from explorer.lab.results import x_of
 
 TRACE, FIRST, STEP, POST = "rgb(214,39,40)", "rgb(255,127,14)", "rgb(31,119,180)", "rgb(127,127,127)"
-LABELS = {"num_steps": "num_steps (time steps per window)", "num_layers": "num_layers (stacked cells)",
-          "batch_size": "batch size", "state_size": "state size (units per cell)"}
+LABELS = {
+    "num_steps": "num_steps (time steps per window)",
+    "num_layers": "num_layers (stacked cells)",
+    "batch_size": "batch size",
+    "state_size": "state size (units per cell)",
+}
 
 
 def _post(row: dict, field: str):
@@ -25,9 +30,14 @@ def ok(rows: list[dict]) -> list[dict]:
 
 
 def _layout(fig: go.Figure, x_title: str, y_title: str, revision: str, height: int = 360) -> go.Figure:
-    fig.update_layout(height=height, margin=dict(l=50, r=10, t=30, b=40), uirevision=revision,
-                      legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0),
-                      xaxis_title=x_title, yaxis_title=y_title)
+    fig.update_layout(
+        height=height,
+        margin=dict(l=50, r=10, t=30, b=40),
+        uirevision=revision,
+        legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0),
+        xaxis_title=x_title,
+        yaxis_title=y_title,
+    )
     return fig
 
 
@@ -37,12 +47,27 @@ def post_build_figure(rows: list[dict]) -> go.Figure:
     rows = ok(rows)
     labels = [r["label"] for r in rows]
     fig = go.Figure()
-    fig.add_bar(y=labels, x=[r.get("trace_s") for r in rows], name="build (trace) here", orientation="h",
-                marker_color=TRACE)
-    fig.add_bar(y=labels, x=[r.get("first_call_s") for r in rows], name="first call here", orientation="h",
-                marker_color=FIRST)
-    fig.add_bar(y=labels, x=[_post(r, "build_s") for r in rows], name="build in the post (2016)",
-                orientation="h", marker_color=POST)
+    fig.add_bar(
+        y=labels,
+        x=[r.get("trace_s") for r in rows],
+        name="build (trace) here",
+        orientation="h",
+        marker_color=TRACE,
+    )
+    fig.add_bar(
+        y=labels,
+        x=[r.get("first_call_s") for r in rows],
+        name="first call here",
+        orientation="h",
+        marker_color=FIRST,
+    )
+    fig.add_bar(
+        y=labels,
+        x=[_post(r, "build_s") for r in rows],
+        name="build in the post (2016)",
+        orientation="h",
+        marker_color=POST,
+    )
     fig.update_layout(barmode="group", xaxis_type="log", yaxis_autorange="reversed")
     return _layout(fig, "seconds (log scale)", "", "post-build", height=max(280, 90 + 70 * len(rows)))
 
@@ -52,10 +77,16 @@ def post_training_figure(rows: list[dict]) -> go.Figure:
     rows = [r for r in ok(rows) if r.get("epochs")]
     labels = [r["label"] for r in rows]
     fig = go.Figure()
-    fig.add_bar(y=labels, x=[r.get("train_s") for r in rows], name="training here", orientation="h",
-                marker_color=STEP)
-    fig.add_bar(y=labels, x=[_post(r, "train_s") for r in rows],
-                name="training in the post (3 epochs)", orientation="h", marker_color=POST)
+    fig.add_bar(
+        y=labels, x=[r.get("train_s") for r in rows], name="training here", orientation="h", marker_color=STEP
+    )
+    fig.add_bar(
+        y=labels,
+        x=[_post(r, "train_s") for r in rows],
+        name="training in the post (3 epochs)",
+        orientation="h",
+        marker_color=POST,
+    )
     fig.update_layout(barmode="group", yaxis_autorange="reversed")
     return _layout(fig, "seconds (build excluded)", "", "post-train", height=max(260, 90 + 60 * len(rows)))
 
@@ -66,11 +97,20 @@ def post_loss_figure(rows: list[dict]) -> go.Figure:
     for r in ok(rows):
         if r.get("epoch_losses"):
             losses = r["epoch_losses"]
-            fig.add_scatter(x=list(range(1, len(losses) + 1)), y=losses, mode="lines+markers", name=r["label"])
-    for post in dict.fromkeys(r.get("post") for r in ok(rows) if r.get("epochs") and r.get("post") in POST_FIGURES):
+            fig.add_scatter(
+                x=list(range(1, len(losses) + 1)), y=losses, mode="lines+markers", name=r["label"]
+            )
+    for post in dict.fromkeys(
+        r.get("post") for r in ok(rows) if r.get("epochs") and r.get("post") in POST_FIGURES
+    ):
         losses = POST_FIGURES[post].get("epoch_losses", [])
-        fig.add_scatter(x=list(range(1, len(losses) + 1)), y=losses, mode="lines+markers", name=f"post: {post}",
-                        line=dict(dash="dot", color=POST))
+        fig.add_scatter(
+            x=list(range(1, len(losses) + 1)),
+            y=losses,
+            mode="lines+markers",
+            name=f"post: {post}",
+            line=dict(dash="dot", color=POST),
+        )
     fig.update_xaxes(dtick=1)
     return _layout(fig, "epoch", "mean training loss (nats/char)", "post-loss")
 
@@ -87,8 +127,9 @@ def by_impl(rows: list[dict], key: str) -> dict[str, list[dict]]:
 def _lines(rows: list[dict], key: str, field: str) -> go.Figure:
     fig = go.Figure()
     for impl, group in by_impl(rows, key).items():
-        fig.add_scatter(x=[x_of(r, key) for r in group], y=[r.get(field) for r in group], mode="lines+markers",
-                        name=impl)
+        fig.add_scatter(
+            x=[x_of(r, key) for r in group], y=[r.get(field) for r in group], mode="lines+markers", name=impl
+        )
     return fig
 
 
@@ -96,7 +137,9 @@ def sweep_build_figure(rows: list[dict], key: str, log_y: bool = False) -> go.Fi
     """Trace (graph build) time against the swept setting, one line per implementation."""
     fig = _lines(rows, key, "trace_s")
     fig.update_yaxes(type="log" if log_y else "linear")
-    return _layout(fig, LABELS.get(key, key), "trace s" + (" (log scale)" if log_y else ""), f"sweep-build-{key}")
+    return _layout(
+        fig, LABELS.get(key, key), "trace s" + (" (log scale)" if log_y else ""), f"sweep-build-{key}"
+    )
 
 
 def sweep_parts_figure(rows: list[dict], key: str) -> go.Figure:
@@ -104,9 +147,11 @@ def sweep_parts_figure(rows: list[dict], key: str) -> go.Figure:
     measured = [r for group in by_impl(rows, key).values() for r in group]
     names = [f"{r['impl']} {key}={x_of(r, key)}" for r in measured]
     fig = go.Figure()
-    for field, name, color in (("trace_s", "trace (build the graph)", TRACE),
-                               ("first_call_s", "first call (optimise + run once)", FIRST),
-                               ("step_s", "one train step after that", STEP)):
+    for field, name, color in (
+        ("trace_s", "trace (build the graph)", TRACE),
+        ("first_call_s", "first call (optimise + run once)", FIRST),
+        ("step_s", "one train step after that", STEP),
+    ):
         fig.add_bar(x=names, y=[r.get(field) for r in measured], name=name, marker_color=color)
     fig.update_layout(barmode="stack")
     return _layout(fig, "", "seconds", f"sweep-parts-{key}")
@@ -114,4 +159,6 @@ def sweep_parts_figure(rows: list[dict], key: str) -> go.Figure:
 
 def sweep_rate_figure(rows: list[dict], key: str) -> go.Figure:
     """Training throughput (characters per second, build excluded) against the swept setting."""
-    return _layout(_lines(rows, key, "chars_per_s"), LABELS.get(key, key), "characters / s", f"sweep-rate-{key}")
+    return _layout(
+        _lines(rows, key, "chars_per_s"), LABELS.get(key, key), "characters / s", f"sweep-rate-{key}"
+    )

@@ -8,6 +8,7 @@ Every measurement runs in a fresh process (core.measure.timing.run_isolated); th
 the lab never measures two things at once (they would share the CPU and colour each other's figures).
 Nothing here touches Streamlit: the page keeps one Lab per app process and reads snapshots of it.
 """
+
 import logging
 import threading
 import time
@@ -89,8 +90,19 @@ class Task:
 
     def view(self) -> TaskView:
         with self.lock:
-            return TaskView(self.kind, self.owner, tuple(self.labels), tuple(self.rows), self.status, self.message,
-                            self.started, self.row_started, self.ended, self.cancel.is_set(), self.saved)
+            return TaskView(
+                self.kind,
+                self.owner,
+                tuple(self.labels),
+                tuple(self.rows),
+                self.status,
+                self.message,
+                self.started,
+                self.row_started,
+                self.ended,
+                self.cancel.is_set(),
+                self.saved,
+            )
 
     def add_row(self, index: int, row: dict) -> None:
         """on_result of the measuring loop; a row cut short by a cancel is no figure, so it is dropped."""
@@ -105,13 +117,18 @@ class Task:
         try:
             measure(self.add_row, self.cancel)
             if self.cancel.is_set():
-                self.end("cancelled", f"cancelled after {len(self.rows)} of {len(self.labels)} measurements; "
-                                      "not saved")
+                self.end(
+                    "cancelled",
+                    f"cancelled after {len(self.rows)} of {len(self.labels)} measurements; not saved",
+                )
             else:
                 path = save(list(self.rows))
                 count = len(self.rows)
-                self.end("finished", f"{count} measurement{'s' if count != 1 else ''} in "
-                                     f"{self.view().elapsed_s():.0f} s", str(path))
+                self.end(
+                    "finished",
+                    f"{count} measurement{'s' if count != 1 else ''} in {self.view().elapsed_s():.0f} s",
+                    str(path),
+                )
         except Exception as err:  # the page must learn of it: a thread's exception is otherwise lost
             log.exception("the build-time %s failed", self.kind)
             self.end("failed", f"{type(err).__name__}: {err}")
@@ -139,7 +156,9 @@ class Lab:
             if self._task is not None and self._task.view().running:
                 raise LabBusy(busy_message(self._task.view(), owner))
             task = self._task = Task(kind, owner, list(labels))
-        task.thread = threading.Thread(target=task.run, args=(measure, save), name=f"buildtime-{kind}", daemon=True)
+        task.thread = threading.Thread(
+            target=task.run, args=(measure, save), name=f"buildtime-{kind}", daemon=True
+        )
         task.thread.start()
         return task
 
@@ -163,25 +182,35 @@ def busy_message(view: TaskView, owner: str = "") -> str:
     """Why a second task cannot start now, in words for the page."""
     what = "an experiment" if view.kind == "experiment" else "a sweep"
     who = "you started" if view.owner == owner else "started in another browser session"
-    return (f"{what} {who} is measuring ({len(view.rows) + 1} of {len(view.labels)}); the lab measures one "
-            "thing at a time so that the timings stay fair: wait for it to finish or cancel it")
+    return (
+        f"{what} {who} is measuring ({len(view.rows) + 1} of {len(view.labels)}); the lab measures one "
+        "thing at a time so that the timings stay fair: wait for it to finish or cancel it"
+    )
 
 
 # ---- the two kinds of task ---------------------------------------------------------------------------
 def start_experiment(lab: Lab, owner: str, plan: list[Measurement], epochs: int, folder: Path) -> Task:
     """The post's experiment (core.experiment), saved in its own JSON format when it finishes."""
-    return lab.start("experiment", owner, [m.label for m in plan],
-                     measure=lambda on_result, cancel: run_experiment(plan, on_result, cancel),
-                     save=lambda rows: results.save_experiment(rows, folder, epochs))
+    return lab.start(
+        "experiment",
+        owner,
+        [m.label for m in plan],
+        measure=lambda on_result, cancel: run_experiment(plan, on_result, cancel),
+        save=lambda rows: results.save_experiment(rows, folder, epochs),
+    )
 
 
 def start_sweep(lab: Lab, owner: str, args, folder: Path) -> Task:
     """A bench sweep (args as core.bench parses them), saved in the bench CLI's JSON format."""
     runs = bench_plan(args)
     labels = [f"{impl} · " + ", ".join(f"{k}={v}" for k, v in swept.items()) for impl, swept, _ in runs]
-    return lab.start("sweep", owner, labels,
-                     measure=lambda on_result, cancel: measure_sweep(runs, args, on_result, cancel),
-                     save=lambda rows: results.save_sweep(rows, vars(args), folder))
+    return lab.start(
+        "sweep",
+        owner,
+        labels,
+        measure=lambda on_result, cancel: measure_sweep(runs, args, on_result, cancel),
+        save=lambda rows: results.save_sweep(rows, vars(args), folder),
+    )
 
 
 def measure_sweep(runs: list, args, on_result, cancel) -> list[dict]:
@@ -190,7 +219,9 @@ def measure_sweep(runs: list, args, on_result, cancel) -> list[dict]:
     for i, (impl, swept, config) in enumerate(runs):
         if cancel.is_set():
             break
-        result = run_isolated((impl, config.to_dict(), args.timed_steps, args.warmup, args.train_epochs), cancel)
+        result = run_isolated(
+            (impl, config.to_dict(), args.timed_steps, args.warmup, args.train_epochs), cancel
+        )
         rows.append(summarise(impl, swept, config, [result]))
         on_result(i, rows[-1])
     return rows
@@ -200,8 +231,10 @@ def parse_values(text: str) -> list[int]:
     """'25, 50,100' -> [25, 50, 100]; ConfigError saying why if that cannot be read."""
     parts = [p for p in text.replace(",", " ").split() if p]
     if not parts or not all(p.isdigit() and int(p) >= 1 for p in parts):
-        raise ConfigError(f"sweep values must be whole numbers of at least 1 separated by commas, e.g. 25,50,100; "
-                          f"got {text!r}")
+        raise ConfigError(
+            f"sweep values must be whole numbers of at least 1 separated by commas, e.g. 25,50,100; "
+            f"got {text!r}"
+        )
     values = list(dict.fromkeys(int(p) for p in parts))  # duplicates measured once
     if len(values) > MAX_VALUES:
         raise ConfigError(f"at most {MAX_VALUES} sweep values at once, got {len(values)}")
@@ -213,17 +246,33 @@ def usable(impls: list[str], cell: str) -> list[str]:
     return [i for i in impls if i in TF1_IMPLS or UNROLLERS[i].works_with(cell)]
 
 
-def sweep_args(impls: list[str], cell: str, key: str, values: list[int], settings: dict, timed_steps: int,
-               corpus: str):
+def sweep_args(
+    impls: list[str], cell: str, key: str, values: list[int], settings: dict, timed_steps: int, corpus: str
+):
     """The bench CLI's own arguments for this sweep (so its plan, and its JSON's "args", are the CLI's)."""
     if not impls:
         raise ConfigError("choose at least one implementation")
     if len(impls) * len(values) > MAX_MEASUREMENTS:
-        raise ConfigError(f"{len(impls)} implementations × {len(values)} values = {len(impls) * len(values)} "
-                          f"measurements; at most {MAX_MEASUREMENTS} at once")
-    argv = ["--preset", "seed", "--corpus", corpus, "--impls", ",".join(impls), "--cell", cell,
-            "--sweep", f"{key}={','.join(map(str, values))}", "--timed-steps", str(timed_steps),
-            "--warmup", str(WARMUP)]
+        raise ConfigError(
+            f"{len(impls)} implementations × {len(values)} values = {len(impls) * len(values)} "
+            f"measurements; at most {MAX_MEASUREMENTS} at once"
+        )
+    argv = [
+        "--preset",
+        "seed",
+        "--corpus",
+        corpus,
+        "--impls",
+        ",".join(impls),
+        "--cell",
+        cell,
+        "--sweep",
+        f"{key}={','.join(map(str, values))}",
+        "--timed-steps",
+        str(timed_steps),
+        "--warmup",
+        str(WARMUP),
+    ]
     for name, value in settings.items():
         if name != key:
             argv += [f"--{name.replace('_', '-')}", str(value)]

@@ -4,6 +4,7 @@ r2rt.com's "Recurrent Neural Networks in Tensorflow II" timed the graph build of
 list, then built and trained a 3-layer LSTM three ways (list, dynamic_rnn, scan). core.experiment replays
 those rows in both families: the post's own tf.compat.v1 calls in a tf.Graph + Session, and their TF2 twins.
 """
+
 import dataclasses
 
 import pandas as pd
@@ -18,19 +19,28 @@ KIND = "experiment"
 URL = "query-params"
 # option -> (epochs per LSTM row, with the TF1 family?, what it is for)
 VARIANTS = {
-    "The whole experiment": (3, True, "3 epochs per LSTM row, TF1 and TF2, as the post did: about 10 minutes "
-                                      "on 2 cores"),
+    "The whole experiment": (
+        3,
+        True,
+        "3 epochs per LSTM row, TF1 and TF2, as the post did: about 10 minutes on 2 cores",
+    ),
     "One epoch": (1, True, "TF1 and TF2, one epoch each: every build time, a third of the training"),
-    "Quick demo": (1, False, "TF2 only, one epoch: half the measurements, a third of the training each; "
-                             "short enough to show in class"),
+    "Quick demo": (
+        1,
+        False,
+        "TF2 only, one epoch: half the measurements, a third of the training each; "
+        "short enough to show in class",
+    ),
 }
-INTRO = ("The post built a basic RNN unrolled as a list of 200 steps, then a 3-layer LSTM (state 100, batch 32, "
-         "200 steps) three ways — a **list** (`static_rnn`), **`dynamic_rnn`** and **`tf.scan`** — and trained "
-         "each for 3 epochs. Its conclusions: the list takes far longer to build, and `scan` is a little slower "
-         "than `dynamic_rnn`. Here every row is measured twice: with the post's own `tf.compat.v1` calls "
-         "(a `tf.Graph` run by a `Session`: *TF1*) and with their TF2 twins (a traced `tf.function`). "
-         "The post's *build* is graph construction: the trace here; the *first call* (graph optimisation "
-         "plus one step) is shown apart.")
+INTRO = (
+    "The post built a basic RNN unrolled as a list of 200 steps, then a 3-layer LSTM (state 100, batch 32, "
+    "200 steps) three ways — a **list** (`static_rnn`), **`dynamic_rnn`** and **`tf.scan`** — and trained "
+    "each for 3 epochs. Its conclusions: the list takes far longer to build, and `scan` is a little slower "
+    "than `dynamic_rnn`. Here every row is measured twice: with the post's own `tf.compat.v1` calls "
+    "(a `tf.Graph` run by a `Session`: *TF1*) and with their TF2 twins (a traced `tf.function`). "
+    "The post's *build* is graph construction: the trace here; the *first call* (graph optimisation "
+    "plus one step) is shown apart."
+)
 
 
 def plan_for(variant: str):
@@ -42,15 +52,27 @@ def plan_for(variant: str):
 
 def render(owner: str, lab, view) -> None:
     st.markdown(INTRO)
-    variant = st.radio("What to run", list(VARIANTS), key="bt_variant", bind=URL, horizontal=True,
-                       captions=[v[2] for v in VARIANTS.values()],
-                       help="Every variant measures the post's setting (the seed preset); they differ in how "
-                            "long they train and whether the TF1 family is measured too.")
+    variant = st.radio(
+        "What to run",
+        list(VARIANTS),
+        key="bt_variant",
+        bind=URL,
+        horizontal=True,
+        captions=[v[2] for v in VARIANTS.values()],
+        help="Every variant measures the post's setting (the seed preset); they differ in how "
+        "long they train and whether the TF1 family is measured too.",
+    )
     plan, epochs = plan_for(variant)
     st.caption(f"{len(plan)} measurements: " + "; ".join(m.label for m in plan) + ". " + widgets.SPAWN_NOTE)
-    if widgets.start_ui("Run the experiment", "bt_run", "", view, owner,
-                             help="Measure every row in the background; it keeps going if you leave or reload "
-                                  "the page. The result is saved under the runs folder."):
+    if widgets.start_ui(
+        "Run the experiment",
+        "bt_run",
+        "",
+        view,
+        owner,
+        help="Measure every row in the background; it keeps going if you leave or reload "
+        "the page. The result is saved under the runs folder.",
+    ):
         folder = widgets.results_folder()
         widgets.start(lambda: jobs.start_experiment(lab, owner, plan, epochs, folder))
         view = lab.current()
@@ -85,8 +107,9 @@ def show(payload: dict) -> None:
 
 def _columns() -> dict:
     number = st.column_config.NumberColumn
-    return {name: number(name, format="%.2f") for name in ("build s", "post build s", "first call s")} | \
-           {name: number(name, format="%.1f") for name in ("training s", "post training s")}
+    return {name: number(name, format="%.2f") for name in ("build s", "post build s", "first call s")} | {
+        name: number(name, format="%.1f") for name in ("training s", "post training s")
+    }
 
 
 def ratios_ui(rows: list[dict]) -> None:
@@ -100,5 +123,7 @@ def ratios_ui(rows: list[dict]) -> None:
     st.caption(RATIO_HELP)
 
 
-RATIO_HELP = ("Build: the list's graph build time over dynamic_rnn's. Speed: scan's time over dynamic_rnn's — here "
-              "the median steady train step, in the post the 3 epochs' wall time; above 1 means scan is slower.")
+RATIO_HELP = (
+    "Build: the list's graph build time over dynamic_rnn's. Speed: scan's time over dynamic_rnn's — here "
+    "the median steady train step, in the post the 3 epochs' wall time; above 1 means scan is slower."
+)

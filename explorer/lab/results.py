@@ -5,6 +5,7 @@ Two formats, the core's own: an experiment as `core.experiment.save` writes it
 it ({"machine", "preset", "args", "results"}, plus "measured"). Results measured here live under
 <runs dir>/_buildtime/; a reference measured on a known machine ships in assets/ (when it exists).
 """
+
 import json
 import os
 import time
@@ -19,8 +20,10 @@ from core.runs.store import write_atomic
 
 FOLDER = "_buildtime"  # under the runs folder; RunStore skips it (no config.json)
 KINDS = {"experiment": "rows", "sweep": "results"}  # kind -> the key that holds its rows
-REFERENCES = {"experiment": ROOT / "assets" / "buildtime_reference.json",
-              "sweep": ROOT / "assets" / "buildtime_sweep_reference.json"}
+REFERENCES = {
+    "experiment": ROOT / "assets" / "buildtime_reference.json",
+    "sweep": ROOT / "assets" / "buildtime_sweep_reference.json",
+}
 
 
 class ResultError(ValueError):
@@ -54,8 +57,13 @@ def save_sweep(rows: list[dict], args: dict, folder: Path) -> Path:
     """The bench CLI's JSON (machine, preset, args, results), with the date it was measured."""
     path = _new_path(folder, "sweep")
     path.parent.mkdir(parents=True, exist_ok=True)
-    payload = {"measured": time.strftime("%Y-%m-%d %H:%M"), "machine": machine(), "preset": args.get("preset"),
-               "args": args, "results": rows}
+    payload = {
+        "measured": time.strftime("%Y-%m-%d %H:%M"),
+        "machine": machine(),
+        "preset": args.get("preset"),
+        "args": args,
+        "results": rows,
+    }
     write_atomic(path, json.dumps(payload, indent=2))
     return path
 
@@ -126,12 +134,19 @@ def experiment_table(rows: list[dict]) -> list[dict]:
     for r in rows:
         post = POST_FIGURES.get(r.get("post"), {})
         trained = bool(r.get("epochs"))
-        out.append({"measurement": r.get("label", r.get("impl")), "build s": r.get("trace_s"),
-                    "post build s": post.get("build_s"), "first call s": r.get("first_call_s"),
-                    "loss per epoch": _losses(r.get("epoch_losses")),
-                    "post loss per epoch": _losses(post.get("epoch_losses")) if trained else "",
-                    "training s": r.get("train_s"), "post training s": post.get("train_s") if trained else None,
-                    "error": r.get("error", "")})
+        out.append(
+            {
+                "measurement": r.get("label", r.get("impl")),
+                "build s": r.get("trace_s"),
+                "post build s": post.get("build_s"),
+                "first call s": r.get("first_call_s"),
+                "loss per epoch": _losses(r.get("epoch_losses")),
+                "post loss per epoch": _losses(post.get("epoch_losses")) if trained else "",
+                "training s": r.get("train_s"),
+                "post training s": post.get("train_s") if trained else None,
+                "error": r.get("error", ""),
+            }
+        )
     return out
 
 
@@ -157,5 +172,12 @@ def x_of(row: dict, key: str):
 def sweep_table(rows: list[dict], key: str) -> list[dict]:
     """One row per measurement, with the figures the bench CLI prints."""
     names = ("trace_s", "first_call_s", "step_s", "chars_per_s", "gflop_per_s", "peak_rss_mb")
-    return [{"implementation": r.get("impl"), key: x_of(r, key), **{n: r.get(n) for n in names},
-             "error": r.get("error", "")} for r in rows]
+    return [
+        {
+            "implementation": r.get("impl"),
+            key: x_of(r, key),
+            **{n: r.get(n) for n in names},
+            "error": r.get("error", ""),
+        }
+        for r in rows
+    ]

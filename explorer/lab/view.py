@@ -4,6 +4,7 @@ Three sections: the post's experiment replayed (explorer/lab/post.py), sweeps of
 friends per implementation (explorer/lab/explore.py), and the build times of your own training runs.
 Measurements run in the background, one set at a time for the whole app (explorer/lab/jobs.py).
 """
+
 import pandas as pd
 import streamlit as st
 
@@ -13,9 +14,11 @@ from explorer.lab.jobs import Lab
 
 SECTIONS = {"Reproduce the post": post.render, "Explore": explore.render}
 RUNS = "Your training runs"
-INTRO = ("Before its first step, a TensorFlow program **builds a graph** of the whole unrolled computation. "
-         "How the cell is iterated over time decides how big that graph is: a Python loop copies the cell "
-         "once per step, a symbolic loop holds it once. This lab measures the difference.")
+INTRO = (
+    "Before its first step, a TensorFlow program **builds a graph** of the whole unrolled computation. "
+    "How the cell is iterated over time decides how big that graph is: a Python loop copies the cell "
+    "once per step, a symbolic loop holds it once. This lab measures the difference."
+)
 
 
 @st.cache_resource(show_spinner=False)
@@ -26,9 +29,15 @@ def lab() -> Lab:
 
 def render(owner: str) -> None:
     st.markdown(INTRO)
-    section = st.radio("Section", [*SECTIONS, RUNS], key="lab", bind="query-params", horizontal=True,
-                       label_visibility="collapsed",
-                       help="The post's experiment, your own sweeps, or the build times of your training runs.")
+    section = st.radio(
+        "Section",
+        [*SECTIONS, RUNS],
+        key="lab",
+        bind="query-params",
+        horizontal=True,
+        label_visibility="collapsed",
+        help="The post's experiment, your own sweeps, or the build times of your training runs.",
+    )
     if section == RUNS:
         runs_section(owner)
         return
@@ -44,12 +53,19 @@ def runs_section(owner: str) -> None:
     if not rows:
         st.info("No run has built its graph yet: start one from the Train tab.")
         return
-    st.markdown("Before the first step, the train step is **traced** into a graph, and its **first call** "
-                "optimises that graph and runs it once. Both are measured apart from training. The `static` "
-                "implementation copies the cell once per time step, so its build grows with `num_steps`; "
-                "`dynamic` and `scan` build one loop whatever the length.")
+    st.markdown(
+        "Before the first step, the train step is **traced** into a graph, and its **first call** "
+        "optimises that graph and runs it once. Both are measured apart from training. The `static` "
+        "implementation copies the cell once per time step, so its build grows with `num_steps`; "
+        "`dynamic` and `scan` build one loop whatever the length."
+    )
     st.plotly_chart(figures.build_time_figure(rows), key="build_chart", config={"displayModeBar": False})
-    st.dataframe(pd.DataFrame(rows), hide_index=True, column_config={
-        "trace_s": st.column_config.NumberColumn("trace s", format="%.2f"),
-        "first_call_s": st.column_config.NumberColumn("first call s", format="%.2f"),
-        "train_s": st.column_config.NumberColumn("training s", format="%.1f")})
+    st.dataframe(
+        pd.DataFrame(rows),
+        hide_index=True,
+        column_config={
+            "trace_s": st.column_config.NumberColumn("trace s", format="%.2f"),
+            "first_call_s": st.column_config.NumberColumn("first call s", format="%.2f"),
+            "train_s": st.column_config.NumberColumn("training s", format="%.1f"),
+        },
+    )

@@ -3,6 +3,7 @@ picker, the machine a result was measured on, and what each implementation build
 
 Worker threads never call st.*: the panel reads the lab's snapshot (a TaskView) once a second.
 """
+
 from pathlib import Path
 
 import streamlit as st
@@ -12,8 +13,10 @@ from explorer.lab import implementations, jobs, results
 from explorer.lab.results import ResultError
 
 REFRESH_S = 1.0  # live panel refresh while a task measures; AppTest cannot fire it, a browser does
-SPAWN_NOTE = ("Each measurement runs in a fresh process, so one never colours the next; that process spends "
-              "about 5 s importing TensorFlow before it measures anything.")
+SPAWN_NOTE = (
+    "Each measurement runs in a fresh process, so one never colours the next; that process spends "
+    "about 5 s importing TensorFlow before it measures anything."
+)
 
 
 # ---- starting ------------------------------------------------------------------------------------------
@@ -45,8 +48,10 @@ def training_note() -> None:
     """Training runs share the CPU: say so, since they slow every figure measured meanwhile."""
     active = len(services.job_manager().active())
     if active:
-        st.warning(f"{active} training run{'s are' if active > 1 else ' is'} using the CPU now: figures "
-                   "measured meanwhile will be slower than on an idle machine.")
+        st.warning(
+            f"{active} training run{'s are' if active > 1 else ' is'} using the CPU now: figures "
+            "measured meanwhile will be slower than on an idle machine."
+        )
 
 
 # ---- while it measures ---------------------------------------------------------------------------------
@@ -66,14 +71,20 @@ def live_panel(kind: str, owner: str, lab, draw) -> None:
 def progress_ui(view, owner: str, lab) -> None:
     """Which measurement of how many, how long it and the whole task have taken; Cancel for its owner."""
     done, total = len(view.rows), len(view.labels)
-    text = (f"Measuring {min(done + 1, total)} of {total}: {view.current_label} · this one "
-            f"{ui.duration(view.row_elapsed_s())} · elapsed {ui.duration(view.elapsed_s())}")
+    text = (
+        f"Measuring {min(done + 1, total)} of {total}: {view.current_label} · this one "
+        f"{ui.duration(view.row_elapsed_s())} · elapsed {ui.duration(view.elapsed_s())}"
+    )
     st.progress(done / total if total else 0.0, text=text)
     if view.cancelling:
         st.caption("Cancelling… (the measuring process is ended at once)")
     elif view.owner == owner:
-        st.button("Cancel", key="bt_cancel", on_click=lab.cancel,
-                  help="End the measuring process now; the rows measured so far stay on the page, unsaved.")
+        st.button(
+            "Cancel",
+            key="bt_cancel",
+            on_click=lab.cancel,
+            help="End the measuring process now; the rows measured so far stay on the page, unsaved.",
+        )
     else:
         st.caption("Started in another browser session: it can be cancelled there.")
 
@@ -83,8 +94,9 @@ def last_status(view, kind: str) -> None:
     if view is None or view.running or view.kind != kind:
         return
     if view.status == "finished":
-        st.success(f"Finished: {view.message}; saved in the runs folder as "
-                   f"{results.FOLDER}/{Path(view.saved).name}.")
+        st.success(
+            f"Finished: {view.message}; saved in the runs folder as {results.FOLDER}/{Path(view.saved).name}."
+        )
     elif view.status == "cancelled":
         st.warning(f"Cancelled: {view.message}")
     else:
@@ -121,15 +133,22 @@ def result_ui(kind: str, view) -> dict | None:
     """A select box of results, the newest first; the chosen result's contents (None if there is none)."""
     options = sources(kind, view)
     if results.reference(kind) is None:
-        st.caption(f"No reference result yet: assets/{results.REFERENCES[kind].name}, measured on a "
-                   "known machine, will appear here once it ships.")
+        st.caption(
+            f"No reference result yet: assets/{results.REFERENCES[kind].name}, measured on a "
+            "known machine, will appear here once it ships."
+        )
     if not options:
         st.info(f"Nothing measured yet, and no reference {kind} yet: start one above.")
         return None
     first = next(iter(options))  # in the key: a newer result makes a new box, which then shows it
-    choice = st.selectbox("Result", list(options), key=f"bt_{kind}_result_{first}", format_func=lambda o: options[o][0],
-                          help="Results measured on this machine are saved under the runs folder; the reference "
-                               "was measured on a known machine and ships with the app.")
+    choice = st.selectbox(
+        "Result",
+        list(options),
+        key=f"bt_{kind}_result_{first}",
+        format_func=lambda o: options[o][0],
+        help="Results measured on this machine are saved under the runs folder; the reference "
+        "was measured on a known machine and ships with the app.",
+    )
     return _load(kind, options[choice][1], reference=choice == "reference")
 
 

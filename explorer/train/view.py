@@ -1,4 +1,5 @@
 """The Train tab: the sidebar's Start, and a live view of the selected run refreshed about once a second."""
+
 import time
 
 import streamlit as st
@@ -65,15 +66,31 @@ def start_clicked(owner: str) -> None:
 def render(owner: str) -> None:
     run_id = run_picker(owner)
     if run_id is None:
-        st.info("Choose settings in the sidebar (or a preset) and press **Start training**; "
-                "the run you start, or one you pick above, shows here while it trains.")
+        st.info(
+            "Choose settings in the sidebar (or a preset) and press **Start training**; "
+            "the run you start, or one you pick above, shows here while it trains."
+        )
         return
     left, right = st.columns([1, 1])
-    x_axis = left.radio("Loss against", list(figures.X_AXES), key="x", horizontal=True, bind="query-params",
-                        format_func=lambda k: {"step": "step", "time": "training time"}[k],
-                        help="Training time excludes the graph build, so implementations compare fairly.")
-    smoothing = right.slider("Smoothing", 0.0, 0.99, 0.9, 0.01, key="smooth", bind="query-params",
-                             help="Exponential moving average of the training loss; 0 shows it raw.")
+    x_axis = left.radio(
+        "Loss against",
+        list(figures.X_AXES),
+        key="x",
+        horizontal=True,
+        bind="query-params",
+        format_func=lambda k: {"step": "step", "time": "training time"}[k],
+        help="Training time excludes the graph build, so implementations compare fairly.",
+    )
+    smoothing = right.slider(
+        "Smoothing",
+        0.0,
+        0.99,
+        0.9,
+        0.01,
+        key="smooth",
+        bind="query-params",
+        help="Exponential moving average of the training loss; 0 shows it raw.",
+    )
     if services.is_live(run_id):
         live_panel(run_id, x_axis, smoothing)
     else:
@@ -84,9 +101,15 @@ def run_picker(owner: str) -> str | None:
     """A select box of this session's runs, bound to the URL's `run` (the URL holds the option's text,
     so the text is the bare run id: a status in it would change and no longer match)."""
     runs = services.store().list(owner=owner)
-    run_id = st.selectbox("Run", [r.run_id for r in runs], index=None, key=state.RUN, bind="query-params",
-                          placeholder="Start a run or pick one",
-                          help="Your runs in this browser session, newest first. The URL keeps the one shown.")
+    run_id = st.selectbox(
+        "Run",
+        [r.run_id for r in runs],
+        index=None,
+        key=state.RUN,
+        bind="query-params",
+        placeholder="Start a run or pick one",
+        help="Your runs in this browser session, newest first. The URL keeps the one shown.",
+    )
     label = next((r.meta().get("label") for r in runs if r.run_id == run_id), "")
     if label:
         st.caption(f"Label: {label}")
@@ -132,8 +155,11 @@ def run_panel(run_id: str, x_axis: str, smoothing: float, live: bool) -> None:
         buttons_ui(run_id, snap, live)
         progress_ui(snap)
         timings_ui(snap)
-        st.plotly_chart(figures.loss_figure(snap, x_axis, smoothing), key=f"loss_{run_id}",
-                        config={"displayModeBar": False})
+        st.plotly_chart(
+            figures.loss_figure(snap, x_axis, smoothing),
+            key=f"loss_{run_id}",
+            config={"displayModeBar": False},
+        )
         samples_ui(snap)
 
 
@@ -145,18 +171,42 @@ def buttons_ui(run_id: str, snap, live: bool) -> None:
     if live:
         job = services.job_manager().get(run_id)
         if job.pause_requested:
-            cols[0].button("Resume", key="resume", on_click=job.resume_training, width="stretch",
-                           help="Carry on training from where it paused.")
+            cols[0].button(
+                "Resume",
+                key="resume",
+                on_click=job.resume_training,
+                width="stretch",
+                help="Carry on training from where it paused.",
+            )
         else:
-            cols[0].button("Pause", key="pause", on_click=job.pause, width="stretch", disabled=job.stopping,
-                           help="Hold training between steps; the worker keeps its place.")
-        cols[1].button("Stop", key="stop", on_click=stop_and_wait, args=(job,), width="stretch",
-                       disabled=job.stopping, help="End training within a second; the last checkpoint is kept.")
+            cols[0].button(
+                "Pause",
+                key="pause",
+                on_click=job.pause,
+                width="stretch",
+                disabled=job.stopping,
+                help="Hold training between steps; the worker keeps its place.",
+            )
+        cols[1].button(
+            "Stop",
+            key="stop",
+            on_click=stop_and_wait,
+            args=(job,),
+            width="stretch",
+            disabled=job.stopping,
+            help="End training within a second; the last checkpoint is kept.",
+        )
     elif can_continue(run_id, snap):
         problem = services.checkpoint_problem(services.store().get(run_id))
-        cols[0].button("Continue training", key="continue", on_click=_continue, args=(run_id,), width="stretch",
-                       disabled=problem is not None,
-                       help=problem or "Train on from the last checkpoint until the run's step budget is spent.")
+        cols[0].button(
+            "Continue training",
+            key="continue",
+            on_click=_continue,
+            args=(run_id,),
+            width="stretch",
+            disabled=problem is not None,
+            help=problem or "Train on from the last checkpoint until the run's step budget is spent.",
+        )
         if problem:
             st.caption(f"Cannot continue: {problem}.")
 
@@ -198,9 +248,11 @@ def progress_ui(snap) -> None:
     if not total:
         st.progress(0.0, text="waiting for the first step…")
         return
-    text = (f"step {step:,}/{total:,} · epoch {p.get('epoch', 0)}/{p.get('epochs', 0)} · "
-            f"{p.get('chars_per_s', 0):,.0f} chars/s · elapsed {ui.duration(p.get('elapsed_s'))} · "
-            f"ETA {ui.duration(p.get('eta_s')) if snap.status in ('training', 'paused') else '–'}")
+    text = (
+        f"step {step:,}/{total:,} · epoch {p.get('epoch', 0)}/{p.get('epochs', 0)} · "
+        f"{p.get('chars_per_s', 0):,.0f} chars/s · elapsed {ui.duration(p.get('elapsed_s'))} · "
+        f"ETA {ui.duration(p.get('eta_s')) if snap.status in ('training', 'paused') else '–'}"
+    )
     st.progress(min(1.0, step / total), text=text)
 
 
@@ -210,16 +262,28 @@ def timings_ui(snap) -> None:
     train, val = snap.last_train_loss, snap.last_val_loss
     bits = snap.evals[-1].get("val_bits") if snap.evals else None
     cols = st.columns(6)
-    cols[0].metric("Train loss", "–" if train is None else f"{train:.3f}",
-                   help="Last training step's mean loss, nats per character.")
-    cols[1].metric("Validation", "–" if val is None else f"{val:.3f}",
-                   help="Latest validation loss, nats per character.")
-    cols[2].metric("Val bits/char", "–" if bits is None else f"{bits:.2f}",
-                   help="The validation loss in bits per character (nats / ln 2).")
+    cols[0].metric(
+        "Train loss",
+        "–" if train is None else f"{train:.3f}",
+        help="Last training step's mean loss, nats per character.",
+    )
+    cols[1].metric(
+        "Validation", "–" if val is None else f"{val:.3f}", help="Latest validation loss, nats per character."
+    )
+    cols[2].metric(
+        "Val bits/char",
+        "–" if bits is None else f"{bits:.2f}",
+        help="The validation loss in bits per character (nats / ln 2).",
+    )
     cols[3].metric("Build: trace", ui.seconds(t.get("trace_s")), help="Tracing the train step into a graph.")
-    cols[4].metric("Build: first call", ui.seconds(t.get("first_call_s")),
-                   help="The first step: graph optimisation plus one step of work.")
-    cols[5].metric("Training time", ui.duration(train_s), help="Every step after the first: build time excluded.")
+    cols[4].metric(
+        "Build: first call",
+        ui.seconds(t.get("first_call_s")),
+        help="The first step: graph optimisation plus one step of work.",
+    )
+    cols[5].metric(
+        "Training time", ui.duration(train_s), help="Every step after the first: build time excluded."
+    )
 
 
 def samples_ui(snap) -> None:
@@ -229,7 +293,7 @@ def samples_ui(snap) -> None:
     latest = snap.samples[-1]
     st.markdown(f"**Live sample at step {latest['step']:,}**")
     st.code(latest["text"], language=None, wrap_lines=True)
-    earlier = snap.samples[-SAMPLES_SHOWN - 1:-1][::-1]
+    earlier = snap.samples[-SAMPLES_SHOWN - 1 : -1][::-1]
     if earlier:
         with st.expander(f"Earlier samples ({len(snap.samples) - 1})"):
             for sample in earlier:
