@@ -7,23 +7,15 @@ colour the next; all of them run in one invocation, so compare them as ratios.
 """
 
 import argparse
-import dataclasses
-import json
 import statistics
 import sys
-import time
 
 from core.cli_flags import add_config_flags, config_from_args
-from core.config import PRESETS, ConfigError, RunConfig
+from core.config import PRESETS, ConfigError
+from core.measure.plan import SWEEPABLE, BenchPlan, summarise
+from core.measure.results import sweep_payload, write_results
 from core.measure.timing import machine, run_isolated
 from core.model.unrollers import UNROLLERS
-
-SWEEPABLE = {"num_steps": "train", "batch_size": "train", "num_layers": "model", "state_size": "model"}
-
-
-def with_value(config: RunConfig, key: str, value) -> RunConfig:
-    part = SWEEPABLE[key]
-    return dataclasses.replace(config, **{part: dataclasses.replace(getattr(config, part), **{key: value})})
 
 
 def parse_args(argv=None):
@@ -68,47 +60,21 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def plan(args) -> list[tuple[str, dict, RunConfig]]:
-    """(implementation, swept values, config) for every measurement asked for."""
-    from core.measure.tf1 import TF1_IMPLS
-
-    base = config_from_args(args)
+def plan_of(args) -> BenchPlan:
+    """The plan the command line asks for."""
     key, values = args.sweep.split("=", 1) if args.sweep else (None, "")
-    if key is not None and key not in SWEEPABLE:
-        raise ValueError(f"cannot sweep {key!r}; choose one of {', '.join(SWEEPABLE)}")
-    runs = []
-    for impl in args.impls.split(","):
-        if impl not in UNROLLERS and impl not in TF1_IMPLS:
-            raise ValueError(
-                f"unknown implementation {impl!r}; choose from {', '.join(UNROLLERS.names() + TF1_IMPLS.names())}"
-            )
-        for value in values.split(",") if key else [None]:
-            cfg = (
-                base
-                if impl in TF1_IMPLS
-                else dataclasses.replace(base, model=dataclasses.replace(base.model, impl=impl))
-            )  # validates cell support too
-            runs.append(
-                (impl, {key: int(value)} if key else {}, with_value(cfg, key, int(value)) if key else cfg)
-            )
-    return runs
-
-
-def summarise(impl: str, swept: dict, config: RunConfig, rounds: list[dict]) -> dict:
-    """One row: the median of every figure over the rounds, with the step time's spread."""
-    ok = [r for r in rounds if "error" not in r]
-    row = {"impl": impl, **swept, "config": config.to_dict(), "rounds": rounds}
-    if not ok:
-        return {**row, "error": rounds[0]["error"]}
-    for key in ("trace_s", "first_call_s", "step_s", "chars_per_s", "gflop_per_s", "peak_rss_mb", "train_s"):
-        if key in ok[0]:
-            row[key] = statistics.median(r[key] for r in ok)
-    row["step_min_s"] = min(r["step_min_s"] for r in ok)
-    row["step_max_s"] = max(r["step_max_s"] for r in ok)
-    row["gflop_per_step"] = ok[0]["gflop_per_step"]
-    if "epoch_losses" in ok[0]:
-        row["epoch_losses"] = [statistics.median(e) for e in zip(*(r["epoch_losses"] for r in ok))]
-    return row
+    if key is not None and not all(v.strip().isdigit() for v in values.split(",")):
+        raise ConfigError(f"--sweep takes KEY=V1,V2,... with whole numbers, got {args.sweep!r}")
+    return BenchPlan(
+        base=config_from_args(args),
+        impls=tuple(args.impls.split(",")),
+        sweep_key=key,
+        sweep_values=tuple(int(v) for v in values.split(",")) if key else (),
+        timed_steps=args.timed_steps,
+        warmup=args.warmup,
+        train_epochs=args.train_epochs,
+        preset=args.preset,
+    )
 
 
 HEADER = (
@@ -150,30 +116,29 @@ def line(row: dict) -> str:
 def main(argv=None) -> int:
     args = parse_args(argv)
     try:
-        runs = plan(args)
-    except (ConfigError, ValueError) as err:
+        bench = plan_of(args)
+    except ValueError as err:  # ConfigError included
         print(f"error: {err}", file=sys.stderr)
         return 2
+    points = bench.points()
     info = machine()
     print(
         f"{info['cpu']}, {info['cores']} cores, TensorFlow {info['tensorflow']}; preset {args.preset}; "
         f"{args.repeats} round(s), each measurement in a fresh process\n{HEADER}",
         flush=True,
     )
-    results = {i: [] for i in range(len(runs))}
+    results = {i: [] for i in range(len(points))}
     matmul = []
     for _ in range(args.repeats):  # rounds interleaved, so a noisy minute hurts every implementation alike
         matmul.append(run_isolated(("matmul", args.matmul_size)))
-        for i, (impl, swept, cfg) in enumerate(runs):
-            results[i].append(
-                run_isolated((impl, cfg.to_dict(), args.timed_steps, args.warmup, args.train_epochs))
-            )
-            print(line(summarise(impl, swept, cfg, results[i][-1:])), flush=True)
+        for i, point in enumerate(points):
+            results[i].append(run_isolated(bench.job(point)))
+            print(line(summarise(point, results[i][-1:])), flush=True)
     info["matmul_gflop_per_s"] = statistics.median(m for m in matmul if not isinstance(m, dict))
     print(
         f"\nmedians; float32 matmul {args.matmul_size}²: {info['matmul_gflop_per_s']:.1f} GFLOP/s\n{HEADER}"
     )
-    rows = [summarise(impl, swept, cfg, results[i]) for i, (impl, swept, cfg) in enumerate(runs)]
+    rows = [summarise(point, results[i]) for i, point in enumerate(points)]
     for row in rows:
         print(line(row))
     targets = fused_targets(rows, info["matmul_gflop_per_s"])
@@ -185,19 +150,7 @@ def main(argv=None) -> int:
             f"(target ≥ {TARGET_MATMUL_SHARE:.0%}: {mark[targets['matmul_share_met']]})"
         )
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump(
-                {
-                    "measured": time.strftime("%Y-%m-%d %H:%M"),
-                    "machine": info,
-                    "preset": args.preset,
-                    "args": vars(args),
-                    "results": rows,
-                    "fused_targets": targets,
-                },
-                f,
-                indent=2,
-            )
+        write_results(args.json, {**sweep_payload(rows, bench), "fused_targets": targets}, info)
     return 0
 
 

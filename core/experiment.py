@@ -9,14 +9,13 @@ through a callback, and a cancel event stops it between — or in the middle of 
 
 import argparse
 import dataclasses
-import json
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from core.config import PRESETS, RunConfig
-from core.measure.timing import machine, run_isolated
+from core.measure.results import write_results
+from core.measure.timing import run_isolated
 
 # r2rt.com, "Recurrent Neural Networks in Tensorflow II" (2016), on its own 2016 stack.
 POST_FIGURES = {
@@ -100,16 +99,7 @@ def ratios(rows: list[dict]) -> dict:
 
 def save(rows: list[dict], path: Path, epochs: int) -> dict:
     """Write a result (with the machine it was measured on) as JSON; returns what was written."""
-    payload = {
-        "measured": time.strftime("%Y-%m-%d %H:%M"),
-        "machine": machine(),
-        "epochs": epochs,
-        "rows": rows,
-        "ratios": ratios(rows),
-    }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(payload, indent=2))
-    return payload
+    return write_results(path, {"epochs": epochs, "rows": rows, "ratios": ratios(rows)})
 
 
 def table(rows: list[dict]) -> str:

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.bench import parse_args
-from core.bench import plan as bench_plan
-from core.config import ConfigError
+from core.bench import parse_args, plan_of
+from core.config import PRESETS, ConfigError
 from core.experiment import POST_FIGURES, post_plan
+from core.measure.plan import BenchPlan
 from core.measure.tf1 import TF1_IMPLS
 from core.model.unrollers import UNROLLERS
 from explorer.common import services
@@ -137,17 +137,17 @@ def test_every_implementation_is_explained_with_its_real_code():
 
 def test_a_sweep_is_the_bench_clis_own_plan(tmp_path):
     corpus = str(write_corpus(tmp_path))
-    args = jobs.sweep_args(
+    plan = jobs.sweep_plan(
         ["static", "tf1-dynamic"], "gru", "num_steps", [10, 20], {"num_steps": 200, **TINY}, 2, corpus
     )
-    runs = bench_plan(args)
-    assert [(impl, swept) for impl, swept, _ in runs] == [
+    points = plan.points()
+    assert [(p.impl, p.swept) for p in points] == [
         ("static", {"num_steps": 10}),
         ("static", {"num_steps": 20}),
         ("tf1-dynamic", {"num_steps": 10}),
         ("tf1-dynamic", {"num_steps": 20}),
     ]
-    config = runs[1][2]
+    config = points[1].config
     assert (config.model.impl, config.model.cell, config.model.state_size, config.model.num_layers) == (
         "static",
         "gru",
@@ -155,8 +155,13 @@ def test_a_sweep_is_the_bench_clis_own_plan(tmp_path):
         1,
     )
     assert (config.train.batch_size, config.train.num_steps, config.corpus) == (4, 20, corpus)
-    assert set(vars(args)) == set(vars(parse_args([])))  # the very arguments the CLI would save
-    assert (args.timed_steps, args.warmup, args.sweep) == (2, jobs.WARMUP, "num_steps=10,20")
+    # The same plan as the command line builds from the same flags: the same measurements, the same "args".
+    flags = [f"--{k.replace('_', '-')}={v}" for k, v in TINY.items()]
+    cli = plan_of(parse_args(["--preset", "seed", "--corpus", corpus, "--impls", "static,tf1-dynamic", "--cell",
+                              "gru", "--sweep", "num_steps=10,20", "--timed-steps", "2", "--warmup",
+                              str(jobs.WARMUP), *flags]))  # fmt: skip
+    assert cli == plan and cli.describe() == plan.describe()
+    assert plan.describe()["sweep"] == "num_steps=10,20"
 
 
 def test_impossible_sweeps_are_refused_in_words(tmp_path):
@@ -165,21 +170,23 @@ def test_impossible_sweeps_are_refused_in_words(tmp_path):
         jobs.parse_values("25, ten")
     assert jobs.usable(["keras-fused", "static", "tf1-static"], "rnn") == ["static", "tf1-static"]
     with pytest.raises(ConfigError, match="at least one implementation"):
-        jobs.sweep_args([], "lstm", "num_steps", [10], TINY, 2, "x.txt")
+        jobs.sweep_plan([], "lstm", "num_steps", [10], TINY, 2, "x.txt")
     with pytest.raises(ConfigError, match="at most 30"):
-        jobs.sweep_args(implementations.names(), "lstm", "num_steps", [1, 2, 3, 4], TINY, 2, "x.txt")
+        jobs.sweep_plan(implementations.names(), "lstm", "num_steps", [1, 2, 3, 4], TINY, 2, "x.txt")
     with pytest.raises(ConfigError, match="num_layers must be 1..8"):
-        jobs.sweep_args(["dynamic"], "lstm", "num_layers", [4, 9], {"state_size": 8}, 2, "x.txt")
+        jobs.sweep_plan(["dynamic"], "lstm", "num_layers", [4, 9], {"state_size": 8}, 2, "x.txt")
 
 
 def test_results_are_saved_listed_and_loaded(tmp_path):
     folder = tmp_path / "_buildtime"
-    first = results.save_sweep(fake_sweep()["results"], {"preset": "seed", "sweep": "num_steps=25"}, folder)
+    plan = BenchPlan(PRESETS["seed"], ("dynamic",), "num_steps", (25,))
+    first = results.save_sweep(fake_sweep()["results"], plan, folder)
     second = results.save_experiment(fake_experiment()["rows"], folder, epochs=3)
-    again = results.save_sweep([], {"preset": "seed"}, folder)
+    again = results.save_sweep([], plan, folder)
     assert results.saved(folder, "sweep") == [again, first]  # newest first, none overwritten
     sweep = results.load(first, "sweep")
     assert set(sweep) == {"measured", "machine", "preset", "args", "results"} and sweep["preset"] == "seed"
+    assert sweep["args"] == plan.describe() and results.swept_key(sweep) == "num_steps"
     experiment = results.load(second, "experiment")
     assert set(experiment) == {"measured", "machine", "epochs", "rows", "ratios"}
     assert experiment["ratios"]["TF2: list build ÷ dynamic build"] == pytest.approx(8.0 / 0.4)

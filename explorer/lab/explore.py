@@ -4,8 +4,8 @@ graphs grow with it. Measured as `python -m core.bench --sweep` measures, and sa
 import pandas as pd
 import streamlit as st
 
-from core.bench import SWEEPABLE
 from core.config import PRESETS, ModelConfig, TrainConfig, help_of
+from core.measure.plan import SWEEPABLE
 from core.model.cells import CELLS
 from explorer.common import corpora
 from explorer.lab import figures, implementations, jobs, results, widgets
@@ -33,8 +33,8 @@ INTRO = (
 def render(owner: str, lab, view) -> None:
     st.markdown(INTRO)
     request = controls_ui()
-    args, problem = sweep_of(request)
-    count = 0 if args is None else len(jobs.bench_plan(args))
+    plan, problem = sweep_of(request)
+    count = 0 if plan is None else len(plan.points())
     count = f"{count} measurement{'s' if count != 1 else ''}. " if count else ""
     st.caption(count + widgets.SPAWN_NOTE + " A `static` graph of a few hundred steps takes tens of seconds.")
     if widgets.start_ui(
@@ -47,7 +47,7 @@ def render(owner: str, lab, view) -> None:
         "saved under the runs folder.",
     ):
         folder = widgets.results_folder()
-        widgets.start(lambda: jobs.start_sweep(lab, owner, args, folder))
+        widgets.start(lambda: jobs.start_sweep(lab, owner, plan, folder))
         view = lab.current()
     widgets.results_ui(KIND, owner, lab, view, show)
 
@@ -151,10 +151,10 @@ def _help(name: str) -> str:
 
 
 def sweep_of(request: dict):
-    """(the bench CLI's args for this sweep, '') or (None, why it cannot run)."""
+    """(the benchmark plan of this sweep, '') or (None, why it cannot run)."""
     try:
         values = jobs.parse_values(request["values"])
-        return jobs.sweep_args(
+        return jobs.sweep_plan(
             request["impls"],
             request["cell"],
             request["key"],

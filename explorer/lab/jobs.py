@@ -9,16 +9,16 @@ the lab never measures two things at once (they would share the CPU and colour e
 Nothing here touches Streamlit: the page keeps one Lab per app process and reads snapshots of it.
 """
 
+import dataclasses
 import logging
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from core.bench import parse_args, summarise
-from core.bench import plan as bench_plan
-from core.config import ConfigError
+from core.config import PRESETS, ConfigError
 from core.experiment import Measurement, run_experiment
+from core.measure.plan import BenchPlan, summarise, with_value
 from core.measure.tf1 import TF1_IMPLS
 from core.measure.timing import run_isolated
 from core.model.unrollers import UNROLLERS
@@ -200,29 +200,26 @@ def start_experiment(lab: Lab, owner: str, plan: list[Measurement], epochs: int,
     )
 
 
-def start_sweep(lab: Lab, owner: str, args, folder: Path) -> Task:
-    """A bench sweep (args as core.bench parses them), saved in the bench CLI's JSON format."""
-    runs = bench_plan(args)
-    labels = [f"{impl} · " + ", ".join(f"{k}={v}" for k, v in swept.items()) for impl, swept, _ in runs]
+def start_sweep(lab: Lab, owner: str, plan: BenchPlan, folder: Path) -> Task:
+    """A benchmark plan's points, saved in the bench CLI's JSON format when it finishes."""
+    points = plan.points()
+    labels = [f"{p.impl} · " + ", ".join(f"{k}={v}" for k, v in p.swept.items()) for p in points]
     return lab.start(
         "sweep",
         owner,
         labels,
-        measure=lambda on_result, cancel: measure_sweep(runs, args, on_result, cancel),
-        save=lambda rows: results.save_sweep(rows, vars(args), folder),
+        measure=lambda on_result, cancel: measure_sweep(plan, points, on_result, cancel),
+        save=lambda rows: results.save_sweep(rows, plan, folder),
     )
 
 
-def measure_sweep(runs: list, args, on_result, cancel) -> list[dict]:
-    """Each (implementation, swept values, config) in a fresh process, summarised as the bench CLI does."""
+def measure_sweep(plan: BenchPlan, points: list, on_result, cancel) -> list[dict]:
+    """Each point in a fresh process, summarised as the bench CLI does."""
     rows = []
-    for i, (impl, swept, config) in enumerate(runs):
+    for i, point in enumerate(points):
         if cancel.is_set():
             break
-        result = run_isolated(
-            (impl, config.to_dict(), args.timed_steps, args.warmup, args.train_epochs), cancel
-        )
-        rows.append(summarise(impl, swept, config, [result]))
+        rows.append(summarise(point, [run_isolated(plan.job(point), cancel)]))
         on_result(i, rows[-1])
     return rows
 
@@ -246,36 +243,18 @@ def usable(impls: list[str], cell: str) -> list[str]:
     return [i for i in impls if i in TF1_IMPLS or UNROLLERS[i].works_with(cell)]
 
 
-def sweep_args(
+def sweep_plan(
     impls: list[str], cell: str, key: str, values: list[int], settings: dict, timed_steps: int, corpus: str
-):
-    """The bench CLI's own arguments for this sweep (so its plan, and its JSON's "args", are the CLI's)."""
-    if not impls:
-        raise ConfigError("choose at least one implementation")
+) -> BenchPlan:
+    """The benchmark plan of one sweep: the seed preset with `settings` (and the cell) laid over it."""
     if len(impls) * len(values) > MAX_MEASUREMENTS:
         raise ConfigError(
             f"{len(impls)} implementations × {len(values)} values = {len(impls) * len(values)} "
             f"measurements; at most {MAX_MEASUREMENTS} at once"
         )
-    argv = [
-        "--preset",
-        "seed",
-        "--corpus",
-        corpus,
-        "--impls",
-        ",".join(impls),
-        "--cell",
-        cell,
-        "--sweep",
-        f"{key}={','.join(map(str, values))}",
-        "--timed-steps",
-        str(timed_steps),
-        "--warmup",
-        str(WARMUP),
-    ]
+    seed = PRESETS["seed"]
+    base = dataclasses.replace(seed, model=dataclasses.replace(seed.model, cell=cell), corpus=corpus)
     for name, value in settings.items():
         if name != key:
-            argv += [f"--{name.replace('_', '-')}", str(value)]
-    args = parse_args(argv)
-    bench_plan(args)  # every config checked now, so a bad one is refused before anything starts
-    return args
+            base = with_value(base, name, value)
+    return BenchPlan(base, tuple(impls), key, tuple(values), timed_steps=timed_steps, warmup=WARMUP)

@@ -7,16 +7,14 @@ it ({"machine", "preset", "args", "results"}, plus "measured"). Results measured
 """
 
 import json
-import os
 import time
 from pathlib import Path
 
-from core.bench import SWEEPABLE
 from core.experiment import POST_FIGURES
 from core.experiment import save as save_experiment_json
-from core.measure.timing import machine
+from core.measure.plan import SWEEPABLE
+from core.measure.results import sweep_payload, write_results
 from core.paths import ROOT
-from core.runs.store import write_atomic
 
 FOLDER = "_buildtime"  # under the runs folder; RunStore skips it (no config.json)
 KINDS = {"experiment": "rows", "sweep": "results"}  # kind -> the key that holds its rows
@@ -45,26 +43,16 @@ def _new_path(folder: Path, kind: str) -> Path:
 
 
 def save_experiment(rows: list[dict], folder: Path, epochs: int) -> Path:
-    """The core's experiment JSON, written to a hidden name first so a reader never sees half a file."""
+    """The core's experiment JSON, in a new file of `folder`."""
     path = _new_path(folder, "experiment")
-    tmp = path.with_name(f".{path.name}.tmp")
-    save_experiment_json(rows, tmp, epochs)
-    os.replace(tmp, path)
+    save_experiment_json(rows, path, epochs)
     return path
 
 
-def save_sweep(rows: list[dict], args: dict, folder: Path) -> Path:
-    """The bench CLI's JSON (machine, preset, args, results), with the date it was measured."""
+def save_sweep(rows: list[dict], plan, folder: Path) -> Path:
+    """The bench CLI's JSON (machine, preset, args, results) for a BenchPlan's rows, in a new file."""
     path = _new_path(folder, "sweep")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    payload = {
-        "measured": time.strftime("%Y-%m-%d %H:%M"),
-        "machine": machine(),
-        "preset": args.get("preset"),
-        "args": args,
-        "results": rows,
-    }
-    write_atomic(path, json.dumps(payload, indent=2))
+    write_results(path, sweep_payload(rows, plan))
     return path
 
 
