@@ -81,7 +81,7 @@ HEADER = (
     f"{'implementation':<15}{'swept':<16}{'trace s':>9}{'1st call s':>11}{'step s':>9}{'chars/s':>10}"
     f"{'GFLOP/s':>9}{'peak MB':>9}"
 )
-TARGET_SPEEDUP, TARGET_MATMUL_SHARE = 1.3, 0.70  # issue 4: fused vs keras-fused chars/s; of the matmul rate
+TARGET_SPEEDUP, TARGET_MATMUL_SHARE = 1.3, 0.70  # fused vs keras-fused chars/s; share of the matmul rate
 
 
 def fused_targets(rows: list[dict], matmul_gflop_per_s: float) -> dict | None:

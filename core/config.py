@@ -10,9 +10,24 @@ class ConfigError(ValueError):
     """A setting that cannot work; the message says which and why."""
 
 
-def setting(default, help: str):
-    """A config field whose help text the CLI's --help and the app's controls both show."""
-    return field(default=default, metadata={"help": help})
+@dataclass(frozen=True)
+class Control:
+    """How the app shows a setting, and the bounds every caller (app, CLI, lab) is held to."""
+
+    label: str  # the widget's label
+    url: str  # its query-parameter key (short: URLs are shared)
+    low: float | None = None  # the smallest value allowed (None: no bound)
+    high: float | None = None  # the largest value allowed
+    widget: str = "number"  # number (a box), slider, choice (a slider over `choices`), select
+    step: float | None = None  # a number box's or slider's step
+    format: str | None = None  # printf-style format of the shown value
+    choices: tuple = ()  # a choice slider's values (the values in use are added to them)
+
+
+def setting(default, help: str, control: Control | None = None):
+    """A config field: its default, the help text the CLI's --help and the app's controls both show, and
+    how the app shows it (with its bounds, which the config's own checks enforce)."""
+    return field(default=default, metadata={"help": help, "control": control})
 
 
 def help_of(cls, name: str) -> str:
@@ -20,23 +35,61 @@ def help_of(cls, name: str) -> str:
     return next(f.metadata.get("help", "") for f in fields(cls) if f.name == name)
 
 
+def control_of(cls, name: str) -> Control:
+    """The Control of one config field."""
+    return next(f.metadata["control"] for f in fields(cls) if f.name == name)
+
+
 def _check(ok: bool, message: str) -> None:
     if not ok:
         raise ConfigError(message)
+
+
+def _check_bounds(config) -> None:
+    """Every field's value within its Control's low..high."""
+    for f in fields(config):
+        control, value = f.metadata.get("control"), getattr(config, f.name)
+        if control is None or (control.low is None and control.high is None):
+            continue
+        if control.high is None:
+            _check(value >= control.low, f"{f.name} must be at least {control.low}, got {value}")
+        else:
+            _check(control.low <= value <= control.high,
+                   f"{f.name} must be {control.low}..{control.high}, got {value}")  # fmt: skip
+
+
+POWERS_OF_TWO = tuple(2**i for i in range(12))  # 1 .. 2048
+LOG_RATES = tuple(m * 10.0**e for e in range(-5, 0) for m in (1, 2, 5)) + (1.0,)  # 1e-5, 2e-5, 5e-5 .. 1
 
 
 @dataclass(frozen=True)
 class ModelConfig:
     """What network to build."""
 
-    cell: str = setting("lstm", "the recurrent cell computed at every step (a name in CELLS)")
-    impl: str = setting("dynamic", "how the cell is unrolled over time (a name in UNROLLERS)")
-    num_layers: int = setting(
-        1, "cells stacked on top of each other; each reads the outputs of the one below"
+    cell: str = setting(
+        "lstm",
+        "the recurrent cell computed at every step (a name in CELLS)",
+        Control("Cell", "cell", widget="select"),
     )
-    state_size: int = setting(128, "units per cell (LSTM: each of c and h); also the embedding width")
+    impl: str = setting(
+        "dynamic",
+        "how the cell is unrolled over time (a name in UNROLLERS)",
+        Control("Implementation", "impl", widget="select"),
+    )
+    num_layers: int = setting(
+        1,
+        "cells stacked on top of each other; each reads the outputs of the one below",
+        Control("Layers", "layers", 1, 8, "slider", step=1),
+    )
+    state_size: int = setting(
+        128,
+        "units per cell (LSTM: each of c and h); also the embedding width",
+        Control("State size", "state", 1, 2048, "choice", choices=POWERS_OF_TWO),
+    )
     dropout: float = setting(
-        0.0, "probability of dropping a cell's input and output while training (0 = off)"
+        0.0,
+        "probability of dropping a cell's input and output while training (0 = off)",
+        Control("Dropout", "dropout", 0.0, 0.95, "slider", step=0.05, format="%.2f"),
     )
 
     def __post_init__(self):
@@ -53,9 +106,7 @@ class ModelConfig:
             unroller.works_with(self.cell),
             f"implementation {self.impl!r} works only with cells {', '.join(unroller.supports or ())}",
         )
-        _check(1 <= self.num_layers <= 8, f"num_layers must be 1..8, got {self.num_layers}")
-        _check(1 <= self.state_size <= 2048, f"state_size must be 1..2048, got {self.state_size}")
-        _check(0.0 <= self.dropout < 1.0, f"dropout is a probability in [0, 1), got {self.dropout}")
+        _check_bounds(self)
 
     @property
     def one_hot_inputs(self) -> bool:
@@ -70,44 +121,88 @@ class ModelConfig:
 class TrainConfig:
     """How to train it."""
 
-    batch_size: int = setting(32, "rows of the text walked in parallel; each row carries its own RNN state")
+    batch_size: int = setting(
+        32,
+        "rows of the text walked in parallel; each row carries its own RNN state",
+        Control("Batch size", "batch", 1, 1024, "choice", choices=POWERS_OF_TWO[:11]),
+    )
     num_steps: int = setting(
-        50, "characters per window: gradients flow back this many steps (truncated backprop)"
+        50,
+        "characters per window: gradients flow back this many steps (truncated backprop)",
+        Control("Steps per window (num_steps)", "steps", 1, 1000, step=1),
     )
-    epochs: int = setting(1, "passes over the training split")
-    max_steps: int = setting(0, "stop after this many train steps (0 = run all epochs)")
-    max_minutes: float = setting(0.0, "stop after this much wall time, graph build included (0 = no limit)")
-    learning_rate: float = setting(2e-3, "step size of the optimizer")
-    optimizer: str = setting("adam", "the Keras optimizer: adam, rmsprop or sgd")
-    clip_norm: float = setting(5.0, "global-norm gradient clipping (0 = off)")
-    lr_decay: float = setting(1.0, "learning rate is multiplied by this after every epoch (1 = constant)")
-    val_fraction: float = setting(0.1, "fraction of the corpus, from its end, held out for validation loss")
-    eval_every: int = setting(100, "train steps between validation losses (0 = only at epoch ends)")
-    eval_batches: int = setting(20, "validation windows per evaluation (0 = the whole split)")
-    sample_every: int = setting(200, "train steps between live samples (0 = never)")
-    sample_length: int = setting(200, "characters per live sample")
+    epochs: int = setting(1, "passes over the training split", Control("Epochs", "epochs", 1, step=1))
+    max_steps: int = setting(
+        0,
+        "stop after this many train steps (0 = run all epochs)",
+        Control("Max steps (0 = all)", "max_steps", 0, step=100),
+    )
+    max_minutes: float = setting(
+        0.0,
+        "stop after this much wall time, graph build included (0 = no limit)",
+        Control("Time budget, minutes (0 = none)", "max_min", 0.0, step=1.0, format="%.1f"),
+    )
+    learning_rate: float = setting(
+        2e-3,
+        "step size of the optimizer",  # no upper bound: a test makes a run diverge on purpose
+        Control("Learning rate", "lr", widget="choice", format="%g", choices=LOG_RATES),
+    )
+    optimizer: str = setting(
+        "adam",
+        "the Keras optimizer: adam, rmsprop or sgd",
+        Control("Optimizer", "optimizer", widget="select"),
+    )
+    clip_norm: float = setting(
+        5.0,
+        "global-norm gradient clipping (0 = off)",
+        Control("Gradient clip norm (0 = off)", "clip", 0.0, step=0.5, format="%.2f"),
+    )
+    lr_decay: float = setting(
+        1.0,
+        "learning rate is multiplied by this after every epoch (1 = constant)",
+        Control("Learning-rate decay per epoch", "decay", 0.01, 1.0, "slider", step=0.01, format="%.2f"),
+    )
+    val_fraction: float = setting(
+        0.1,
+        "fraction of the corpus, from its end, held out for validation loss",
+        Control("Validation fraction", "val", 0.01, 0.49, step=0.01, format="%.2f"),
+    )
+    eval_every: int = setting(
+        100,
+        "train steps between validation losses (0 = only at epoch ends)",
+        Control("Evaluate every (steps)", "eval_every", 0, step=10),
+    )
+    eval_batches: int = setting(
+        20,
+        "validation windows per evaluation (0 = the whole split)",
+        Control("Validation windows", "eval_batches", 0, step=5),
+    )
+    sample_every: int = setting(
+        200,
+        "train steps between live samples (0 = never)",
+        Control("Sample every (steps)", "sample_every", 0, step=10),
+    )
+    sample_length: int = setting(
+        200, "characters per live sample", Control("Sample length (chars)", "sample_len", 1, 5000, step=50)
+    )
     checkpoint_every: int = setting(
-        200, "train steps between checkpoints (also at the end and at epoch ends)"
+        200,
+        "train steps between checkpoints (also at the end and at epoch ends)",
+        Control("Checkpoint every (steps)", "ckpt_every", 0, step=50),
     )
-    seed: int = setting(0, "seeds weights, dropout and live samples: the same seed gives the same run")
+    seed: int = setting(
+        0,
+        "seeds weights, dropout and live samples: the same seed gives the same run",
+        Control("Seed", "seed", 0, step=1),
+    )
 
     def __post_init__(self):
-        _check(self.batch_size >= 1, f"batch_size must be at least 1, got {self.batch_size}")
-        _check(self.num_steps >= 1, f"num_steps must be at least 1, got {self.num_steps}")
-        _check(self.epochs >= 1, f"epochs must be at least 1, got {self.epochs}")
-        _check(self.max_steps >= 0, f"max_steps must be 0 (no limit) or more, got {self.max_steps}")
-        _check(self.max_minutes >= 0, f"max_minutes must be 0 (no limit) or more, got {self.max_minutes}")
+        _check_bounds(self)
         _check(self.learning_rate > 0, f"learning_rate must be positive, got {self.learning_rate}")
         _check(
             self.optimizer in OPTIMIZERS,
             f"unknown optimizer {self.optimizer!r}; choose one of: {', '.join(OPTIMIZERS)}",
         )
-        _check(self.clip_norm >= 0, f"clip_norm must be 0 (off) or positive, got {self.clip_norm}")
-        _check(0 < self.lr_decay <= 1, f"lr_decay must be in (0, 1], got {self.lr_decay}")
-        _check(0 < self.val_fraction < 0.5, f"val_fraction must be in (0, 0.5), got {self.val_fraction}")
-        for name in ("eval_every", "eval_batches", "sample_every", "checkpoint_every"):
-            _check(getattr(self, name) >= 0, f"{name} must be 0 or more, got {getattr(self, name)}")
-        _check(self.sample_length >= 1, f"sample_length must be at least 1, got {self.sample_length}")
 
     def check_fits(self, n_train: int, n_val: int) -> None:
         """Refuse a batch shape the corpus cannot fill: one window needs batch_size * num_steps + 1 ids."""

@@ -23,7 +23,7 @@ def main() -> None:
     with st.sidebar, ui.shown_as_error("the settings"):
         train_view.sidebar(owner)
     st.title("RNN Explorer")
-    tabs = st.tabs(list(TABS), key="tab", bind="query-params")
+    tabs = st.tabs(list(TABS), key="tab", bind=state.URL)
     for tab, (name, render) in zip(tabs, TABS.items()):
         with tab:
             if tab.open is not False:  # only the open tab's content is computed

@@ -87,7 +87,8 @@ def test_controls_come_from_the_registries_and_all_have_help(app):
     assert at.selectbox(key="cell").options == CELLS.names()
     assert at.selectbox(key="impl").options == UNROLLERS.names()
     assert at.selectbox(key="optimizer").options == list(OPTIMIZERS)
-    widgets = [*at.sidebar.selectbox, *at.sidebar.number_input, *at.sidebar.button, *at.sidebar.text_input]
+    widgets = [*at.sidebar.selectbox, *at.sidebar.number_input, *at.sidebar.slider, *at.sidebar.select_slider,
+               *at.sidebar.button, *at.sidebar.text_input]  # fmt: skip
     assert all(w.help for w in widgets), [w.label for w in widgets if not w.help]
     # Every field of the model and training configs has a control, keyed by its URL parameter.
     fields = {("model", f.name) for f in dataclasses.fields(ModelConfig)} | {
@@ -101,22 +102,43 @@ def test_presets_set_every_value_one_click_away(app):
     at = app()
     at.button(key="preset_seed").click().run()
     assert (at.selectbox(key="cell").value, at.selectbox(key="impl").value) == ("lstm", "dynamic")
-    values = {
-        key: at.number_input(key=key).value for key in ("layers", "state", "batch", "steps", "epochs", "lr")
-    }
+    values = {key: setting(at, key).value for key in ("layers", "state", "batch", "steps", "epochs", "lr")}
     assert values == {"layers": 3, "state": 100, "batch": 32, "steps": 200, "epochs": 3, "lr": 1e-4}
     at.button(key="preset_quick").click().run()
     quick = PRESETS["quick"].model
     assert (at.selectbox(key="cell").value, at.selectbox(key="impl").value) == (quick.cell, quick.impl)
-    assert at.number_input(key="state").value == 256 and at.number_input(key="batch").value == 64
+    assert setting(at, "state").value == 256 and setting(at, "batch").value == 64
     assert not errors(at) and not at.button(key="start").disabled
 
 
 def test_the_url_restores_settings_and_the_owner(app):
-    at = app(cell="gru", state="64", steps="25")
+    at = app(cell="gru", state="64", steps="25", lr="0.0007", dropout="0.25")
     assert at.selectbox(key="cell").value == "gru"
-    assert at.number_input(key="state").value == 64 and at.number_input(key="steps").value == 25
+    assert setting(at, "state").value == 64 and setting(at, "steps").value == 25
+    assert setting(at, "lr").value == 0.0007  # off the slider's grid, and kept
+    assert setting(at, "dropout").value == 0.25
     assert at.query_params["owner"] == OWNER
+
+
+WIDGETS = {"number": "number_input", "slider": "slider", "choice": "select_slider", "select": "selectbox"}
+
+
+def setting(at, key: str):
+    """The sidebar widget of one setting, of the kind the settings table names."""
+    return getattr(at, WIDGETS[state.control_for(key).widget])(key=key)
+
+
+def test_each_setting_is_drawn_as_its_table_says_with_its_bounds(app):
+    at = app()
+    for key in state.SETTINGS:
+        control, widget = state.control_for(key), setting(at, key)
+        assert widget.label == control.label
+        if control.widget in ("number", "slider") and control.high is not None:
+            assert (widget.min, widget.max) == (control.low, control.high), key
+    # The sliders the table asks for: a log-spaced learning rate, powers of two, dropout in 0.05 steps.
+    assert {"1e-05", "0.0001", "0.001", "0.01", "1"} <= set(setting(at, "lr").options)
+    assert {"1", "2", "64", "256", "1024"} <= set(setting(at, "batch").options)
+    assert setting(at, "dropout").step == 0.05
 
 
 def test_an_impossible_setting_is_refused_before_starting(app, runs_dir):

@@ -143,6 +143,19 @@ def set_number(page, key: str, value) -> None:
     page.wait_for_url(wanted, timeout=TIMEOUT_MS)
 
 
+def set_choice(page, key: str, value, press: str) -> None:
+    """Move the choice slider with this key one option per `press` (ArrowLeft or ArrowRight) until its
+    bound URL parameter shows the value."""
+    wanted = re.compile(rf"[?&]{key}={value}(&|$)")
+    for _ in range(20):
+        if wanted.search(page.url):
+            return
+        wait_idle(page)
+        page.locator(f".st-key-{key} input[type=range]").press(press)
+        page.wait_for_timeout(300)  # the rerun the move starts; the URL follows it
+    page.wait_for_url(wanted, timeout=10_000)
+
+
 def chart_points(page) -> int:
     """How many training-loss points the live Plotly chart holds (0 before it has any)."""
     return page.evaluate("""() => {
@@ -182,7 +195,7 @@ def test_train_watch_stop_reload_and_generate(app_url, runs, browser, page):
     # The quick preset, made small: state 32, a budget of 1000 steps, samples and validation every 20.
     page.get_by_role("button", name="quick", exact=True).click()
     page.wait_for_url(re.compile(rf"cell={PRESETS['quick'].model.cell}"))  # differs from the default cell
-    set_number(page, "state", 32)
+    set_choice(page, "state", 32, "ArrowLeft")  # a slider over powers of two (and the presets' sizes)
     set_number(page, "epochs", 10)
     set_number(page, "max_steps", 1000)
     page.get_by_text("Validation, samples, checkpoints").click()

@@ -132,7 +132,7 @@ def test_bad_corpora_give_a_clear_error_and_no_traceback(tmp_path, content, mess
 
 def test_bad_flags_and_unknown_runs(tmp_path):
     bad = cli("core.train", "--runs-dir", str(tmp_path), "--dropout", "1.5")
-    assert bad.returncode == 2 and "dropout is a probability" in bad.stderr and "Traceback" not in bad.stderr
+    assert bad.returncode == 2 and "dropout must be 0.0..0.95" in bad.stderr and "Traceback" not in bad.stderr
     missing = cli("core.sample", "--runs-dir", str(tmp_path), "--run", "nope")
     assert missing.returncode == 2 and "no run named 'nope'" in missing.stderr
 

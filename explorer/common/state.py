@@ -9,33 +9,17 @@ from dataclasses import fields
 
 import streamlit as st
 
-from core.config import ModelConfig, RunConfig, TrainConfig, help_of
+from core.config import Control, ModelConfig, RunConfig, TrainConfig, control_of, help_of
 
-# query-parameter key -> (section of RunConfig, field name)
-SETTINGS = {
-    "cell": ("model", "cell"),
-    "impl": ("model", "impl"),
-    "layers": ("model", "num_layers"),
-    "state": ("model", "state_size"),
-    "dropout": ("model", "dropout"),
-    "batch": ("train", "batch_size"),
-    "steps": ("train", "num_steps"),
-    "epochs": ("train", "epochs"),
-    "max_steps": ("train", "max_steps"),
-    "max_min": ("train", "max_minutes"),
-    "lr": ("train", "learning_rate"),
-    "optimizer": ("train", "optimizer"),
-    "clip": ("train", "clip_norm"),
-    "decay": ("train", "lr_decay"),
-    "val": ("train", "val_fraction"),
-    "eval_every": ("train", "eval_every"),
-    "eval_batches": ("train", "eval_batches"),
-    "sample_every": ("train", "sample_every"),
-    "sample_len": ("train", "sample_length"),
-    "ckpt_every": ("train", "checkpoint_every"),
-    "seed": ("train", "seed"),
-}
 SECTIONS = {"model": ModelConfig, "train": TrainConfig}
+# query-parameter key -> (section of RunConfig, field name), from each field's Control
+SETTINGS = {
+    f.metadata["control"].url: (section, f.name)
+    for section, cls in SECTIONS.items()
+    for f in fields(cls)
+    if f.metadata.get("control")
+}
+URL = "query-params"  # what widgets' bind= takes: their values are mirrored in the page's URL
 OWNER, RUN = "owner", "run"  # query parameters: who this browser session is, and the run it shows
 
 
@@ -45,10 +29,20 @@ def defaults() -> dict:
     return {key: values[section][name] for key, (section, name) in SETTINGS.items()}
 
 
+def control_for(key: str) -> Control:
+    """The setting's Control: its label, bounds and widget (core.config declares them)."""
+    section, name = SETTINGS[key]
+    return control_of(SECTIONS[section], name)
+
+
 def help_for(key: str) -> str:
     """The setting's help text, as the config field itself documents it (the CLI shows the same)."""
     section, name = SETTINGS[key]
-    text = help_of(SECTIONS[section], name)
+    return sentence(help_of(SECTIONS[section], name))
+
+
+def sentence(text: str) -> str:
+    """A config field's help text as a tooltip: capitalised, with a full stop."""
     return text[:1].upper() + text[1:] + "."
 
 

@@ -9,7 +9,6 @@ from core.model.sampler import SampleError
 from core.runs.store import RunNotFound
 from explorer.common import services, state, ui
 
-URL = "query-params"
 REDRAW_S = 0.05  # how often the text on the page is updated while characters stream in
 DEFAULT = SampleConfig()
 
@@ -60,10 +59,10 @@ def render(owner: str) -> None:
 
 def sample_ui() -> SampleConfig | None:
     """Prime, length, temperature, top-k, argmax and seed; None (with the reason shown) if they cannot work."""
-    prime = st.text_input("Prime text", DEFAULT.prime, key="prime", bind=URL, help=_help("prime"))
+    prime = st.text_input("Prime text", DEFAULT.prime, key="prime", bind=state.URL, help=_help("prime"))
     cols = st.columns(4)
     length = cols[0].number_input(
-        "Length", 1, 20_000, DEFAULT.length, 100, key="length", bind=URL, help=_help("length")
+        "Length", 1, 20_000, DEFAULT.length, 100, key="length", bind=state.URL, help=_help("length")
     )
     temperature = cols[1].slider(
         "Temperature",
@@ -72,20 +71,20 @@ def sample_ui() -> SampleConfig | None:
         DEFAULT.temperature,
         0.05,
         key="temperature",
-        bind=URL,
+        bind=state.URL,
         help=_help("temperature"),
     )
     top_k = cols[2].number_input(
-        "Top k (0 = all)", 0, 500, DEFAULT.top_k, 1, key="top_k", bind=URL, help=_help("top_k")
+        "Top k (0 = all)", 0, 500, DEFAULT.top_k, 1, key="top_k", bind=state.URL, help=_help("top_k")
     )
     seed = cols[3].number_input(
-        "Seed", 0, 2**31 - 1, DEFAULT.seed, 1, key="gen_seed", bind=URL, help=_help("seed")
+        "Seed", 0, 2**31 - 1, DEFAULT.seed, 1, key="gen_seed", bind=state.URL, help=_help("seed")
     )
     argmax = st.checkbox(
         "Always take the likeliest character (argmax)",
         DEFAULT.argmax,
         key="argmax",
-        bind=URL,
+        bind=state.URL,
         help=_help("argmax") + "; deterministic, and tends to loop.",
     )
     try:
@@ -98,8 +97,7 @@ def sample_ui() -> SampleConfig | None:
 
 
 def _help(name: str) -> str:
-    text = help_of(SampleConfig, name)
-    return text[:1].upper() + text[1:]
+    return state.sentence(help_of(SampleConfig, name))
 
 
 def generate(run_id: str, config: SampleConfig) -> None:

@@ -4,14 +4,13 @@ graphs grow with it. Measured as `python -m core.bench --sweep` measures, and sa
 import pandas as pd
 import streamlit as st
 
-from core.config import PRESETS, ModelConfig, TrainConfig, help_of
+from core.config import PRESETS, ModelConfig, TrainConfig, control_of, help_of
 from core.measure.plan import SWEEPABLE
 from core.model.cells import CELLS
-from explorer.common import corpora
+from explorer.common import corpora, state
 from explorer.lab import figures, implementations, jobs, results, widgets
 
 KIND = "sweep"
-URL = "query-params"
 SEED = PRESETS["seed"]  # the settings not swept start at the post's
 DEFAULT_IMPLS = ("static", "dynamic", "scan")  # ticked at first: the post's three
 DEFAULT_VALUES = {
@@ -20,7 +19,6 @@ DEFAULT_VALUES = {
     "batch_size": "8,16,32,64",
     "state_size": "32,64,128,256",
 }
-LIMITS = {"num_steps": 1000, "num_layers": 8, "batch_size": 1024, "state_size": 2048}  # as the configs allow
 DEFAULT_TIMED = 5  # timed steps per measurement: enough for a median, cheap beside the build
 INTRO = (
     "Pick implementations and sweep one setting; every other one starts at the post's (the `seed` preset). "
@@ -61,14 +59,14 @@ def controls_ui() -> dict:
         CELLS.names(),
         index=CELLS.names().index(SEED.model.cell),
         key="bt_cell",
-        bind=URL,
+        bind=state.URL,
         help=_help("cell"),
     )
     key = middle.radio(
         "Sweep over",
         list(SWEEPABLE),
         key="bt_sweep",
-        bind=URL,
+        bind=state.URL,
         horizontal=True,
         help="The setting that changes from one measurement to the next.",
     )
@@ -76,7 +74,7 @@ def controls_ui() -> dict:
         "Values",
         DEFAULT_VALUES.get(key, ""),
         key=f"bt_values_{key}",
-        bind=URL,
+        bind=state.URL,
         help=f"{key} values, separated by commas. {_help(key)}",
     )
     return {"cell": cell, "key": key, "values": values, **settings_ui(key), "impls": impls_ui(cell)}
@@ -90,11 +88,11 @@ def settings_ui(swept: str) -> dict:
         k: col.number_input(
             k,
             min_value=1,
-            max_value=LIMITS[k],
+            max_value=_control(k).high,  # the config's own bound
             value=_seed(k),
             step=1,
             key=f"bt_{k}",
-            bind=URL,
+            bind=state.URL,
             help=_help(k),
         )
         for k, col in zip(others, columns)
@@ -106,7 +104,7 @@ def settings_ui(swept: str) -> dict:
         value=DEFAULT_TIMED,
         step=1,
         key="bt_timed",
-        bind=URL,
+        bind=state.URL,
         help=f"Steady train steps timed per measurement (their median is shown), "
         f"after the first call and {jobs.WARMUP} untimed step.",
     )
@@ -133,7 +131,7 @@ def impl_ui(name: str, cell: str) -> bool:
         name,
         value=name in DEFAULT_IMPLS,
         key=f"bt_use_{name}",
-        bind=URL,
+        bind=state.URL,
         disabled=not works,
         help=entry.description + ("" if works else f" (so not the {cell} cell)"),
     )
@@ -145,9 +143,14 @@ def _seed(key: str) -> int:
     return getattr(getattr(SEED, SWEEPABLE[key]), key)
 
 
+def _control(name: str):
+    return control_of(ModelConfig if SWEEPABLE[name] == "model" else TrainConfig, name)
+
+
 def _help(name: str) -> str:
-    text = help_of(ModelConfig if name in ("cell", "num_layers", "state_size") else TrainConfig, name)
-    return text[:1].upper() + text[1:] + "."
+    return state.sentence(
+        help_of(ModelConfig if name == "cell" or SWEEPABLE.get(name) == "model" else TrainConfig, name)
+    )
 
 
 def sweep_of(request: dict):
@@ -178,7 +181,7 @@ def show(payload: dict) -> None:
     log_y = st.checkbox(
         "Log scale for the build time",
         key="bt_log",
-        bind=URL,
+        bind=state.URL,
         help="Shows the flat loops and the growing static graph on one readable scale.",
     )
     st.plotly_chart(figures.sweep_build_figure(rows, key, log_y), key="bt_sweep_build", config=config)

@@ -12,11 +12,10 @@ import streamlit as st
 
 from core.config import PRESETS
 from core.experiment import post_plan, ratios
-from explorer.common import corpora
+from explorer.common import corpora, state
 from explorer.lab import figures, implementations, jobs, results, widgets
 
 KIND = "experiment"
-URL = "query-params"
 # option -> (epochs per LSTM row, with the TF1 family?, what it is for)
 VARIANTS = {
     "The whole experiment": (
@@ -56,7 +55,7 @@ def render(owner: str, lab, view) -> None:
         "What to run",
         list(VARIANTS),
         key="bt_variant",
-        bind=URL,
+        bind=state.URL,
         horizontal=True,
         captions=[v[2] for v in VARIANTS.values()],
         help="Every variant measures the post's setting (the seed preset); they differ in how "

@@ -8,7 +8,7 @@ Measurements run in the background, one set at a time for the whole app (explore
 import pandas as pd
 import streamlit as st
 
-from explorer.common import figures, services, tables
+from explorer.common import figures, services, state, tables
 from explorer.lab import explore, post, widgets
 from explorer.lab.jobs import Lab
 
@@ -33,7 +33,7 @@ def render(owner: str) -> None:
         "Section",
         [*SECTIONS, RUNS],
         key="lab",
-        bind="query-params",
+        bind=state.URL,
         horizontal=True,
         label_visibility="collapsed",
         help="The post's experiment, your own sweeps, or the build times of your training runs.",

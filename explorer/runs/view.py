@@ -12,7 +12,7 @@ def visible_runs(owner: str) -> list:
     everyone = st.checkbox(
         "Show runs from other sessions too",
         key="all_runs",
-        bind="query-params",
+        bind=state.URL,
         help="Runs started in other browser sessions or from the command line.",
     )
     return services.store().list(owner=None if everyone else owner)
@@ -57,7 +57,7 @@ def compare_ui(snaps: dict) -> None:
         default=list(snaps)[:3],
         key="compare",
         format_func=names.get,
-        bind="query-params",
+        bind=state.URL,
         help="Their losses are drawn on shared axes.",
     )
     left, right = st.columns(2)
@@ -66,7 +66,7 @@ def compare_ui(snaps: dict) -> None:
         ["validation", "training"],
         key="cmp_which",
         horizontal=True,
-        bind="query-params",
+        bind=state.URL,
         help="Validation loss, or the smoothed training loss.",
     )
     x_axis = right.radio(
@@ -74,7 +74,7 @@ def compare_ui(snaps: dict) -> None:
         list(figures.X_AXES),
         key="cmp_x",
         horizontal=True,
-        bind="query-params",
+        bind=state.URL,
         format_func=lambda k: {"step": "step", "time": "training time"}[k],
         help="Training time excludes the graph build.",
     )

@@ -4,6 +4,8 @@ Choices come from the registries and config constants, never from lists kept her
 keyed by its query parameter (explorer.common.state.SETTINGS) and bound to the URL.
 """
 
+import math
+
 import streamlit as st
 
 from core.config import OPTIMIZERS, PRESET_DESCRIPTIONS, PRESETS
@@ -12,7 +14,6 @@ from core.model.cells import CELLS
 from core.model.unrollers import UNROLLERS
 from explorer.common import corpora, state
 
-URL = "query-params"
 DEFAULTS = state.defaults()
 
 
@@ -31,34 +32,49 @@ def preset_ui() -> None:
         )
 
 
-def _select(label: str, key: str, options: list, more_help: str = ""):
-    return st.selectbox(
-        label,
-        options,
-        index=options.index(DEFAULTS[key]),
-        key=key,
-        bind=URL,
-        help=state.help_for(key) + more_help,
+def setting_ui(key: str, options: list | None = None, more_help: str = ""):
+    """The widget the settings table (core.config's Controls) names for this setting, keyed and bound
+    to the URL by its query parameter; `options` for a select box."""
+    c, default = state.control_for(key), DEFAULTS[key]
+    common = dict(key=key, bind=state.URL, help=state.help_for(key) + more_help)
+    if c.widget == "select":
+        return st.selectbox(c.label, options, index=options.index(default), **common)
+    if c.widget == "slider":
+        return st.slider(c.label, c.low, c.high, default, c.step, format=c.format, **common)
+    if c.widget == "choice":
+        return st.select_slider(c.label, _choices(key), value=default, format_func=_shown(c.format), **common)
+    bounds = {"min_value": c.low, "max_value": c.high, "step": c.step, "format": c.format}
+    return st.number_input(
+        c.label, value=default, **{k: v for k, v in bounds.items() if v is not None}, **common
     )
 
 
-def _number(label: str, key: str, **limits):
-    return st.number_input(label, value=DEFAULTS[key], key=key, help=state.help_for(key), bind=URL, **limits)
+def _choices(key: str) -> list:
+    """A choice slider's values: the table's, the default, every preset's, and the one in use (from the
+    session or the URL), so no value a link or a preset holds is ever lost; within the bounds."""
+    c, default = state.control_for(key), DEFAULTS[key]
+    values = {*c.choices, default, *(state.settings_of(p)[key] for p in PRESETS.values())}
+    for held in (st.session_state.get(key), st.query_params.get(key)):
+        try:
+            values.add(type(default)(held))
+        except (TypeError, ValueError):
+            pass
+    low = -math.inf if c.low is None else c.low
+    high = math.inf if c.high is None else c.high
+    return sorted(v for v in values if low <= v <= high and v > 0)  # every choice setting is positive
+
+
+def _shown(fmt: str | None):
+    return (lambda v: fmt % v) if fmt else str
 
 
 def model_ui() -> dict:
     """Cell, implementation, layers, state size, dropout."""
-    cell = _select("Cell", "cell", CELLS.names(), _descriptions(CELLS))
+    cell = setting_ui("cell", CELLS.names(), _descriptions(CELLS))
     st.caption(CELLS[cell].description)
-    impl = _select("Implementation", "impl", UNROLLERS.names(), _descriptions(UNROLLERS))
+    impl = setting_ui("impl", UNROLLERS.names(), _descriptions(UNROLLERS))
     st.caption(UNROLLERS[impl].description)
-    return {
-        "cell": cell,
-        "impl": impl,
-        "layers": _number("Layers", "layers", min_value=1, max_value=8, step=1),
-        "state": _number("State size", "state", min_value=1, max_value=2048, step=16),
-        "dropout": _number("Dropout", "dropout", min_value=0.0, max_value=0.95, step=0.05, format="%.2f"),
-    }
+    return {"cell": cell, "impl": impl, **{key: setting_ui(key) for key in ("layers", "state", "dropout")}}
 
 
 def _descriptions(registry) -> str:
@@ -67,36 +83,14 @@ def _descriptions(registry) -> str:
 
 def train_ui() -> dict:
     """Batch shape, length, optimizer and its schedule."""
-    return {
-        "batch": _number("Batch size", "batch", min_value=1, max_value=1024, step=1),
-        "steps": _number("Steps per window (num_steps)", "steps", min_value=1, max_value=1000, step=1),
-        "epochs": _number("Epochs", "epochs", min_value=1, max_value=1000, step=1),
-        "max_steps": _number("Max steps (0 = all)", "max_steps", min_value=0, step=100),
-        "max_min": _number(
-            "Time budget, minutes (0 = none)", "max_min", min_value=0.0, step=1.0, format="%.1f"
-        ),
-        "optimizer": _select("Optimizer", "optimizer", list(OPTIMIZERS)),
-        "lr": _number("Learning rate", "lr", min_value=1e-6, max_value=1.0, step=1e-4, format="%.5f"),
-        "clip": _number("Gradient clip norm (0 = off)", "clip", min_value=0.0, step=0.5, format="%.2f"),
-        "decay": _number(
-            "Learning-rate decay per epoch", "decay", min_value=0.01, max_value=1.0, step=0.05, format="%.2f"
-        ),
-        "seed": _number("Seed", "seed", min_value=0, step=1),
-    }
+    keys = ("batch", "steps", "epochs", "max_steps", "max_min", "optimizer", "lr", "clip", "decay", "seed")
+    return {key: setting_ui(key, list(OPTIMIZERS) if key == "optimizer" else None) for key in keys}
 
 
 def monitor_ui() -> dict:
     """Validation, live samples and checkpoints."""
-    return {
-        "val": _number(
-            "Validation fraction", "val", min_value=0.01, max_value=0.49, step=0.01, format="%.2f"
-        ),
-        "eval_every": _number("Evaluate every (steps)", "eval_every", min_value=0, step=10),
-        "eval_batches": _number("Validation windows", "eval_batches", min_value=0, step=5),
-        "sample_every": _number("Sample every (steps)", "sample_every", min_value=0, step=10),
-        "sample_len": _number("Sample length (chars)", "sample_len", min_value=1, max_value=5000, step=50),
-        "ckpt_every": _number("Checkpoint every (steps)", "ckpt_every", min_value=0, step=50),
-    }
+    keys = ("val", "eval_every", "eval_batches", "sample_every", "sample_len", "ckpt_every")
+    return {key: setting_ui(key) for key in keys}
 
 
 def corpus_ui(runs_root) -> str:
@@ -117,7 +111,7 @@ def corpus_ui(runs_root) -> str:
         "Corpus",
         names,
         key="corpus",
-        bind=URL,
+        bind=state.URL,
         help="The text the network learns to continue, one character at a time.",
     )
     return corpora.corpus_path(name, runs_root)
@@ -140,7 +134,7 @@ def label_ui() -> str:
         "Run label (optional)",
         key="label",
         max_chars=60,
-        bind=URL,
+        bind=state.URL,
         help="A name to tell this run apart in the Runs and Generate tabs.",
     )
 

@@ -77,7 +77,7 @@ def render(owner: str) -> None:
         list(figures.X_AXES),
         key="x",
         horizontal=True,
-        bind="query-params",
+        bind=state.URL,
         format_func=lambda k: {"step": "step", "time": "training time"}[k],
         help="Training time excludes the graph build, so implementations compare fairly.",
     )
@@ -88,7 +88,7 @@ def render(owner: str) -> None:
         0.9,
         0.01,
         key="smooth",
-        bind="query-params",
+        bind=state.URL,
         help="Exponential moving average of the training loss; 0 shows it raw.",
     )
     if services.is_live(run_id):
@@ -106,7 +106,7 @@ def run_picker(owner: str) -> str | None:
         [r.run_id for r in runs],
         index=None,
         key=state.RUN,
-        bind="query-params",
+        bind=state.URL,
         placeholder="Start a run or pick one",
         help="Your runs in this browser session, newest first. The URL keeps the one shown.",
     )
