@@ -28,13 +28,8 @@ class Trainer:
     def __init__(
         self, config: RunConfig, corpus: Corpus, record: RunRecord, run_dir=None, resume: bool = False
     ):
-        self.config, self.corpus, self.record, self.run_dir, self.resume = (
-            config,
-            corpus,
-            record,
-            run_dir,
-            resume,
-        )
+        self.config, self.corpus, self.record = config, corpus, record
+        self.run_dir, self.resume = run_dir, resume
         tc = config.train
         tc.check_fits(len(corpus.train_ids), len(corpus.val_ids))
         self.batches_per_epoch = num_batches(len(corpus.train_ids), tc.batch_size, tc.num_steps)
