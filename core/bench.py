@@ -19,13 +19,11 @@ from core.model.unrollers import UNROLLERS
 
 
 def parse_args(argv=None):
-    from core.measure.tf1 import TF1_IMPLS
-
     parser = argparse.ArgumentParser(
         prog="python -m core.bench",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="implementations:\n" + UNROLLERS.help() + "\n" + TF1_IMPLS.help(),
+        epilog="implementations:\n" + UNROLLERS.help(),
     )
     parser.add_argument("--preset", choices=list(PRESETS), default="seed")
     parser.add_argument("--corpus", help="a UTF-8 text file (default: the preset's)")

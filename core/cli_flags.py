@@ -9,7 +9,7 @@ from core.model.unrollers import UNROLLERS
 
 # Short names the post's readers expect, for the fields whose own names are long.
 ALIASES = {"num_layers": "--layers", "state_size": "--state-size", "learning_rate": "--lr"}
-CHOICES = {"cell": CELLS.names(), "impl": UNROLLERS.names(), "optimizer": list(OPTIMIZERS)}
+CHOICES = {"cell": CELLS.names(), "impl": UNROLLERS.names(trains_only=True), "optimizer": list(OPTIMIZERS)}
 
 
 def add_config_flags(parser: argparse.ArgumentParser) -> None:

@@ -103,6 +103,11 @@ class ModelConfig:
         )
         unroller = UNROLLERS[self.impl]
         _check(
+            unroller.trains,
+            f"{self.impl!r} runs only inside a TF1 graph (the benchmark and the Build time lab); train with "
+            f"one of: {', '.join(UNROLLERS.names(trains_only=True))}",
+        )
+        _check(
             unroller.works_with(self.cell),
             f"implementation {self.impl!r} works only with cells {', '.join(unroller.supports or ())}",
         )

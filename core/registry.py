@@ -14,9 +14,17 @@ class Entry:
     description: str
     # Names of other registries' entries this one works with (None = all of them).
     supports: tuple[str, ...] | None = None
+    # Where it runs: "tf2" (eagerly and in tf.function: trains anywhere) or "tf1" (inside a tf.Graph
+    # run by a Session: the benchmark and the Build time lab only).
+    family: str = "tf2"
 
     def works_with(self, name: str) -> bool:
         return self.supports is None or name in self.supports
+
+    @property
+    def trains(self) -> bool:
+        """Whether the trainer (the app's Train tab, python -m core.train) can use it."""
+        return self.family == "tf2"
 
 
 class Registry:
@@ -26,11 +34,13 @@ class Registry:
         self.kind = kind
         self._entries: dict[str, Entry] = {}
 
-    def register(self, name: str, description: str, supports=None) -> Callable:
+    def register(self, name: str, description: str, supports=None, family: str = "tf2") -> Callable:
         """Decorator: `@CELLS.register("lstm", "...")` above a class or function."""
 
         def add(impl):
-            self._entries[name] = Entry(name, impl, description, tuple(supports) if supports else None)
+            self._entries[name] = Entry(
+                name, impl, description, tuple(supports) if supports else None, family
+            )
             return impl
 
         return add
@@ -46,9 +56,10 @@ class Registry:
     def __iter__(self) -> Iterator[str]:
         return iter(self._entries)
 
-    def names(self) -> list[str]:
-        return list(self._entries)
+    def names(self, trains_only: bool = False) -> list[str]:
+        """Every name in order; with trains_only, those the trainer can use."""
+        return [name for name, e in self._entries.items() if e.trains or not trains_only]
 
-    def help(self) -> str:
+    def help(self, trains_only: bool = False) -> str:
         """`name: description` lines, for --help texts and the UI."""
-        return "\n".join(f"  {e.name}: {e.description}" for e in self._entries.values())
+        return "\n".join(f"  {name}: {self._entries[name].description}" for name in self.names(trains_only))

@@ -18,7 +18,7 @@ from core.training.launch import make_trainer, open_record
 def parse_args(argv=None) -> argparse.Namespace:
     epilog = (
         "implementations (--impl):\n"
-        + UNROLLERS.help()
+        + UNROLLERS.help(trains_only=True)
         + "\n\ncells (--cell):\n"
         + CELLS.help()
         + "\n\npresets (--preset):\n"

@@ -85,7 +85,7 @@ def test_controls_come_from_the_registries_and_all_have_help(app):
     at = app()
     assert not at.exception
     assert at.selectbox(key="cell").options == CELLS.names()
-    assert at.selectbox(key="impl").options == UNROLLERS.names()
+    assert at.selectbox(key="impl").options == UNROLLERS.names(trains_only=True)
     assert at.selectbox(key="optimizer").options == list(OPTIMIZERS)
     widgets = [*at.sidebar.selectbox, *at.sidebar.number_input, *at.sidebar.slider, *at.sidebar.select_slider,
                *at.sidebar.button, *at.sidebar.text_input]  # fmt: skip

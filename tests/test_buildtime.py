@@ -12,7 +12,6 @@ from core.bench import parse_args, plan_of
 from core.config import PRESETS, ConfigError
 from core.experiment import POST_FIGURES, post_plan
 from core.measure.plan import BenchPlan
-from core.measure.tf1 import TF1_IMPLS
 from core.model.unrollers import UNROLLERS
 from explorer.common import services
 from explorer.lab import figures, implementations, jobs, results
@@ -114,7 +113,8 @@ def result_box(at):
 
 # ---- explanations, plans, results, figures (no measuring) ----------------------------------------------
 def test_every_implementation_is_explained_with_its_real_code():
-    assert implementations.names() == UNROLLERS.names() + TF1_IMPLS.names()
+    assert implementations.names() == UNROLLERS.names()  # one registry: the TF1 family is in it
+    assert [n for n in UNROLLERS if implementations.is_tf1(n)] == ["tf1-static", "tf1-dynamic", "tf1-scan"]
     marks = {
         "static": "for t in range(",
         "dynamic": "tf.while_loop",

@@ -26,6 +26,7 @@ def test_defaults_and_presets_are_valid():
         (lambda: ModelConfig(cell="nope"), "unknown cell 'nope'; choose one of: rnn, lstm"),
         (lambda: ModelConfig(impl="nope"), "unknown implementation"),
         (lambda: ModelConfig(cell="rnn", impl="keras-fused"), "works only with cells lstm, gru"),
+        (lambda: ModelConfig(impl="tf1-static"), "runs only inside a TF1 graph"),
         (lambda: ModelConfig(dropout=1.0), r"dropout must be 0.0..0.95, got 1.0"),
         (lambda: TrainConfig(batch_size=0), "batch_size must be 1..1024"),
         (lambda: TrainConfig(max_steps=-1), "max_steps must be at least 0"),

@@ -41,27 +41,25 @@ class BenchPlan:
     preset: str = "seed"  # the name `base` came from, kept with the results
 
     def __post_init__(self):
-        from core.measure.tf1 import TF1_IMPLS
         from core.model.unrollers import UNROLLERS
 
         if not self.impls:
             raise ConfigError("choose at least one implementation")
         for impl in self.impls:
-            if impl not in UNROLLERS and impl not in TF1_IMPLS:
-                names = ", ".join(UNROLLERS.names() + TF1_IMPLS.names())
-                raise ConfigError(f"unknown implementation {impl!r}; choose from {names}")
+            if impl not in UNROLLERS:
+                raise ConfigError(f"unknown implementation {impl!r}; choose from {', '.join(UNROLLERS)}")
         if self.sweep_key is not None and self.sweep_key not in SWEEPABLE:
             raise ConfigError(f"cannot sweep {self.sweep_key!r}; choose one of {', '.join(SWEEPABLE)}")
         self.points()  # every config checked now, so a bad one is refused before anything runs
 
     def points(self) -> list[Point]:
         """Implementation by implementation, each over the swept values in order."""
-        from core.measure.tf1 import TF1_IMPLS
+        from core.model.unrollers import UNROLLERS
 
         out = []
         for impl in self.impls:
             # A TF2 implementation is the config's impl (so its cell support is checked); TF1 runs beside it.
-            config = self.base if impl in TF1_IMPLS else _with_impl(self.base, impl)
+            config = self.base if not UNROLLERS[impl].trains else _with_impl(self.base, impl)
             if self.sweep_key is None:
                 out.append(Point(impl, {}, config))
             for value in self.sweep_values if self.sweep_key else ():

@@ -2,8 +2,10 @@
 dynamic_rnn / tf.scan, and tf.compat.v1.train.AdamOptimizer.
 
 TF 2.21 with Keras 3 has no tf.compat.v1.nn.rnn_cell classes, but static_rnn and dynamic_rnn accept
-anything that looks like an RNN cell, so the core's own cells are wrapped. Used by the benchmark and
-the Build-time lab to replay the post's experiment; the app trains with the TF2 implementations.
+anything that looks like an RNN cell, so the core's own cells are wrapped. The three calls are
+registered in UNROLLERS (core/model/unrollers_tf1.py, family "tf1"); the graph that runs them is here.
+Used by the benchmark and the Build-time lab to replay the post's experiment; the app trains with the
+TF2 implementations.
 """
 
 import time
@@ -13,10 +15,9 @@ import tensorflow as tf
 
 from core.config import RunConfig
 from core.model.char_rnn import CharRNN
-from core.registry import Registry
+from core.model.unrollers import UNROLLERS
 
 v1 = tf.compat.v1
-TF1_IMPLS = Registry("TF1 implementation")
 
 
 class TF1Cell:
@@ -40,28 +41,6 @@ class TF1Cell:
         return self.stack.call(x, tuple(state), training=self.training)
 
 
-@TF1_IMPLS.register("tf1-static", "tf.compat.v1.nn.static_rnn on a list of per-step inputs, in a tf.Graph")
-def tf1_static(cell, xs, state):
-    outputs, state = v1.nn.static_rnn(cell, tf.unstack(xs, axis=1), initial_state=state)
-    return tf.stack(outputs, axis=1), tuple(state)
-
-
-@TF1_IMPLS.register("tf1-dynamic", "tf.compat.v1.nn.dynamic_rnn, in a tf.Graph")
-def tf1_dynamic(cell, xs, state):
-    outputs, state = v1.nn.dynamic_rnn(cell, xs, initial_state=state)
-    return outputs, tuple(state)
-
-
-@TF1_IMPLS.register("tf1-scan", "tf.scan over time-major inputs, as the post wrote it, in a tf.Graph")
-def tf1_scan(cell, xs, state):
-    def step(carry, x_t):
-        return cell(x_t, carry[1])
-
-    h0 = tf.zeros([xs.shape[0], cell.output_size])
-    hs, states = tf.scan(step, tf.transpose(xs, [1, 0, 2]), initializer=(h0, tuple(state)))
-    return tf.transpose(hs, [1, 0, 2]), tuple(s[-1] for s in states)
-
-
 class TF1Graph:
     """One CharRNN in its own graph: placeholders -> unrolled RNN -> loss -> AdamOptimizer, in a session."""
 
@@ -78,7 +57,7 @@ class TF1Graph:
                 v1.placeholder(tf.float32, [tc.batch_size, n]) for n in self.model.stack.state_size
             )
             cell = TF1Cell(self.model.stack, training=config.model.dropout > 0)
-            outputs, self.final_state = TF1_IMPLS[impl].impl(cell, self.model.embed(self.x), self.init_state)
+            outputs, self.final_state = UNROLLERS[impl].impl(cell, self.model.embed(self.x), self.init_state)
             self.logits = self.model.head(outputs)  # [batch, time, vocab]
             self.loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(self.y, self.logits))
             self.variables = self.model.trainable_variables  # the same order as a TF2 CharRNN's

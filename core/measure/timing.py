@@ -26,9 +26,10 @@ class Engine:
     """build_s (graph build time), zero_state() and step(x, y, state) -> (loss, state)."""
 
     def __init__(self, impl: str, config: RunConfig, corpus):
-        from core.measure.tf1 import TF1_IMPLS, TF1Graph
+        from core.measure.tf1 import TF1Graph
+        from core.model.unrollers import UNROLLERS
 
-        if impl in TF1_IMPLS:
+        if not UNROLLERS[impl].trains:  # the TF1 family: a graph and a session
             self.graph = TF1Graph(config, len(corpus.vocab), impl)
             self.build_s, self.step, self.zero_state = (
                 self.graph.build_s,

@@ -138,3 +138,7 @@ def unroll_fused(stack, xs, state, training=False):
 def unroll(name: str, cell, xs, state, training=False):
     """Run the registered unroller `name`."""
     return UNROLLERS[name].impl(cell, xs, state, training=training)
+
+
+# The TF1 family registers itself in UNROLLERS: imported here, so every reader of UNROLLERS sees it.
+from core.model import unrollers_tf1  # noqa: E402, F401

@@ -1,13 +1,13 @@
 """What each implementation builds, in words, beside the lines of the project's code that build it.
 
 The code is read from the registered function itself (inspect.getsource), so the page always quotes
-core/model/unrollers.py and core/measure/tf1.py as they are. Names come from the registries, never from a list here.
+core/model/unrollers.py and core/model/unrollers_tf1.py as they are. Names come from the registry,
+never from a list here.
 """
 
 import inspect
 from pathlib import Path
 
-from core.measure.tf1 import TF1_IMPLS
 from core.model.unrollers import UNROLLERS
 from core.paths import ROOT
 from core.registry import Entry
@@ -47,15 +47,15 @@ EXPLANATIONS = {
 
 def names() -> list[str]:
     """Every implementation the lab can measure: the TF2 unrollers, then the TF1 family."""
-    return UNROLLERS.names() + TF1_IMPLS.names()
+    return UNROLLERS.names()
 
 
 def entry(name: str) -> Entry:
-    return UNROLLERS[name] if name in UNROLLERS else TF1_IMPLS[name]
+    return UNROLLERS[name]
 
 
 def is_tf1(name: str) -> bool:
-    return name in TF1_IMPLS
+    return UNROLLERS[name].family == "tf1"
 
 
 def explanation(name: str) -> str:

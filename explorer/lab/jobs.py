@@ -19,7 +19,6 @@ from pathlib import Path
 from core.config import PRESETS, ConfigError
 from core.experiment import Measurement, run_experiment
 from core.measure.plan import BenchPlan, summarise, with_value
-from core.measure.tf1 import TF1_IMPLS
 from core.measure.timing import run_isolated
 from core.model.unrollers import UNROLLERS
 from core.training.jobs import JobError
@@ -240,7 +239,7 @@ def parse_values(text: str) -> list[int]:
 
 def usable(impls: list[str], cell: str) -> list[str]:
     """The implementations that can run this cell (keras-fused: lstm and gru only)."""
-    return [i for i in impls if i in TF1_IMPLS or UNROLLERS[i].works_with(cell)]
+    return [i for i in impls if UNROLLERS[i].works_with(cell)]
 
 
 def sweep_plan(

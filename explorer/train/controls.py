@@ -72,13 +72,14 @@ def model_ui() -> dict:
     """Cell, implementation, layers, state size, dropout."""
     cell = setting_ui("cell", CELLS.names(), _descriptions(CELLS))
     st.caption(CELLS[cell].description)
-    impl = setting_ui("impl", UNROLLERS.names(), _descriptions(UNROLLERS))
+    impl = setting_ui("impl", UNROLLERS.names(trains_only=True), _descriptions(UNROLLERS, trains_only=True))
     st.caption(UNROLLERS[impl].description)
     return {"cell": cell, "impl": impl, **{key: setting_ui(key) for key in ("layers", "state", "dropout")}}
 
 
-def _descriptions(registry) -> str:
-    return "\n\n" + "\n".join(f"- **{name}**: {registry[name].description}" for name in registry)
+def _descriptions(registry, trains_only: bool = False) -> str:
+    names = registry.names(trains_only) if trains_only else registry.names()
+    return "\n\n" + "\n".join(f"- **{name}**: {registry[name].description}" for name in names)
 
 
 def train_ui() -> dict:
