@@ -17,6 +17,8 @@ matmul(s) and nonlinearity, and their derivatives written out (layer norm's incl
 core.model.cells has one. Shapes below: T time, B batch, H units, I the layer's input features, G gates.
 """
 
+from dataclasses import dataclass
+
 import tensorflow as tf
 
 from core.fused import steps_ln  # noqa: F401  registers the layer-normalised cells' rules
@@ -59,94 +61,135 @@ def unroll(stack, xs, state, masks=()):
     return outputs[0], tuple(outputs[1:])
 
 
+@dataclass(frozen=True)
+class Layers:
+    """Every layer's loop-invariant part, made once per call: rules and weights are per layer."""
+
+    rules: list  # each layer's StepRule
+    scaled: list  # each layer's variables (W, U, the rule's own), with the rule's column scale folded in
+    scales: list  # each layer's column scale (None: none), to unfold from its weight gradients
+    prepared: list  # what each rule's `prepare` made for its forward and backward steps
+    biases: list  # what is added to each layer's x·W (None: nothing)
+    masks: tuple  # per layer above the first, its [T, B, H] input dropout mask; () for none
+
+    def xw(self, x, l):
+        """Layer l's input share of every gate: x [..., I] · W (+ b) -> [..., G*H]."""
+        xw = tf.matmul(x, self.scaled[l][0]) if x.shape.rank == 2 else tf.tensordot(x, self.scaled[l][0], 1)
+        return xw if self.biases[l] is None else xw + self.biases[l]
+
+
+def _layers(rules, raw, masks) -> Layers:
+    scales = [k.column_scale(v[1].shape[0]) for k, v in zip(rules, raw)]
+    scaled = [v if s is None else tuple(x * s for x in v) for v, s in zip(raw, scales)]
+    prepared = [
+        k.prepare(v[1], None if l == 0 else v[0], v[2:]) for l, (k, v) in enumerate(zip(rules, scaled))
+    ]
+    biases = [k.bias(v[2:]) for k, v in zip(rules, scaled)]
+    return Layers(rules, scaled, scales, prepared, biases, masks)
+
+
+def _forward_loop(layers: Layers, xs, init):
+    """Every layer in one loop over time -> (each layer's final state, what each step saved: per layer,
+    [T, B, n] tensors)."""
+    steps = tf.shape(xs)[0]
+    # Per-step reads below index [T, ...] tensors (`projected[t]`). That is safe here, unlike in an
+    # autodiffed loop: nothing differentiates these loops, so no full-size gradient per step is
+    # built, and it saves copying each tensor into a TensorArray first.
+    projected = layers.xw(xs, 0)  # layer 1's x·W + b, all steps at once: [T, B, G*H]
+
+    def forward(t, states, written):
+        states, written = list(states), list(written)
+        x = None
+        for l, rule in enumerate(layers.rules):
+            if l == 0:
+                xw = projected[t]
+            else:
+                x = x * layers.masks[l - 1][t] if layers.masks else x
+                xw = layers.xw(x, l)  # [B, G*H]
+            x, states[l], saves = rule.forward(xw, states[l], layers.prepared[l])
+            written[l] = tuple(ta.write(t, v) for ta, v in zip(written[l], saves))
+        return t + 1, tuple(states), tuple(written)
+
+    written = tuple(
+        tuple(tf.TensorArray(xs.dtype, size=steps) for _ in range(k.n_saves)) for k in layers.rules
+    )
+    _, final, written = tf.while_loop(lambda t, *_: t < steps, forward, (0, tuple(init), written))
+    return final, [tuple(ta.stack() for ta in w) for w in written]
+
+
+def _backward_loop(layers: Layers, factors, d_top, carry0, steps):
+    """Every layer back through time in one loop -> (d loss / d initial state per layer, and per layer
+    the TensorArrays of d loss / d xw [B, G*H] and the rule's extras, one entry per step)."""
+
+    def backward(t, carry, written):
+        carry, written = list(carry), list(written)
+        dx = d_top[t]
+        for l in reversed(range(len(layers.rules))):
+            dh, rest = carry[l][0] + dx, carry[l][1:]
+            dxw, dh, rest, dx, extras = layers.rules[l].backward(
+                [f[t] for f in factors[l]], dh, rest, layers.prepared[l], to_input=l > 0
+            )
+            if layers.masks and l > 0:  # dx: to the layer below, at the same step
+                dx = dx * layers.masks[l - 1][t]
+            carry[l] = (dh,) + tuple(rest)
+            written[l] = tuple(ta.write(t, v) for ta, v in zip(written[l], (dxw,) + tuple(extras)))
+        return t - 1, tuple(carry), tuple(written)
+
+    written = tuple(
+        tuple(tf.TensorArray(d_top.dtype, size=steps) for _ in range(1 + k.n_extras)) for k in layers.rules
+    )  # per layer: dxw, then the rule's extras
+    _, d_init, written = tf.while_loop(lambda t, *_: t >= 0, backward, (steps - 1, carry0, written))
+    return d_init, written
+
+
+def _weight_grads(layers: Layers, written, inputs_of, saved, before, factors, xs):
+    """After the backward loop, each weight's gradient as one large matmul over all steps
+    (Σ_t x_tᵀ·dz_t = Xᵀ·DZ) -> (d loss / d xs [T, B, I], every layer's variables' gradients in order)."""
+    rows = tf.shape(xs)[0] * tf.shape(xs)[1]  # T·B: every step of every sequence, one row each
+    d_weights = []
+    for l, rule in enumerate(layers.rules):
+        dxw, *extras = (ta.stack() for ta in written[l])
+        dxw = tf.reshape(dxw, [rows, -1])  # [T·B, G*H], d loss / d xw (scaled)
+        x = tf.reshape(inputs_of[l], [rows, -1])
+        grads = [
+            tf.matmul(x, dxw, transpose_a=True),
+            rule.recurrent_grad(dxw, saved[l], before[l], layers.prepared[l]),
+            *rule.extra_grads(dxw, extras, factors[l]),
+        ]
+        d_weights += grads if layers.scales[l] is None else [g * layers.scales[l] for g in grads]
+        if l == 0:
+            d_xs = tf.reshape(tf.matmul(dxw, layers.scaled[0][0], transpose_b=True), tf.shape(xs))
+    return d_xs, d_weights
+
+
 def _run(rules, split_state, masks, n_state, n_weights, xs, *inputs):
     """Both loops around one tf.custom_gradient function, which must take every tensor it gives a
     gradient for as an argument: xs, the flat state, then each layer's variables (as tensors)."""
 
     @tf.custom_gradient
     def run(xs, *inputs):
-        layers = len(rules)
         init = split_state(inputs[:n_state])  # per layer: its state tuple
-        ends = [n_state + sum(n_weights[: l + 1]) for l in range(layers)]
+        ends = [n_state + sum(n_weights[: l + 1]) for l in range(len(rules))]
         raw = [inputs[end - n : end] for end, n in zip(ends, n_weights)]  # per layer: W, U, the rule's own
-        scales = [k.column_scale(v[1].shape[0]) for k, v in zip(rules, raw)]
-        scaled = [v if s is None else tuple(x * s for x in v) for v, s in zip(raw, scales)]
-        prepared = [
-            k.prepare(v[1], None if l == 0 else v[0], v[2:]) for l, (k, v) in enumerate(zip(rules, scaled))
-        ]
-        biases = [k.bias(v[2:]) for k, v in zip(rules, scaled)]
-        steps = tf.shape(xs)[0]
-
-        def plus_bias(xw, l):
-            return xw if biases[l] is None else xw + biases[l]
-
-        # Per-step reads below index [T, ...] tensors (`projected[t]`). That is safe here, unlike in an
-        # autodiffed loop: nothing differentiates these loops, so no full-size gradient per step is
-        # built, and it saves copying each tensor into a TensorArray first.
-        projected = plus_bias(tf.tensordot(xs, scaled[0][0], 1), 0)  # layer 1's x·W + b, all steps
-
-        def forward(t, states, written):
-            states, written = list(states), list(written)
-            x = None
-            for l, rule in enumerate(rules):
-                if l == 0:
-                    xw = projected[t]
-                else:
-                    if masks:
-                        x = x * masks[l - 1][t]
-                    xw = plus_bias(tf.matmul(x, scaled[l][0]), l)  # [B, G*H]
-                x, states[l], saves = rule.forward(xw, states[l], prepared[l])
-                written[l] = tuple(ta.write(t, v) for ta, v in zip(written[l], saves))
-            return t + 1, tuple(states), tuple(written)
-
-        written = tuple(tuple(tf.TensorArray(xs.dtype, size=steps) for _ in range(k.n_saves)) for k in rules)
-        _, final, written = tf.while_loop(lambda t, *_: t < steps, forward, (0, tuple(init), written))
-        saved = [tuple(ta.stack() for ta in w) for w in written]  # per layer: [T, B, n] each
-        hs, states_seq = map(list, zip(*(k.sequences(v, p) for k, v, p in zip(rules, saved, prepared))))
+        layers = _layers(rules, raw, masks)
+        final, saved = _forward_loop(layers, xs, init)
+        hs, states_seq = map(
+            list, zip(*(k.sequences(v, p) for k, v, p in zip(rules, saved, layers.prepared)))
+        )
         inputs_of = [xs] + ([h * m for h, m in zip(hs, masks)] if masks else hs[:-1])  # what each layer read
         flat_final = tuple(v for s in final for v in s)
 
         def grad(d_top, *d_final):
             d_top = tf.zeros_like(hs[-1]) if d_top is None else d_top
-            before = [tuple(previous(s, s0) for s, s0 in zip(states_seq[l], init[l])) for l in range(layers)]
+            before = [tuple(previous(s, s0) for s, s0 in zip(seq, s0s)) for seq, s0s in zip(states_seq, init)]
             factors = [
-                k.factors(saved[l], states_seq[l], before[l], prepared[l]) for l, k in enumerate(rules)
+                k.factors(saved[l], states_seq[l], before[l], layers.prepared[l]) for l, k in enumerate(rules)
             ]
-
-            def backward(t, carry, written):
-                carry, written = list(carry), list(written)
-                dx = d_top[t]
-                for l in reversed(range(layers)):
-                    dh, rest = carry[l][0] + dx, carry[l][1:]
-                    dxw, dh, rest, dx, extras = rules[l].backward(
-                        [f[t] for f in factors[l]], dh, rest, prepared[l], to_input=l > 0
-                    )
-                    if masks and l > 0:  # dx: to the layer below, at the same step
-                        dx = dx * masks[l - 1][t]
-                    carry[l] = (dh,) + tuple(rest)
-                    written[l] = tuple(ta.write(t, v) for ta, v in zip(written[l], (dxw,) + tuple(extras)))
-                return t - 1, tuple(carry), tuple(written)
-
             d_final = [tf.zeros_like(v) if d is None else d for v, d in zip(flat_final, d_final)]
-            carry0 = tuple(split_state(d_final))
-            written = tuple(
-                tuple(tf.TensorArray(xs.dtype, size=steps) for _ in range(1 + k.n_extras)) for k in rules
-            )  # per layer: dxw, then the rule's extras
-            _, d_init, written = tf.while_loop(lambda t, *_: t >= 0, backward, (steps - 1, carry0, written))
-            rows = steps * tf.shape(xs)[1]  # T·B: every step of every sequence, one row each
-            d_weights = []
-            for l, rule in enumerate(rules):
-                dxw, *extras = (ta.stack() for ta in written[l])
-                dxw = tf.reshape(dxw, [rows, -1])  # [T·B, G*H], d loss / d xw (scaled)
-                x = tf.reshape(inputs_of[l], [rows, -1])
-                grads = [
-                    tf.matmul(x, dxw, transpose_a=True),
-                    rule.recurrent_grad(dxw, saved[l], before[l], prepared[l]),
-                    *rule.extra_grads(dxw, extras, factors[l]),
-                ]
-                d_weights += grads if scales[l] is None else [g * scales[l] for g in grads]
-                if l == 0:
-                    d_xs = tf.reshape(tf.matmul(dxw, scaled[0][0], transpose_b=True), tf.shape(xs))
+            d_init, written = _backward_loop(
+                layers, factors, d_top, tuple(split_state(d_final)), tf.shape(xs)[0]
+            )
+            d_xs, d_weights = _weight_grads(layers, written, inputs_of, saved, before, factors, xs)
             return (d_xs, *[d for s in d_init for d in s], *d_weights)
 
         return (hs[-1],) + flat_final, grad
