@@ -76,7 +76,7 @@ class ProgressPrinter:
 
 
 def prepare(args) -> tuple:
-    """(run folder, resume) for a new or resumed run, checked; errors are readable."""
+    """(run folder, resume, corpus) for a new or resumed run, checked; errors are readable."""
     store = RunStore(args.runs_dir)
     if args.resume:
         run_dir = store.find(args.resume)
@@ -89,14 +89,14 @@ def prepare(args) -> tuple:
     corpus = load_corpus(config.corpus, config.train.val_fraction)
     config.train.check_fits(len(corpus.train_ids), len(corpus.val_ids))
     if not args.resume:
-        return store.create(config, corpus.vocab, owner="cli"), False
+        return store.create(config, corpus.vocab, owner="cli"), False, corpus
     if corpus.vocab != run_dir.vocab():
         raise CorpusError(
             f"{config.corpus} gives a different vocabulary from the one run {run_dir.run_id} was trained on"
         )
     if config != saved:
         run_dir.save_config(config)  # the folder describes what it was trained with
-    return run_dir, True
+    return run_dir, True, corpus
 
 
 # What a checkpoint's shapes and the position in the text depend on: a resumed run keeps them.
@@ -124,9 +124,9 @@ def check_resumable(run_dir, saved, config) -> None:
 def main(argv=None) -> int:
     args = parse_args(argv)
     try:
-        run_dir, resume = prepare(args)
+        run_dir, resume, corpus = prepare(args)
         record = open_record(run_dir, resume, ProgressPrinter())
-        trainer = make_trainer(run_dir, record, resume)
+        trainer = make_trainer(run_dir, record, resume, corpus)
     except (ConfigError, CorpusError, RunNotFound, KeyError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -63,44 +63,15 @@ def test_train_sample_and_resume(tmp_path):
 
     # No TensorFlow start-up chatter before our own lines (the env of these tests leaves its level unset).
     assert "cuda" not in out.stderr.lower() and "absl" not in out.stderr, out.stderr
-    sample = cli(
-        "core.sample",
-        "--runs-dir",
-        str(runs),
-        "--run",
-        run,
-        "--prime",
-        "All:",
-        "--length",
-        "30",
-        "--top-k",
-        "3",
-        "--seed",
-        "4",
-    )
-    again = cli(
-        "core.sample",
-        "--runs-dir",
-        str(runs),
-        "--run",
-        run,
-        "--prime",
-        "All:",
-        "--length",
-        "30",
-        "--top-k",
-        "3",
-        "--seed",
-        "4",
-    )
+    draw = ("--prime", "All:", "--length", "30", "--top-k", "3", "--seed", "4")
+    sample = cli("core.sample", "--runs-dir", str(runs), "--run", run, *draw)
+    again = cli("core.sample", "--runs-dir", str(runs), "--run", run, *draw)
     assert sample.returncode == 0, sample.stderr
     assert sample.stdout.startswith("All:") and len(sample.stdout.rstrip("\n")) >= 30
     assert sample.stdout == again.stdout
     # The folder path that core.train ends with names the run as well as its id does.
     folder = re.search(r"run folder: (.+)", out.stdout).group(1).strip()
-    by_path = cli(
-        "core.sample", "--run", folder, "--prime", "All:", "--length", "30", "--top-k", "3", "--seed", "4"
-    )
+    by_path = cli("core.sample", "--run", folder, *draw)
     assert by_path.returncode == 0 and by_path.stdout == sample.stdout, by_path.stderr
 
     resumed = cli("core.train", "--runs-dir", str(runs), "--resume", run, "--epochs", "3")

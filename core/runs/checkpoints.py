@@ -154,6 +154,12 @@ class RunCheckpoint:
         return False
 
 
+def legacy_view(model, optimizer, step) -> tuple:
+    """How the earlier layout is read (RunCheckpoint's `legacy`): through an optimizer built on the
+    model's trainable variables, whose list of what it trains holds every weight in the file."""
+    return tf.train.Checkpoint(optimizer=optimizer, step=step), model.trainable_variables
+
+
 def load_for_sampling(run_dir) -> tuple:
     """(a Sampler on the run's latest checkpoint, the train step that checkpoint holds)."""
     import keras
@@ -167,10 +173,10 @@ def load_for_sampling(run_dir) -> tuple:
     model = CharRNN(config.model, len(vocab), seed=config.train.seed)
     step = tf.Variable(0, dtype=tf.int64)
 
-    def legacy():  # the earlier layout keeps the weights in the optimizer's list of what it trains
+    def legacy():  # the optimizer is built only to read the earlier layout through it
         optimizer = keras.optimizers.get(config.train.optimizer)
         optimizer.build(model.trainable_variables)
-        return tf.train.Checkpoint(optimizer=optimizer, step=step), model.trainable_variables
+        return legacy_view(model, optimizer, step)
 
     # Every weight of the model, or a refusal that says what is missing; only the optimizer is skipped.
     try:

@@ -5,7 +5,7 @@ runs/<run_id>/config.json     RunConfig + meta (id, created, owner, label)
               metrics.jsonl   one event per line: metric, eval, epoch, log (appended as it trains)
               samples.jsonl   live samples (appended)
               status.json     status, message, timings, progress (rewritten whole)
-              ckpt/           tf.train.Checkpoint: weights, optimizer, step
+              ckpt/           tf.train.Checkpoint: weights, optimizer state, step, carried RNN state
 """
 
 import json

@@ -1,6 +1,6 @@
 """Opening a run folder for training, the one way the command line, the app's worker and the tests do it."""
 
-from core.data.corpus import CorpusError, load_corpus
+from core.data.corpus import Corpus, CorpusError, load_corpus
 from core.runs.record import RunRecord
 from core.runs.store import RunDir
 
@@ -21,12 +21,13 @@ def open_record(run_dir: RunDir, resume: bool, *listeners) -> RunRecord:
     return record
 
 
-def make_trainer(run_dir: RunDir, record: RunRecord, resume: bool):
-    """A Trainer on the folder's config and corpus; refuses a corpus whose vocabulary has changed."""
+def make_trainer(run_dir: RunDir, record: RunRecord, resume: bool, corpus: Corpus | None = None):
+    """A Trainer on the folder's config and corpus (`corpus`, if the caller has loaded it already);
+    refuses a corpus whose vocabulary has changed."""
     from core.training.trainer import Trainer  # TensorFlow: only once a run is really about to train
 
     config = run_dir.config()
-    corpus = load_corpus(config.corpus, config.train.val_fraction)
+    corpus = corpus or load_corpus(config.corpus, config.train.val_fraction)
     if corpus.vocab != run_dir.vocab():
         raise CorpusError(
             f"the corpus {config.corpus} gives a different vocabulary from the one run "

@@ -15,7 +15,7 @@ from core.data.batches import batch_iterator, num_batches
 from core.data.corpus import Corpus
 from core.model.char_rnn import CharRNN
 from core.model.sampler import Sampler
-from core.runs.checkpoints import CARRY, RunCheckpoint, model_entries, optimizer_entries
+from core.runs.checkpoints import CARRY, RunCheckpoint, legacy_view, model_entries, optimizer_entries
 from core.runs.record import RunRecord, Status
 
 OPTIMIZERS = {"adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop, "sgd": keras.optimizers.SGD}
@@ -86,8 +86,8 @@ class Trainer:
         self.sampler = Sampler(self.model, self.corpus.vocab)
 
     def legacy_checkpoint(self):
-        """How the earlier checkpoint layout is read: its optimizer's list holds every trained weight."""
-        return tf.train.Checkpoint(optimizer=self.optimizer, step=self.step), self.model.trainable_variables
+        """How the earlier checkpoint layout is read (core.runs.checkpoints.legacy_view)."""
+        return legacy_view(self.model, self.optimizer, self.step)
 
     def _train_step(self, x, y, state):
         """x, y [batch, time] ids; state the carried tuple -> (mean loss in nats/char, final state,
