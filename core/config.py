@@ -3,10 +3,12 @@
 import dataclasses
 from dataclasses import dataclass, field, fields
 
+from core.errors import Refusal
+
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
 
 
-class ConfigError(ValueError):
+class ConfigError(Refusal, ValueError):
     """A setting that cannot work; the message says which and why."""
 
 

@@ -3,8 +3,9 @@
     python -m core.experiment                 # the whole experiment (about 10 minutes on 2 cores)
     python -m core.experiment --epochs 1 --json result.json
 
-Every measurement runs in a fresh process (core.measure.timing.run_isolated), results arrive one at a time
-through a callback, and a cancel event stops it between — or in the middle of — measurements.
+Each row is a benchmark point (core.measure.plan) measured in a fresh process by core.measure.timing.run_each,
+as the bench CLI and the lab measure theirs; results arrive one at a time through a callback, and a cancel
+event stops it between — or in the middle of — measurements.
 """
 
 import argparse
@@ -14,8 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.config import PRESETS, RunConfig
+from core.measure.plan import Point, job_for
 from core.measure.results import write_results
-from core.measure.timing import run_isolated
+from core.measure.timing import run_each
 
 # r2rt.com, "Recurrent Neural Networks in Tensorflow II" (2016), on its own 2016 stack.
 POST_FIGURES = {
@@ -35,6 +37,10 @@ class Measurement:
     post: str  # the key of POST_FIGURES this row stands beside
     config: RunConfig
     epochs: int  # 0 = build and a few steps only
+
+    @property
+    def point(self) -> Point:
+        return Point(self.impl, {}, self.config)
 
 
 def post_plan(epochs: int = 3, base: RunConfig = PRESETS["seed"], tf1: bool = True) -> list[Measurement]:
@@ -61,14 +67,14 @@ def post_plan(epochs: int = 3, base: RunConfig = PRESETS["seed"], tf1: bool = Tr
 def run_experiment(plan: list[Measurement], on_result=None, cancel=None, timed_steps: int = 3) -> list[dict]:
     """Measure every row in order; on_result(index, row) after each. Stops early when `cancel` is set."""
     rows = []
-    for i, m in enumerate(plan):
-        if cancel is not None and cancel.is_set():
-            break
-        result = run_isolated((m.impl, m.config.to_dict(), timed_steps, 1, m.epochs), cancel)
-        row = {"label": m.label, "impl": m.impl, "post": m.post, "epochs": m.epochs, **result}
-        rows.append(row)
+
+    def add(i: int, result: dict) -> None:
+        m = plan[i]
+        rows.append({"label": m.label, "impl": m.impl, "post": m.post, "epochs": m.epochs, **result})
         if on_result is not None:
-            on_result(i, row)
+            on_result(i, rows[-1])
+
+    run_each([job_for(m.point, timed_steps, 1, m.epochs) for m in plan], add, cancel)
     return rows
 
 

@@ -4,8 +4,9 @@ import argparse
 import dataclasses
 import sys
 
-from core.config import ConfigError, SampleConfig
-from core.runs.store import RunNotFound, RunStore
+from core.config import SampleConfig
+from core.errors import Refusal
+from core.runs.store import RunStore
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -33,22 +34,20 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    started = False  # once text is on the screen, an error starts on a line of its own
     try:
         cfg = SampleConfig(**{f.name: getattr(args, f.name) for f in dataclasses.fields(SampleConfig)})
         run_dir = RunStore(args.runs_dir).find(args.run)
-        from core.model.sampler import SampleError  # TensorFlow only once the arguments are good
-        from core.runs.checkpoints import load_for_sampling
+        from core.runs.checkpoints import load_for_sampling  # TensorFlow only once the arguments are good
 
         sampler, step = load_for_sampling(run_dir)
         sys.stdout.write(cfg.prime)
+        started = True
         for char in sampler.stream(cfg):
             sys.stdout.write(char)
             sys.stdout.flush()
-    except (ConfigError, RunNotFound) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    except SampleError as err:
-        print(f"\nerror: {err}", file=sys.stderr)
+    except Refusal as err:  # a bad setting, run or prime, or a model whose outputs are not finite
+        print(f"{chr(10) if started else ''}error: {err}", file=sys.stderr)
         return 2
     print(f"\n\n(run {run_dir.run_id}, checkpoint at step {step})", file=sys.stderr)
     return 0

@@ -8,10 +8,11 @@ import threading
 from core.cli_flags import add_config_flags, config_from_args
 from core.config import PRESET_DESCRIPTIONS, PRESETS, ConfigError
 from core.data.corpus import CorpusError, load_corpus
+from core.errors import Refusal
 from core.model.cells import CELLS
 from core.model.unrollers import UNROLLERS
 from core.runs.record import Status
-from core.runs.store import RunNotFound, RunStore
+from core.runs.store import RunStore
 from core.training.launch import make_trainer, open_record
 
 
@@ -127,7 +128,7 @@ def main(argv=None) -> int:
         run_dir, resume, corpus = prepare(args)
         record = open_record(run_dir, resume, ProgressPrinter())
         trainer = make_trainer(run_dir, record, resume, corpus)
-    except (ConfigError, CorpusError, RunNotFound, KeyError) as err:
+    except (Refusal, KeyError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     model, corpus = trainer.config.model, trainer.corpus

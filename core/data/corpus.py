@@ -5,8 +5,10 @@ from pathlib import Path
 
 import numpy as np
 
+from core.errors import Refusal
 
-class CorpusError(ValueError):
+
+class CorpusError(Refusal, ValueError):
     """A corpus that cannot be trained on; the message says why and where."""
 
 

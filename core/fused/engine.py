@@ -18,6 +18,7 @@ core.model.cells has one. Shapes below: T time, B batch, H units, I the layer's 
 """
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import tensorflow as tf
 
@@ -61,12 +62,28 @@ def unroll(stack, xs, state, masks=()):
     return outputs[0], tuple(outputs[1:])
 
 
+class LayerVars(NamedTuple):
+    """One layer's variables as tensors, in the order its rule's `weights` gives them."""
+
+    w: object  # W [I, G*H], the input's share of every gate
+    u: object  # U [H, G*H], the recurrent share
+    extra: tuple  # the rule's own: a bias, layer norm's gains and shifts, ...
+
+    def scaled(self, scale):
+        """Every variable with `scale` folded into its columns (None: as it is)."""
+        return (
+            self
+            if scale is None
+            else LayerVars(self.w * scale, self.u * scale, tuple(x * scale for x in self.extra))
+        )
+
+
 @dataclass(frozen=True)
 class Layers:
     """Every layer's loop-invariant part, made once per call: rules and weights are per layer."""
 
     rules: list  # each layer's StepRule
-    scaled: list  # each layer's variables (W, U, the rule's own), with the rule's column scale folded in
+    scaled: list  # each layer's LayerVars, with its rule's column scale folded in
     scales: list  # each layer's column scale (None: none), to unfold from its weight gradients
     prepared: list  # what each rule's `prepare` made for its forward and backward steps
     biases: list  # what is added to each layer's x·W (None: nothing)
@@ -74,17 +91,18 @@ class Layers:
 
     def xw(self, x, l):
         """Layer l's input share of every gate: x [..., I] · W (+ b) -> [..., G*H]."""
-        xw = tf.matmul(x, self.scaled[l][0]) if x.shape.rank == 2 else tf.tensordot(x, self.scaled[l][0], 1)
+        w = self.scaled[l].w
+        xw = tf.matmul(x, w) if x.shape.rank == 2 else tf.tensordot(x, w, 1)
         return xw if self.biases[l] is None else xw + self.biases[l]
 
 
-def _layers(rules, raw, masks) -> Layers:
-    scales = [k.column_scale(v[1].shape[0]) for k, v in zip(rules, raw)]
-    scaled = [v if s is None else tuple(x * s for x in v) for v, s in zip(raw, scales)]
+def _layers(rules, raw: list[LayerVars], masks) -> Layers:
+    scales = [k.column_scale(v.u.shape[0]) for k, v in zip(rules, raw)]
+    scaled = [v.scaled(s) for v, s in zip(raw, scales)]
     prepared = [
-        k.prepare(v[1], None if l == 0 else v[0], v[2:]) for l, (k, v) in enumerate(zip(rules, scaled))
+        k.prepare(v.u, None if l == 0 else v.w, v.extra) for l, (k, v) in enumerate(zip(rules, scaled))
     ]
-    biases = [k.bias(v[2:]) for k, v in zip(rules, scaled)]
+    biases = [k.bias(v.extra) for k, v in zip(rules, scaled)]
     return Layers(rules, scaled, scales, prepared, biases, masks)
 
 
@@ -158,7 +176,7 @@ def _weight_grads(layers: Layers, written, inputs_of, saved, before, factors, xs
         ]
         d_weights += grads if layers.scales[l] is None else [g * layers.scales[l] for g in grads]
         if l == 0:
-            d_xs = tf.reshape(tf.matmul(dxw, layers.scaled[0][0], transpose_b=True), tf.shape(xs))
+            d_xs = tf.reshape(tf.matmul(dxw, layers.scaled[0].w, transpose_b=True), tf.shape(xs))
     return d_xs, d_weights
 
 
@@ -171,7 +189,7 @@ def _run(rules, split_state, masks, n_state, n_weights, xs, *inputs):
         init = split_state(inputs[:n_state])  # per layer: its state tuple
         ends = [n_state + sum(n_weights[: l + 1]) for l in range(len(rules))]
         raw = [inputs[end - n : end] for end, n in zip(ends, n_weights)]  # per layer: W, U, the rule's own
-        layers = _layers(rules, raw, masks)
+        layers = _layers(rules, [LayerVars(v[0], v[1], tuple(v[2:])) for v in raw], masks)
         final, saved = _forward_loop(layers, xs, init)
         hs, states_seq = map(
             list, zip(*(k.sequences(v, p) for k, v, p in zip(rules, saved, layers.prepared)))

@@ -7,6 +7,8 @@ to the cells' own numbers and autodiff's gradients). Shapes: T time, B batch, H 
 input features, G gates (the rules' column blocks).
 """
 
+from typing import NamedTuple
+
 import tensorflow as tf
 
 from core.model import cells
@@ -180,6 +182,26 @@ class LSTMRule(SingleMatmulRule):
         return dz, (dc * f,), ()
 
 
+class GRUWeights(NamedTuple):
+    """A GRU layer's recurrent weights as its steps use them ([H, 2H], [H, H] and their transposes)."""
+
+    u_zr: object  # U's update and reset columns [H, 2H]
+    u_n: object  # U's candidate columns [H, H]
+    u_zr_t: object  # [2H, H]
+    u_n_t: object  # [H, H]
+    w_t: object  # Wᵀ [G*H, I], to pass the gradient down to the layer's input (None for the first layer)
+
+
+class GRUFactors(NamedTuple):
+    """What a GRU's backward step needs of every step, computed for all steps at once: [T, B, H] each."""
+
+    to_n: object  # d loss/d (n's pre-activation) per unit of dh
+    to_z: object  # d loss/d (z's pre-activation) per unit of dh
+    to_r: object  # d loss/d (r's pre-activation) per unit of d(r·h)
+    z: object
+    r: object
+
+
 @rule_of(cells.GRUCell)
 class GRURule(StepRule):
     """z, r = σ(xw_zr + h·U_zr); n = tanh(xw_n + (r·h)·U_n); h' = n + z·(h - n) (core.model.cells.GRUCell:
@@ -190,10 +212,12 @@ class GRURule(StepRule):
     def prepare(self, u, w, extra):
         units = u.shape[0]
         u_zr, u_n = u[:, : 2 * units], u[:, 2 * units :]
-        return u_zr, u_n, tf.transpose(u_zr), tf.transpose(u_n), None if w is None else tf.transpose(w)
+        return GRUWeights(
+            u_zr, u_n, tf.transpose(u_zr), tf.transpose(u_n), None if w is None else tf.transpose(w)
+        )
 
     def forward(self, xw, state, prepared):
-        u_zr, u_n = prepared[:2]
+        u_zr, u_n = prepared.u_zr, prepared.u_n
         (h,) = state
         units = h.shape[-1]
         zr = tf.sigmoid(xw[:, : 2 * units] + tf.matmul(h, u_zr))  # [B, 2H]
@@ -214,14 +238,11 @@ class GRURule(StepRule):
         _, zr, n = saves
         (h_prev,) = previous_states
         z, r = tf.split(zr, 2, axis=-1)
-        to_n = (1 - z) * (1 - n * n)  # d loss/d (n's pre-activation) per unit of dh
-        to_z = (h_prev - n) * z * (1 - z)  # d loss/d (z's pre-activation) per unit of dh
-        to_r = h_prev * r * (1 - r)  # d loss/d (r's pre-activation) per unit of d(r·h)
-        return to_n, to_z, to_r, z, r
+        return GRUFactors((1 - z) * (1 - n * n), (h_prev - n) * z * (1 - z), h_prev * r * (1 - r), z, r)
 
     def backward(self, factors, dh, rest, prepared, to_input):
-        to_n, to_z, to_r, z, r = factors
-        _, _, u_zr_t, u_n_t, w_t = prepared
+        to_n, to_z, to_r, z, r = factors  # this step's
+        u_zr_t, u_n_t, w_t = prepared.u_zr_t, prepared.u_n_t, prepared.w_t
         d_n = dh * to_n
         d_rh = tf.matmul(d_n, u_n_t)  # d loss/d (r·h) [B, H]
         d_zr = tf.concat([dh * to_z, d_rh * to_r], -1)

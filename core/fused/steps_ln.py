@@ -6,6 +6,8 @@ dx = (dx̂ - mean(dx̂) - x̂·mean(dx̂·x̂)) / σ, with dx̂ = dy·γ: two me
 and 1/σ are factors, computed for every step at once before it.
 """
 
+from typing import NamedTuple
+
 import tensorflow as tf
 
 from core.fused.steps import GRURule, LSTMRule, candidate_doubled, rule_of
@@ -23,6 +25,18 @@ def normalized(x):
 
 def normalize(x):
     return normalized(x)[0]
+
+
+class LNLSTMFactors(NamedTuple):
+    """What a layer-normed LSTM's backward step needs of every step, computed for all steps at once."""
+
+    dyc_dh: object  # how h's gradient reaches c's LN output [T, B, H]
+    per_gate: object  # d loss/d (gates' LN output) per unit of [dc, dc, dc, dh] [T, B, 4H]
+    f: object  # the forget gate [T, B, H]
+    c_normed: object  # c's x̂ [T, B, H] and its 1/σ [T, B, 1]
+    c_inv: object
+    z_normed: object  # each gate's x̂ [T, B, 4, H] and its 1/σ [T, B, 4, 1]
+    z_inv: object
 
 
 @rule_of(cells.LayerNormLSTMCell)
@@ -81,7 +95,7 @@ class LayerNormLSTMRule(LSTMRule):
         z_normed, z_inv = normalized(tf.reshape(z, [-1, tf.shape(z)[1], 4, units]))  # [T, B, 4, H]
         # d loss/d (gates' LN output, unscaled) = [dc·g, dc·c_prev, dc·i, dh·tanh] ⊙ σ' ⊙ scale
         per_gate = tf.concat([2 * g - 1, c_prev, 2 * i, tanh_c], -1) * s * (1 - s) * candidate_doubled(units)
-        return o * (1 - tanh_c * tanh_c), per_gate, f, c_normed, c_inv, z_normed, z_inv
+        return LNLSTMFactors(o * (1 - tanh_c * tanh_c), per_gate, f, c_normed, c_inv, z_normed, z_inv)
 
     def step_back(self, factors, dh, rest, extra):
         dyc_dh, per_gate, f, c_normed, c_inv, z_normed, z_inv = factors  # this step's
@@ -99,9 +113,37 @@ class LayerNormLSTMRule(LSTMRule):
 
     def extra_grads(self, dxw, extras, factors):
         dy, dyc = extras  # [T, B, 4H], [T, B, H]
-        c_normed, z_normed = factors[3], factors[5]  # [T, B, H], [T, B, 4, H]
+        c_normed, z_normed = factors.c_normed, factors.z_normed  # [T, B, H], [T, B, 4, H]
         total = lambda v: tf.reduce_sum(v, axis=[0, 1])
         return total(dy * tf.reshape(z_normed, tf.shape(dy))), total(dy), total(dyc * c_normed), total(dyc)
+
+
+class LNGRUWeights(NamedTuple):
+    """GRUWeights, and the layer norms' gains and shifts: z's and r's as rows of [2, H], the candidate's [H]."""
+
+    u_zr: object
+    u_n: object
+    u_zr_t: object
+    u_n_t: object
+    w_t: object
+    zr_gain: object
+    zr_shift: object
+    n_gain: object
+    n_shift: object
+
+
+class LNGRUFactors(NamedTuple):
+    """GRUFactors, and the layer norms' x̂ and 1/σ: z's and r's [T, B, 2, H], the candidate's [T, B, H]."""
+
+    to_n: object
+    to_z: object
+    to_r: object
+    z: object
+    r: object
+    zr_normed: object
+    zr_inv: object
+    n_normed: object
+    n_inv: object
 
 
 @rule_of(cells.LayerNormGRUCell)
@@ -120,16 +162,16 @@ class LayerNormGRURule(GRURule):
     def prepare(self, u, w, extra):
         gain, shift = extra
         units = u.shape[0]
-        norms = (
+        return LNGRUWeights(
+            *super().prepare(u, w, extra),
             tf.reshape(gain[: 2 * units], [2, units]),
             tf.reshape(shift[: 2 * units], [2, units]),
             gain[2 * units :],
             shift[2 * units :],
-        )  # z and r as rows of [2, H]; the candidate's [H]
-        return super().prepare(u, w, extra) + norms
+        )
 
     def forward(self, xw, state, prepared):
-        u_zr, u_n = prepared[:2]
+        u_zr, u_n = prepared.u_zr, prepared.u_n
         (h,) = state
         units = h.shape[-1]
         a_zr = xw[:, : 2 * units] + tf.matmul(h, u_zr)  # [B, 2H] before layer norm
@@ -141,13 +183,12 @@ class LayerNormGRURule(GRURule):
 
     def zr_of(self, a_zr, prepared):
         """σ(LN(a)) for z and r, each over its own units: a [..., 2H] -> [..., 2H]."""
-        gain, shift = prepared[5:7]
+        gain, shift = prepared.zr_gain, prepared.zr_shift
         blocks = tf.concat([tf.shape(a_zr)[:-1], [2, gain.shape[1]]], 0)
         return tf.sigmoid(tf.reshape(normalize(tf.reshape(a_zr, blocks)) * gain + shift, tf.shape(a_zr)))
 
     def n_of(self, a_n, prepared):
-        gain, shift = prepared[7:9]
-        return tf.tanh(normalize(a_n) * gain + shift)
+        return tf.tanh(normalize(a_n) * prepared.n_gain + prepared.n_shift)
 
     def reset_gates(self, saves, prepared):
         return tf.split(self.zr_of(saves[1], prepared), 2, axis=-1)[1]
@@ -160,21 +201,13 @@ class LayerNormGRURule(GRURule):
         n = self.n_of(a_n, prepared)
         zr_normed, zr_inv = normalized(tf.reshape(a_zr, tf.concat([tf.shape(a_zr)[:-1], [2, units]], 0)))
         n_normed, n_inv = normalized(a_n)  # [T, B, 2, H] and [T, B, H], with their 1/σ
-        return (
-            (1 - z) * (1 - n * n),
-            (h_prev - n) * z * (1 - z),
-            h_prev * r * (1 - r),
-            z,
-            r,
-            zr_normed,
-            zr_inv,
-            n_normed,
-            n_inv,
-        )
+        to_n, to_z, to_r = (1 - z) * (1 - n * n), (h_prev - n) * z * (1 - z), h_prev * r * (1 - r)
+        return LNGRUFactors(to_n, to_z, to_r, z, r, zr_normed, zr_inv, n_normed, n_inv)
 
     def backward(self, factors, dh, rest, prepared, to_input):
-        to_n, to_z, to_r, z, r, zr_normed, zr_inv, n_normed, n_inv = factors
-        _, _, u_zr_t, u_n_t, w_t, zr_gain, _, n_gain, _ = prepared
+        to_n, to_z, to_r, z, r, zr_normed, zr_inv, n_normed, n_inv = factors  # this step's
+        u_zr_t, u_n_t, w_t = prepared.u_zr_t, prepared.u_n_t, prepared.w_t
+        zr_gain, n_gain = prepared.zr_gain, prepared.n_gain
         units = dh.shape[-1]
         mean = lambda v: tf.reduce_mean(v, axis=-1, keepdims=True)
         dy_n = dh * to_n  # d loss/d (candidate's LN output)
@@ -190,7 +223,7 @@ class LayerNormGRURule(GRURule):
 
     def extra_grads(self, dxw, extras, factors):
         dy_zr, dy_n = extras  # [T, B, 2H], [T, B, H]
-        zr_normed, n_normed = factors[5], factors[7]  # [T, B, 2, H], [T, B, H]
+        zr_normed, n_normed = factors.zr_normed, factors.n_normed  # [T, B, 2, H], [T, B, H]
         total = lambda v: tf.reduce_sum(v, axis=[0, 1])
         return (
             tf.concat([total(dy_zr * tf.reshape(zr_normed, tf.shape(dy_zr))), total(dy_n * n_normed)], 0),

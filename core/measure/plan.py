@@ -67,8 +67,8 @@ class BenchPlan:
         return out
 
     def job(self, point: Point) -> tuple:
-        """What core.measure.timing.run_isolated takes for one point."""
-        return (point.impl, point.config.to_dict(), self.timed_steps, self.warmup, self.train_epochs)
+        """What core.measure.timing.run_isolated takes for one of this plan's points."""
+        return job_for(point, self.timed_steps, self.warmup, self.train_epochs)
 
     def describe(self) -> dict:
         """The plan in the words of the bench CLI's flags, for the results file's "args"."""
@@ -76,6 +76,11 @@ class BenchPlan:
         return {"preset": self.preset, "impls": ",".join(self.impls), "sweep": sweep,
                 "timed_steps": self.timed_steps, "warmup": self.warmup, "train_epochs": self.train_epochs,
                 "config": self.base.to_dict()}  # fmt: skip
+
+
+def job_for(point: Point, timed_steps: int, warmup: int, train_epochs: int = 0) -> tuple:
+    """What core.measure.timing.run_isolated takes for one point: measure()'s arguments, picklable."""
+    return (point.impl, point.config.to_dict(), timed_steps, warmup, train_epochs)
 
 
 def _with_impl(config: RunConfig, impl: str) -> RunConfig:

@@ -6,16 +6,15 @@ the Trainer's own compiled step, the TF1 family through a tf.Graph and Session (
 
 import itertools
 import math
-import multiprocessing
 import os
 import platform
-import queue as queues
 import resource
 import statistics
 import time
 
 import numpy as np
 
+from core.child import Child
 from core.config import RunConfig
 from core.data.batches import batch_iterator, num_batches
 from core.data.corpus import load_corpus
@@ -143,11 +142,13 @@ def matmul_gflops(n: int = 4096, repeats: int = 5) -> float:
     return 2 * n**3 / best / 1e9
 
 
-def _worker(job: tuple, results) -> None:
+def _measure_child(inbox, outbox, job: tuple) -> None:
+    """A measuring process (core.child.Child): measure one job, send its result home."""
     try:
-        results.put(matmul_gflops(job[1]) if job[0] == "matmul" else measure(*job))
+        result = matmul_gflops(job[1]) if job[0] == "matmul" else measure(*job)
     except Exception as err:  # reported as a row, so one broken implementation never hides the others
-        results.put({"error": f"{type(err).__name__}: {err}"})
+        result = {"error": f"{type(err).__name__}: {err}"}
+    outbox.send(result)
 
 
 def run_isolated(job: tuple, cancel=None) -> dict | float:
@@ -155,23 +156,33 @@ def run_isolated(job: tuple, cancel=None) -> dict | float:
 
     A set `cancel` event ends the process at once (a static graph build cannot be interrupted
     any other way); a process that dies is reported as an error row, never raised."""
-    ctx = multiprocessing.get_context("spawn")
-    results = ctx.Queue()
-    proc = ctx.Process(target=_worker, args=(job, results), daemon=True)
-    proc.start()
+    child = Child(_measure_child, job, name="rnn-explorer-measure")
     try:
-        while True:
-            try:
-                return results.get(timeout=0.1)
-            except queues.Empty:
-                if cancel is not None and cancel.is_set():
-                    return {"error": "cancelled", "cancelled": True}
-                if not proc.is_alive() and results.empty():
-                    return {"error": f"the measuring process ended unexpectedly (exit code {proc.exitcode})"}
+        while not child.poll(0.1):
+            if cancel is not None and cancel.is_set():
+                child.end()
+                return {"error": "cancelled", "cancelled": True}
+        try:
+            return child.recv()
+        except EOFError:  # gone without a result
+            child.join()
+            return {"error": f"the measuring process ended unexpectedly ({child.exit_reason()})"}
     finally:
-        if proc.is_alive() and cancel is not None and cancel.is_set():
-            proc.terminate()
-        proc.join()
+        child.join()
+        child.close()
+
+
+def run_each(jobs: list[tuple], on_result=None, cancel=None) -> list:
+    """run_isolated for each job in order, one at a time (two would share the CPU and colour each other's
+    figures); on_result(index, result) after each; stops before the next job once `cancel` is set."""
+    results = []
+    for i, job in enumerate(jobs):
+        if cancel is not None and cancel.is_set():
+            break
+        results.append(run_isolated(job, cancel))
+        if on_result is not None:
+            on_result(i, results[-1])
+    return results
 
 
 def machine() -> dict:

@@ -7,9 +7,10 @@ import tensorflow as tf
 
 from core.config import SampleConfig
 from core.data.corpus import CorpusError, Vocab
+from core.errors import Refusal
 
 
-class SampleError(ValueError):
+class SampleError(Refusal, ValueError):
     """A prime or setting the model cannot sample from."""
 
 

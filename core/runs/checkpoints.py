@@ -23,6 +23,8 @@ model.trainable_variables. They are read back through an optimizer built on the 
 import tensorflow as tf
 from tensorflow.core.protobuf import trackable_object_graph_pb2
 
+from core.errors import Refusal
+
 MODEL, OPTIMIZER, CARRY = "model/", "optimizer/", "carry/"
 RECURRENT = MODEL + "stack/"  # the stacked cells' weights (core.model.stack names its scope "stack")
 LEGACY_WEIGHTS = "optimizer/_trainable_variables/"  # + i: the earlier layout's copy of every weight
@@ -32,7 +34,7 @@ NO_RECURRENT_WEIGHTS = (
 )
 
 
-class CheckpointMismatch(ValueError):
+class CheckpointMismatch(Refusal, ValueError):
     """A checkpoint that does not hold what the model needs; the message says what is missing."""
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from core.config import RunConfig
 from core.data.corpus import Vocab
+from core.errors import Refusal
 from core.runs.record import RunRecord, Status
 
 STREAMED = {
@@ -30,7 +31,7 @@ STREAMED = {
 REWIND_ROWS = {"metrics.jsonl": ["metrics", "evals", "epochs"], "samples.jsonl": ["samples"]}
 
 
-class RunNotFound(KeyError):
+class RunNotFound(Refusal, KeyError):
     """No run folder of that name."""
 
     def __str__(self):

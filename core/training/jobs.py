@@ -11,17 +11,18 @@ during the graph build (which cannot be interrupted: a static graph can take man
 ends the process; during training the worker stops after its step and saves a checkpoint first. A
 worker that dies on its own is marked failed. Either way the last checkpoint on disk is kept.
 
-Workers are spawned, and a spawned process re-imports its parent's main script: a script that starts
-jobs needs the usual `if __name__ == "__main__":` guard (explorer/app.py has one).
+Workers are core.child.Child processes, spawned: a script that starts jobs needs the usual
+`if __name__ == "__main__":` guard (explorer/app.py has one).
 """
 
-import multiprocessing
 import signal
 import threading
 import time
 import traceback
 from pathlib import Path
 
+from core.child import Child
+from core.errors import Refusal
 from core.runs.record import FINAL, Status
 from core.runs.store import RunDir
 from core.training.launch import make_trainer, open_record, record_for
@@ -36,7 +37,7 @@ EXIT_GRACE_S = 3.0  # after its final status, how long the worker may take to ex
 POLL_S = 0.05  # how often the supervisor looks at a quiet worker
 
 
-class JobError(RuntimeError):
+class JobError(Refusal):
     """A job that cannot start; the message says why."""
 
 
@@ -82,30 +83,15 @@ def train_run(run_dir: RunDir, resume: bool, send, stop, pause) -> None:
     trainer.run(stop, pause)
 
 
-class Worker:
-    """A spawned worker process, with the pipes and events that drive it."""
+class Worker(Child):
+    """A training worker process: it imports TensorFlow at once, then waits for the run it is to train."""
 
-    def __init__(self, ctx):
-        self.stop, self.pause = ctx.Event(), ctx.Event()
-        self.events, child_events = ctx.Pipe(duplex=False)
-        child_tasks, self.tasks = ctx.Pipe(duplex=False)
-        self.process = ctx.Process(
-            target=worker_main,
-            args=(child_tasks, child_events, self.stop, self.pause),
-            name="rnn-explorer-worker",
-            daemon=True,
-        )
-        self.process.start()
-        # Only the child keeps these ends, so reading `events` ends with EOFError once the child is gone.
-        child_events.close()
-        child_tasks.close()
+    def __init__(self):
+        super().__init__(worker_main, flags=("stop", "pause"), name="rnn-explorer-worker")
+        self.stop, self.pause = self.flags["stop"], self.flags["pause"]
 
     def assign(self, run_dir: RunDir, resume: bool) -> None:
-        self.tasks.send((str(run_dir.path), resume))
-
-    def close(self) -> None:
-        for conn in (self.events, self.tasks):
-            conn.close()
+        self.send((str(run_dir.path), resume))
 
 
 # ---- the app side ------------------------------------------------------------------------------------
@@ -151,7 +137,7 @@ class Job:
 
     @property
     def pid(self) -> int | None:
-        return self.worker.process.pid
+        return self.worker.pid
 
     def snapshot(self):
         return self.record.snapshot()
@@ -167,7 +153,7 @@ class Job:
             outcome = self._stream()
             self._settle(outcome)
         except Exception as err:  # the supervisor must never die silently and leave a run 'training'
-            self._end_process()
+            self.worker.end()
             self._conclude(
                 Status.FAILED, f"lost track of the training process: {err}", traceback.format_exc()
             )
@@ -178,14 +164,13 @@ class Job:
 
     def _stream(self) -> str:
         """Apply the worker's events until its final status ('final'), its death ('died') or a late stop."""
-        events = self.worker.events
         while True:
             if self._stop_overdue():
                 return "overdue"
-            if not events.poll(POLL_S):
+            if not self.worker.poll(POLL_S):
                 continue
             try:
-                event = events.recv()
+                event = self.worker.recv()
             except (EOFError, OSError):
                 return "died"
             self.record.apply(event)
@@ -204,33 +189,23 @@ class Job:
 
     def _settle(self, outcome: str) -> None:
         if outcome == "final":
-            self.worker.process.join(EXIT_GRACE_S)
-            self._end_process()
+            self.worker.join(EXIT_GRACE_S)
+            self.worker.end()
         elif outcome == "overdue":
-            self._end_process()
+            self.worker.end()
             step = self.record.snapshot().progress.get("step", 0)
             where = f"at step {step}" if step else "before its first step (while building the graph)"
             self._conclude(Status.STOPPED, f"stopped {where}; the last checkpoint on disk is kept")
         else:
-            self.worker.process.join(1.0)
+            self.worker.join(1.0)
             if self.stopping:
                 self._conclude(Status.STOPPED, "stopped; the last checkpoint on disk is kept")
             else:
-                reason = exit_reason(self.worker.process)
                 self._conclude(
                     Status.FAILED,
-                    f"the training process ended unexpectedly ({reason}); "
+                    f"the training process ended unexpectedly ({self.worker.exit_reason()}); "
                     "the last checkpoint on disk is kept",
                 )
-
-    def _end_process(self) -> None:
-        process = self.worker.process
-        if process.is_alive():
-            process.terminate()
-            process.join(2.0)
-        if process.is_alive():
-            process.kill()
-            process.join(2.0)
 
     def _conclude(self, status: str, message: str, error: str = "") -> None:
         """A final status the worker could not give: written to the run folder, then to the record."""
@@ -242,25 +217,11 @@ class Job:
         self.record.apply(event)
 
 
-def exit_reason(process) -> str:
-    """'killed by signal SIGKILL', 'exit code 1', ... for a finished process."""
-    code = process.exitcode
-    if code is None:
-        return "still running"
-    if code < 0:
-        try:
-            return f"killed by signal {signal.Signals(-code).name}"
-        except ValueError:
-            return f"killed by signal {-code}"
-    return f"exit code {code}"
-
-
 class JobManager:
     """The process-wide registry of jobs (job id = run id), with a cap on how many train at once."""
 
     def __init__(self, max_jobs: int = 2, prestart: bool = True, keep_ended: int = 4):
         self.max_jobs, self.prestart, self.keep_ended = max_jobs, prestart, keep_ended
-        self.ctx = multiprocessing.get_context("spawn")  # a clean process: no forked TensorFlow or threads
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
         self._idle: Worker | None = None
@@ -277,7 +238,7 @@ class JobManager:
             try:
                 job.start()
             except OSError as err:  # the worker died before it got the run
-                job.worker.process.kill()
+                job.worker.end()
                 job.worker.close()
                 raise JobError(f"could not hand the run to a training process: {err}") from None
             self._jobs[run_dir.run_id] = job
@@ -309,7 +270,7 @@ class JobManager:
     def spare_pid(self) -> int | None:
         """The process id of the pre-started worker waiting for a run, if there is one."""
         with self._lock:
-            return self._idle.process.pid if self._idle is not None else None
+            return self._idle.pid if self._idle is not None else None
 
     def _active(self) -> list[Job]:
         return [job for job in self._jobs.values() if job.active]
@@ -317,11 +278,11 @@ class JobManager:
     def _take_worker(self) -> Worker:
         """The pre-started worker if it is still alive, else a new one."""
         worker, self._idle = self._idle, None
-        if worker is not None and worker.process.is_alive():
+        if worker is not None and worker.alive:
             return worker
         if worker is not None:
             worker.close()
-        return Worker(self.ctx)
+        return Worker()
 
     def _training(self, job: Job) -> None:
         # The next spare starts once this job has built its graph and taken its first step, not at
@@ -335,8 +296,8 @@ class JobManager:
             self._replenish()  # in case this job never got to training
 
     def _replenish(self) -> None:
-        if self.prestart and (self._idle is None or not self._idle.process.is_alive()):
-            self._idle = Worker(self.ctx)
+        if self.prestart and (self._idle is None or not self._idle.alive):
+            self._idle = Worker()
 
     def _forget_old(self) -> None:
         """Ended jobs are on disk; only the last few stay in memory."""
@@ -354,7 +315,6 @@ class JobManager:
             job.wait(5.0)
         with self._lock:
             if self._idle is not None:
-                self._idle.process.terminate()
-                self._idle.process.join(2.0)
+                self._idle.end()
                 self._idle.close()
                 self._idle = None

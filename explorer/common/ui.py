@@ -5,12 +5,8 @@ from contextlib import contextmanager
 
 import streamlit as st
 
-from core.config import ConfigError
-from core.data.corpus import CorpusError
-from core.model.sampler import SampleError
+from core.errors import Refusal
 from core.runs.record import Status
-from core.runs.store import RunNotFound
-from core.training.jobs import JobError
 
 log = logging.getLogger("rnn_explorer")
 # A run folder in one of these and no job: interrupted.
@@ -30,7 +26,7 @@ def shown_as_error(what: str):
 def reason(err: Exception) -> str:
     """An error as a sentence for the page: our errors' messages are written for people; others get their
     type too, and their traceback goes to the server log."""
-    if isinstance(err, (ConfigError, CorpusError, JobError, SampleError, RunNotFound)):
+    if isinstance(err, Refusal):
         return str(err)
     log.error("unexpected error", exc_info=err)
     return f"{type(err).__name__}: {err}"

@@ -2,9 +2,9 @@
 
     Lab.start(...) -> Task          the thread: measure(on_result, cancel) -> rows, then save(rows)
       Task.view() -> TaskView       what the page reads: rows so far, which one runs, elapsed
-      Lab.cancel()                  sets the task's cancel event; run_isolated ends its process at once
+      Lab.cancel()                  sets the task's cancel event; run_each ends the measuring process at once
 
-Every measurement runs in a fresh process (core.measure.timing.run_isolated); the thread only waits on it, so
+Every measurement runs in a fresh process (core.measure.timing.run_each); the thread only waits on it, so
 the lab never measures two things at once (they would share the CPU and colour each other's figures).
 Nothing here touches Streamlit: the page keeps one Lab per app process and reads snapshots of it.
 """
@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.config import PRESETS, ConfigError
+from core.errors import Refusal
 from core.experiment import Measurement, run_experiment
 from core.measure.plan import BenchPlan, summarise, with_value
-from core.measure.timing import run_isolated
+from core.measure.timing import run_each
 from core.model.unrollers import UNROLLERS
-from core.training.jobs import JobError
 from explorer.lab import results
 
 log = logging.getLogger("rnn_explorer")
@@ -30,7 +30,7 @@ MAX_MEASUREMENTS = 30  # per sweep: each costs a fresh process (~5 s of TensorFl
 MAX_VALUES = 8
 
 
-class LabBusy(JobError):
+class LabBusy(Refusal):
     """Another experiment or sweep is measuring."""
 
 
@@ -215,11 +215,12 @@ def start_sweep(lab: Lab, owner: str, plan: BenchPlan, folder: Path) -> Task:
 def measure_sweep(plan: BenchPlan, points: list, on_result, cancel) -> list[dict]:
     """Each point in a fresh process, summarised as the bench CLI does."""
     rows = []
-    for i, point in enumerate(points):
-        if cancel.is_set():
-            break
-        rows.append(summarise(point, [run_isolated(plan.job(point), cancel)]))
+
+    def add(i: int, result: dict) -> None:
+        rows.append(summarise(points[i], [result]))
         on_result(i, rows[-1])
+
+    run_each([plan.job(point) for point in points], add, cancel)
     return rows
 
 

@@ -10,6 +10,7 @@ import json
 import time
 from pathlib import Path
 
+from core.errors import Refusal
 from core.experiment import POST_FIGURES
 from core.experiment import save as save_experiment_json
 from core.measure.plan import SWEEPABLE
@@ -24,7 +25,7 @@ REFERENCES = {
 }
 
 
-class ResultError(ValueError):
+class ResultError(Refusal, ValueError):
     """A result file that cannot be shown; the message says which and why."""
 
 
