@@ -5,10 +5,14 @@ import signal
 import sys
 import threading
 
+from core.errors import Refusal, on_interrupt
+
+if __name__ == "__main__":  # Ctrl-C while the imports below load TensorFlow: one line, no traceback
+    on_interrupt("before training began; nothing was trained")
+
 from core.cli_flags import add_config_flags, config_from_args
 from core.config import PRESET_DESCRIPTIONS, PRESETS, ConfigError
 from core.data.corpus import CorpusError, load_corpus
-from core.errors import Refusal
 from core.model.cells import CELLS
 from core.model.unrollers import UNROLLERS
 from core.runs.record import Status
@@ -79,7 +83,7 @@ class ProgressPrinter:
 def prepare(args) -> tuple:
     """(run folder, resume, corpus) for a new or resumed run, checked; errors are readable."""
     store = RunStore(args.runs_dir)
-    if args.resume:
+    if args.resume is not None:  # --resume "" names no run: refused, not a new run
         run_dir = store.find(args.resume)
         saved = run_dir.config()
         args.preset, args.corpus = None, args.corpus or saved.corpus
@@ -89,7 +93,7 @@ def prepare(args) -> tuple:
         config = config_from_args(args)
     corpus = load_corpus(config.corpus, config.train.val_fraction)
     config.train.check_fits(len(corpus.train_ids), len(corpus.val_ids))
-    if not args.resume:
+    if args.resume is None:
         return store.create(config, corpus.vocab, owner="cli"), False, corpus
     if corpus.vocab != run_dir.vocab():
         raise CorpusError(
@@ -117,19 +121,29 @@ def check_resumable(run_dir, saved, config) -> None:
             f"a resumed run keeps its {', '.join(changed)}: the checkpoint's optimizer state and "
             "carried RNN state, and its place in the text, depend on them"
         )
-    problem = run_dir.checkpoint_problem()
+    problem = run_dir.resume_problem()
     if problem:
         raise ConfigError(f"run {run_dir.run_id} cannot be resumed: {problem}")
 
 
 def main(argv=None) -> int:
-    args = parse_args(argv)
+    try:
+        return train(parse_args(argv))
+    except KeyboardInterrupt:  # Ctrl-C before training began (TensorFlow loading, the corpus, the build)
+        print("\ninterrupted before training began; nothing was trained", file=sys.stderr)
+        return 130
+
+
+def train(args) -> int:
     try:
         run_dir, resume, corpus = prepare(args)
         record = open_record(run_dir, resume, ProgressPrinter())
         trainer = make_trainer(run_dir, record, resume, corpus)
     except (Refusal, KeyError) as err:
         print(f"error: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:  # a runs folder that cannot be written, a full disk
+        print(f"error: cannot write the run's files: {err.strerror} ({err.filename})", file=sys.stderr)
         return 2
     model, corpus = trainer.config.model, trainer.corpus
     print(

@@ -1,9 +1,10 @@
-"""The page: sidebar settings, then the Train, Runs, Generate and Build time tabs (one module each)."""
+"""The page: sidebar settings, then the Train, Runs, Generate, Inside and Build time tabs (one module each)."""
 
 import streamlit as st
 
 from explorer.common import services, state, ui
 from explorer.generate import view as generate_view
+from explorer.inside import view as inside_view
 from explorer.lab import view as build_time_view
 from explorer.runs import view as runs_view
 from explorer.train import view as train_view
@@ -12,6 +13,7 @@ TABS = {
     "Train": train_view.render,
     "Runs": runs_view.render,
     "Generate": generate_view.render,
+    "Inside": inside_view.render,
     "Build time": build_time_view.render,
 }
 

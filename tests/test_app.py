@@ -19,7 +19,8 @@ from explorer.common import figures, services, state, tables
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "explorer" / "app.py")
 TEXT = (ROOT / "assets" / "tinyshakespeare.txt").read_text(encoding="utf-8")[:20_000]
-OWNER = "tester"
+SECRET = "tester"  # the session secret the app's URL carries
+OWNER = state.owner_of(SECRET)  # the owner id its runs record
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +64,7 @@ def app(runs_dir, monkeypatch):
 
     def make(**query):
         at = AppTest.from_file(APP, default_timeout=60)
-        at.query_params.update({"owner": OWNER, **query})
+        at.query_params.update({"owner": SECRET, **query})
         return at.run()
 
     return make
@@ -117,7 +118,7 @@ def test_the_url_restores_settings_and_the_owner(app):
     assert setting(at, "state").value == 64 and setting(at, "steps").value == 25
     assert setting(at, "lr").value == 0.0007  # off the slider's grid, and kept
     assert setting(at, "dropout").value == 0.25
-    assert at.query_params["owner"] == OWNER
+    assert at.query_params["owner"] == SECRET
 
 
 WIDGETS = {"number": "number_input", "slider": "slider", "choice": "select_slider", "select": "selectbox"}
@@ -312,3 +313,65 @@ def test_csv_export_joins_validation_losses_to_their_steps():
     rows = tables.metrics_csv(snap).splitlines()
     assert rows[0].startswith("step,epoch,train_loss,val_loss")
     assert [r.split(",")[3] for r in rows[1:]] == ["", "2.5", ""]
+
+
+# ---- sessions: a shared link shows a run, it never controls it -----------------------------------------
+def stopped_copy(runs_dir, secret: str) -> str:
+    """A stopped run with steps left (so Continue is on offer), owned by the session holding `secret`."""
+    store = RunStore(runs_dir)
+    return store.copy(store.get(mine(runs_dir)), owner=state.owner_of(secret), more_epochs=1).run_id
+
+
+def test_a_shared_run_is_shown_read_only_to_another_session(app, runs_dir):
+    theirs = stopped_copy(runs_dir, "someone-elses-secret")
+    viewer = app(run=theirs)  # this session ("tester") opens a link to it
+    assert not viewer.exception and not errors(viewer)
+    assert viewer.selectbox(key="run").value == theirs
+    assert any("View only: this run belongs to another browser session" in c.value for c in viewer.caption)
+    assert not [b for b in viewer.button if b.key in ("continue", "stop", "pause", "resume")]
+    owner = AppTest.from_file(APP, default_timeout=60)
+    owner.query_params.update({"owner": "someone-elses-secret", "run": theirs})
+    owner.run()
+    assert owner.button(key="continue").label == "Continue training"
+    with pytest.raises(services.JobError, match="belongs to another session"):
+        services.continue_run(theirs, OWNER)
+    with pytest.raises(services.JobError, match="cannot be deleted here"):
+        services.delete_run(theirs, OWNER)
+    assert RunStore(runs_dir).get(theirs).status()["status"] == "stopped"  # nothing happened to it
+
+
+def test_other_sessions_runs_are_listed_but_not_deletable(app, runs_dir):
+    theirs = labelled(runs_dir, "theirs")
+    at = app(tab="Runs")
+    at.checkbox(key="all_runs").check().run()
+    at.selectbox(key="manage").set_value(theirs).run()
+    assert not at.exception and not errors(at)
+    assert not [b for b in at.button if b.key == "delete"]
+    assert any("belongs to another browser session: it cannot be deleted here" in c.value for c in at.caption)
+
+
+def test_the_share_link_carries_the_run_and_never_the_secret(app, runs_dir):
+    at = app(run=mine(runs_dir))
+    link = next(c.value for c in at.code if "run=" in c.value)
+    assert f"run={mine(runs_dir)}" in link and "owner" not in link and SECRET not in link
+
+
+def test_uploads_belong_to_the_session_that_made_them(app):
+    at = app()
+    at.file_uploader(key="upload").set_value(("private.txt", TEXT[:3000].encode(), "text/plain")).run()
+    assert at.selectbox(key="corpus").value.startswith("private-")
+    other = AppTest.from_file(APP, default_timeout=60)
+    other.query_params.update({"owner": "another-secret"})
+    other.run()
+    assert not [name for name in other.selectbox(key="corpus").options if name.startswith("private-")]
+
+
+def test_command_line_runs_are_yours_and_labels_are_text(app, runs_dir):
+    store = RunStore(runs_dir)
+    config = RunConfig(corpus=str(runs_dir / "tiny.txt"))
+    cli_run = store.create(config, make_corpus(TEXT).vocab, owner="cli", label="**bold** [link](http://x)")
+    at = app(run=cli_run.run_id)
+    assert not at.exception
+    assert cli_run.run_id in at.selectbox(key="run").options  # listed as this session's own
+    caption = next(c.value for c in at.caption if c.value.startswith("Label:"))
+    assert r"\*\*bold\*\* \[link\]\(http\:" in caption and "Trained from the command line" in caption

@@ -103,10 +103,11 @@ def browser():
         browser.close()
 
 
-def screenshot_path() -> Path:
+def screenshot_path(name: str = "screenshot.png") -> Path:
+    """assets/<name> when RNN_EXPLORER_SCREENSHOT=1 (the README's pictures), else a scratch file."""
     if os.environ.get("RNN_EXPLORER_SCREENSHOT") == "1":
-        return ROOT / "assets" / "screenshot.png"
-    return Path(tempfile.mkdtemp(prefix="rnn-explorer-")) / "screenshot.png"
+        return ROOT / "assets" / name
+    return Path(tempfile.mkdtemp(prefix="rnn-explorer-")) / name
 
 
 def wait_ready(page) -> None:
@@ -233,6 +234,23 @@ def test_train_watch_stop_reload_and_generate(app_url, runs, browser, page):
     assert f"owner={owner}" in page.url and f"run={run_id}" in page.url
     expect(page.get_by_text(re.compile(r"^Stopped: "))).to_be_visible()
     expect(page.locator('[data-testid="stPlotlyChart"]')).to_be_visible()
+    expect(page.get_by_role("button", name="Continue training")).to_be_visible()  # the owner's to press
+
+    # Share gives a link without the session's secret; opened elsewhere it shows the run, read-only.
+    page.get_by_role("button", name="Share").click()
+    link = page.locator('[data-testid="stCode"]').filter(has_text="run=").first.inner_text().strip()
+    assert f"run={run_id}" in link and "owner" not in link and owner not in link
+    viewer = browser.new_page()
+    viewer.goto(link)
+    wait_ready(viewer)
+    expect(viewer.get_by_text(re.compile(r"^Stopped: "))).to_be_visible()
+    expect(
+        viewer.get_by_text(re.compile(r"View only: this run belongs to another browser session"))
+    ).to_be_visible()
+    expect(viewer.get_by_role("button", name="Continue training")).to_have_count(0)
+    assert f"owner={owner}" not in viewer.url
+    viewer.close()
+    page.keyboard.press("Escape")  # the Share popover closed again
 
     # Generate's argmax text is the command line's for the same run and prime: the trained weights.
     page.get_by_role("tab", name="Generate").click()
@@ -269,11 +287,13 @@ def test_train_watch_stop_reload_and_generate(app_url, runs, browser, page):
     assert cli.returncode == 0, cli.stderr
     assert generated.inner_text() == cli.stdout.rstrip("\n")
 
-    # Another browser session (no owner in its URL) sees none of these runs.
+    # Another browser session (no owner in its URL) sees none of these runs, only the shipped example.
     other = browser.new_page()
     other.goto(app_url + "?tab=Runs")
     wait_ready(other)
-    expect(other.get_by_text("No runs yet")).to_be_visible()
+    expect(other.get_by_text(re.compile(r"^example-quick: an example run"))).to_be_visible()
+    wait_idle(other)
+    expect(other.get_by_text(re.compile(run_id))).to_have_count(0)
     assert f"owner={owner}" not in other.url
 
 
@@ -311,3 +331,28 @@ def test_build_time_lab_measures_one_small_point(app_url, page):
     )
     expect(page.get_by_text(re.compile(r"^Finished: 1 measurement in"))).to_be_visible(timeout=TIMEOUT_MS)
     wait_until(lambda: plot_data(page) == [["dynamic", [10]]])
+
+
+def coloured_titles(page) -> list[str]:
+    """The hover titles of the first coloured text on the page (one per character)."""
+    return page.evaluate("""() => Array.from(document.querySelectorAll('span[title]')).map(s => s.title)""")
+
+
+def test_inside_reads_the_example_and_a_unit_can_be_picked(app_url, page):
+    """On first open, the Inside tab reads the shipped example: coloured text with values on hover;
+    picking another unit redraws it with that unit's values."""
+    page.goto(app_url + "?tab=Inside")
+    wait_ready(page)
+    expect(
+        page.get_by_text(re.compile(r"^example-quick at step [\d,]+ read 1,000 characters"))
+    ).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^layer 1 h 0: hover a character"))).to_be_visible()
+    wait_until(lambda: len(coloured_titles(page)) == 1000)
+    before = coloured_titles(page)
+    assert re.match(r"^.+: [+-]\d\.\d{3} · next: ", before[0]), before[0]
+    set_number(page, "in_unit", 7)
+    expect(page.get_by_text(re.compile(r"^layer 1 h 7: hover a character"))).to_be_visible()
+    wait_until(lambda: coloured_titles(page) != before)
+    assert len(coloured_titles(page)) == 1000
+    page.mouse.move(700, 5)
+    page.screenshot(path=str(screenshot_path("inside.png")), full_page=False)

@@ -3,8 +3,11 @@
 import json
 import os
 import re
+import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -112,3 +115,73 @@ def test_help_lists_the_registries():
     out = cli("core.train", "--help")
     for name in ("static", "dynamic", "scan", "keras", "lstm", "ln_lstm", "gru", "quick", "seed"):
         assert name in out.stdout
+
+
+# ---- a run folder that a crash or a person left damaged: repaired or refused, never duplicated ---------
+def tiny_run(tmp_path, *flags) -> tuple[Path, Path]:
+    """(runs folder, run folder) of a tiny run trained to step 8 with a checkpoint every 4 steps."""
+    corpus, runs = write_corpus(tmp_path), tmp_path / "runs"
+    out = cli("core.train", "--corpus", str(corpus), "--runs-dir", str(runs), *SMALL, "--max-steps", "8",
+              "--checkpoint-every", "4", "--sample-every", "0", "--eval-every", "0", *flags)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    (run,) = runs.iterdir()
+    return runs, run
+
+
+def steps_of(run: Path) -> list[int]:
+    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines() if line.strip()]
+    return [r["step"] for r in rows if r["kind"] == "metric"]
+
+
+def test_a_half_written_last_line_is_cut_before_a_resume_appends(tmp_path):
+    runs, run = tiny_run(tmp_path)
+    metrics = run / "metrics.jsonl"
+    metrics.write_text(metrics.read_text() + '{"kind": "metric", "step": 9, "tra')  # a crash mid-write
+    out = cli("core.train", "--runs-dir", str(runs), "--resume", run.name, "--max-steps", "12")
+    assert out.returncode == 0, out.stderr
+    assert steps_of(run) == list(range(1, 13))  # every row readable, each step once
+    assert all(json.loads(line) for line in metrics.read_text().splitlines())
+
+
+def test_resumes_that_cannot_continue_exactly_are_refused_in_a_sentence(tmp_path):
+    runs, run = tiny_run(tmp_path)
+    before = (run / "metrics.jsonl").read_text()
+    empty = cli("core.train", "--runs-dir", str(runs), "--resume", "")
+    assert empty.returncode == 2 and "no run named ''" in empty.stderr
+    parent = cli("core.train", "--runs-dir", str(runs), "--resume", "..")
+    assert parent.returncode == 2 and "no run named '..'" in parent.stderr
+    shutil.rmtree(run / "ckpt")
+    lost = cli("core.train", "--runs-dir", str(runs), "--resume", run.name, "--max-steps", "12")
+    assert lost.returncode == 2 and "its ckpt folder is gone" in lost.stderr
+    (run / "config.json").write_text('{"model": {"cell": ')
+    broken = cli("core.train", "--runs-dir", str(runs), "--resume", run.name)
+    assert broken.returncode == 2 and "config.json cannot be read" in broken.stderr
+    for out in (empty, parent, lost, broken):
+        assert "Traceback" not in out.stderr
+    assert (run / "metrics.jsonl").read_text() == before and sorted(p.name for p in runs.iterdir()) == [
+        run.name
+    ]
+
+
+def test_a_runs_folder_that_cannot_be_written_is_a_sentence(tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the runs folder would go")
+    out = cli(
+        "core.train", "--corpus", str(write_corpus(tmp_path)), "--runs-dir", str(blocker / "runs"), *SMALL
+    )
+    assert (
+        out.returncode == 2 and "cannot write the run's files" in out.stderr and "Traceback" not in out.stderr
+    )
+
+
+def test_ctrl_c_while_starting_is_a_sentence(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "core.train", "--corpus", str(write_corpus(tmp_path)), "--runs-dir",
+         str(tmp_path / "runs"), *SMALL],
+        cwd=ROOT, env={**env, "PYTHONPATH": str(ROOT)}, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    time.sleep(1.0)  # TensorFlow is loading
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode != 0 and "interrupted before training began" in err and "Traceback" not in err

@@ -58,8 +58,10 @@ def test_masked_forward_and_backward_match_a_step_by_step_reference(cell, layers
         np.testing.assert_allclose(a, b, atol=1e-5)
     assert len(got[2]) == len(want[2])
     for a, b in zip(got[2], want[2]):  # every weight, the inputs, and the initial state
-        # Gradients reach the hundreds here: float32 sums in another order differ by ~1e-6 of that.
-        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-4)
+        # Gradients reach the hundreds here, and float32 sums in another order differ by up to ~1e-5 of a
+        # tensor's largest element in any of its elements (measured over 12 seeds for ln_lstm: at most
+        # 8e-6), so the tolerance scales with it; a wrong derivative is off by far more.
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-4 + 2e-5 * float(np.abs(b).max()))
 
 
 def test_only_the_final_state_used():

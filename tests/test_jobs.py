@@ -156,3 +156,35 @@ def test_a_prestarted_worker_takes_the_next_run_and_is_replaced(store):
         assert jobs.spare_pid not in (None, spare)
     finally:
         jobs.shutdown()
+
+
+def test_a_paused_worker_whose_app_dies_saves_its_checkpoint_and_exits(store):
+    """The server dies (SIGKILL) while its run is paused: the worker notices within seconds, keeps a
+    checkpoint and exits, instead of living on as an orphan."""
+    import subprocess
+    import sys
+
+    run_dir = make_run(store, **FOREVER)
+    root = Path(__file__).resolve().parents[1]
+    app = subprocess.Popen(
+        [sys.executable, str(root / "tests" / "orphan_app.py"), str(run_dir.path)],
+        cwd=root, env={**os.environ, "PYTHONPATH": str(root)}, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        worker = int(app.stdout.readline())
+        assert wait_for(lambda: run_dir.status()["status"] == "paused", 30)
+        app.kill()
+        app.wait(10)
+
+        def gone() -> bool:  # exited: no such process, or a zombie nobody has reaped yet
+            try:
+                return Path(f"/proc/{worker}/stat").read_text().split(") ")[1][0] in "ZX"
+            except (FileNotFoundError, ProcessLookupError):
+                return True
+
+        assert wait_for(gone, 15), "the worker outlived its app"
+        status = run_dir.status()
+        assert status["status"] == "stopped", status
+        assert run_dir.has_checkpoint() and run_dir.resume_problem() is None
+    finally:
+        app.kill()

@@ -7,7 +7,7 @@ import pytest
 from core.config import RunConfig
 from core.data.corpus import Vocab
 from core.runs.record import RunRecord
-from core.runs.store import RunNotFound, RunStore, read_jsonl, write_atomic
+from core.runs.store import ReadOnlyRun, RunNotFound, RunStore, read_jsonl, write_atomic
 
 
 def test_write_atomic_leaves_no_temporary_files(tmp_path):
@@ -43,7 +43,7 @@ def test_record_rebuilt_from_disk_equals_the_live_one(tmp_path):
 
 
 def test_list_get_delete(tmp_path):
-    store = RunStore(tmp_path)
+    store = RunStore(tmp_path, examples=None)
     mine = store.create(RunConfig(), Vocab("ab"), owner="me")
     theirs = store.create(RunConfig(), Vocab("ab"), owner="you")
     assert {r.run_id for r in store.list()} == {mine.run_id, theirs.run_id}
@@ -52,8 +52,50 @@ def test_list_get_delete(tmp_path):
     store.delete(mine.run_id)
     with pytest.raises(RunNotFound, match="no run named"):
         store.get(mine.run_id)
-    with pytest.raises(RunNotFound):
-        store.get("../etc")
+    for name in ("../etc", "..", ".", ""):
+        with pytest.raises(RunNotFound):
+            store.get(name)
+
+
+def example_store(tmp_path) -> tuple[RunStore, str]:
+    """A store with one run of its own and one example run beside it."""
+    examples = tmp_path / "examples"
+    source = RunStore(examples, examples=None).create(RunConfig(), Vocab("ab"))
+    source.save_config(RunConfig(), {**source.meta(), "example": True, "label": "the example"})
+    (source.path / "status.json").write_text(
+        json.dumps({"status": "finished", "progress": {"step": 9, "total_steps": 9}})
+    )
+    store = RunStore(tmp_path / "runs", examples=examples)
+    store.create(RunConfig(), Vocab("ab"), owner="me")
+    return store, source.run_id
+
+
+def test_examples_are_listed_for_everyone_after_their_runs_and_cannot_be_deleted(tmp_path):
+    store, example = example_store(tmp_path)
+    assert [r.read_only for r in store.list(owner="me")] == [False, True]
+    assert [r.run_id for r in store.list(owner="someone else")] == [example]
+    assert store.get(example).read_only
+    with pytest.raises(ReadOnlyRun, match="cannot be deleted"):
+        store.delete(example)
+    assert store.get(example).config() == RunConfig()
+
+
+def test_a_copy_is_a_new_run_of_its_own_with_more_epochs_to_train(tmp_path):
+    store, example = example_store(tmp_path)
+    (store.get(example).path / "metrics.jsonl").write_text('{"kind": "metric", "step": 9}\n')
+    copy = store.copy(store.get(example), owner="me", more_epochs=2)
+    assert not copy.read_only and copy.meta()["owner"] == "me" and copy.meta()["copied_from"] == example
+    assert copy.meta()["label"] == "copy of the example" and copy.run_id in [
+        r.run_id for r in store.list("me")
+    ]
+    assert copy.config().train.epochs == RunConfig().train.epochs + 2
+    assert (copy.path / "metrics.jsonl").read_text() == (
+        store.get(example).path / "metrics.jsonl"
+    ).read_text()
+    status = copy.status()
+    assert status["status"] == "stopped" and "total_steps" not in status["progress"]
+    assert "copied from" in status["message"] and "step 9" in status["message"]
+    assert store.get(example).status()["status"] == "finished"  # the example itself is untouched
 
 
 def test_unknown_status_is_refused():

@@ -1,6 +1,7 @@
 """The trainer: loss falls, runs reproduce, checkpoints resume, and stop / pause / divergence are reported."""
 
 import dataclasses
+import re
 import threading
 
 import numpy as np
@@ -11,7 +12,7 @@ from core.runs.record import RunRecord
 from core.runs.store import RunStore
 from core.training.trainer import Trainer
 from tests import tiny
-from tests.tiny import tiny_config, write_corpus
+from tests.tiny import TEXT, tiny_config, write_corpus
 
 
 def train(tmp_path, config, stop=None, pause=None, store=None, resume_dir=None):
@@ -92,25 +93,37 @@ def test_pause_then_resume(tmp_path, corpus_path):
     assert statuses == ["building", "training", "paused", "training", "finished"]
 
 
-def test_divergence_is_reported_and_the_last_good_checkpoint_kept(tmp_path, corpus_path):
-    config = tiny_config(
-        corpus_path, max_steps=200, learning_rate=1e38, optimizer="sgd", clip_norm=0.0, checkpoint_every=1
-    )
+def test_an_exploding_loss_is_divergence_and_only_weights_with_a_finite_loss_are_kept(tmp_path, corpus_path):
+    """SGD at lr 50 on this tiny model: the loss rises past 3× its first within a few steps. The checkpoint
+    saved just before (its weights gave that loss) is dropped; the one kept is named, its loss is finite,
+    and the run continues from it at a lower learning rate."""
+    config = tiny_config(corpus_path, max_steps=30, learning_rate=50.0, optimizer="sgd", clip_norm=0.0,
+                         checkpoint_every=1, eval_every=0, sample_every=0)  # fmt: skip
     snap, run_dir = train(tmp_path, config)
-    assert snap.status == "diverged"
-    assert "NaN or infinite" in snap.message and "lower learning rate" in snap.message
-    assert run_dir.has_checkpoint()
-    from core.config import SampleConfig
-    from core.model.sampler import SampleError
-    from core.runs.checkpoints import load_for_sampling
+    assert snap.status == "diverged" and "exploded" in snap.message, snap.message
+    diverged_at = len(snap.metrics) + 1  # the step whose loss exploded is not recorded
+    kept = int(re.search(r"the weights from step (\d+)", snap.message).group(1))
+    assert kept == diverged_at - 2 and run_dir.latest_checkpoint().endswith(f"ckpt-{kept}")
+    from core.inside.trace import tracer_for
 
-    sampler, step = load_for_sampling(run_dir)
-    assert step == len(snap.metrics)  # the checkpoint is the last finite step's
-    assert all(np.isfinite(v.numpy()).all() for v in sampler.model.variables)
-    try:  # weights this large may still overflow the logits: then a sentence, never a traceback
-        assert len(sampler.generate(SampleConfig(length=5, prime="F"))) == 5
-    except SampleError as err:
-        assert "not finite" in str(err)
+    tracer, step = tracer_for(run_dir)
+    assert step == kept and np.isfinite(tracer(TEXT[:200]).bits_per_char)
+    lower = dataclasses.replace(config, train=dataclasses.replace(config.train, learning_rate=0.05))
+    resumed, _ = train(tmp_path, lower, resume_dir=run_dir)
+    assert resumed.status == "finished" and resumed.progress["step"] == 30
+    assert [m["step"] for m in resumed.metrics] == list(
+        range(1, 31)
+    )  # rows after `kept` replaced, none twice
+
+
+def test_a_loss_that_is_not_finite_before_any_good_checkpoint_keeps_nothing_and_says_so(
+    tmp_path, corpus_path
+):
+    config = tiny_config(corpus_path, max_steps=20, learning_rate=1e38, optimizer="sgd", clip_norm=0.0,
+                         checkpoint_every=1)  # fmt: skip
+    snap, run_dir = train(tmp_path, config)
+    assert snap.status == "diverged" and "the loss became inf" in snap.message
+    assert "none are kept" in snap.message and not run_dir.has_checkpoint()
 
 
 def test_a_crash_is_reported_not_raised(tmp_path, corpus_path):

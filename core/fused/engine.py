@@ -180,6 +180,20 @@ def _weight_grads(layers: Layers, written, inputs_of, saved, before, factors, xs
     return d_xs, d_weights
 
 
+def state_sequences(stack, xs, state) -> list[tuple]:
+    """The forward loop alone, no gradient: xs [T, B, I] time-major, state the stack's flat tuple ->
+    per layer, its state tuple after every step ([T, B, H] each). The fastest way to read a long text
+    (core/inside/trace.py), and the very states the fused unroller trains with."""
+    rules = [rule_for(cell) for cell in stack.cells]
+    raw = []
+    for rule, cell in zip(rules, stack.cells):
+        w, u, *extra = (tf.convert_to_tensor(v) for v in rule.weights(cell))
+        raw.append(LayerVars(w, u, tuple(extra)))
+    layers = _layers(rules, raw, ())
+    _, saved = _forward_loop(layers, xs, stack.split_state(tuple(state)))
+    return [rule.sequences(v, p)[1] for rule, v, p in zip(rules, saved, layers.prepared)]
+
+
 def _run(rules, split_state, masks, n_state, n_weights, xs, *inputs):
     """Both loops around one tf.custom_gradient function, which must take every tensor it gives a
     gradient for as an argument: xs, the flat state, then each layer's variables (as tensors)."""

@@ -35,6 +35,7 @@ class Cell(keras.layers.Layer):
     keras_layer = None
     keras_options: dict = {}
     one_hot_inputs = False  # the model feeds this cell one-hot characters instead of an embedding
+    gate_names: tuple[str, ...] = ()  # the sigmoid gates `gated` returns, in order (the Inside tab's)
 
     def __init__(self, input_size: int, units: int, seed: int = 0, **kwargs):
         super().__init__(**kwargs)
@@ -79,14 +80,19 @@ class Cell(keras.layers.Layer):
         It needs no state, so an unroller may compute it for all steps at once, outside its loop."""
         return dense(x, self.kernel) + self.bias
 
-    @staticmethod
-    def recur(w, xw, state):
+    @classmethod
+    def recur(cls, w, xw, state):
         """The rest of a step, given xw = project(x_t): the recurrent matmul and the gates.
 
-        A static function of the weights `w` (the cell itself, or the weights of several layers
-        stacked on a leading axis: then every tensor here carries that extra axis, and each matmul
-        is a batched one); so gates split on the last axis, and 1-D weights broadcast from the right.
-        """
+        A function of the weights `w` (the cell itself, or the weights of several layers stacked on a
+        leading axis: then every tensor here carries that extra axis, and each matmul is a batched
+        one); so gates split on the last axis, and 1-D weights broadcast from the right."""
+        h, state, _ = cls.gated(w, xw, state)
+        return h, state
+
+    @staticmethod
+    def gated(w, xw, state):
+        """recur's step, and the values of its gates: (h, new state, one [batch, units] per gate_names)."""
         raise NotImplementedError
 
 
@@ -95,15 +101,16 @@ class BasicRNNCell(Cell):
     one_hot_inputs = True  # as the post's first model
 
     @staticmethod
-    def recur(w, xw, state):
+    def gated(w, xw, state):
         (h,) = state  # [batch, units]
         h = tf.tanh(xw + tf.matmul(h, w.recurrent_kernel))
-        return h, (h,)
+        return h, (h,), ()
 
 
 @CELLS.register("lstm", "LSTM: input, forget, candidate and output gates; state (h, c)")
 class LSTMCell(Cell):
     n_states, gates = 2, 4
+    gate_names = ("input", "forget", "output")
     keras_layer = keras.layers.LSTM
 
     def build_extra(self):
@@ -112,13 +119,14 @@ class LSTMCell(Cell):
         self.bias = self.add_weight(shape=(4 * self.units,), name="bias", initializer=lambda *a, **k: init)
 
     @staticmethod
-    def recur(w, xw, state):
+    def gated(w, xw, state):
         h, c = state  # [batch, units] each
         z = xw + tf.matmul(h, w.recurrent_kernel)  # [batch, 4*units]
         i, f, g, o = tf.split(z, 4, axis=-1)
-        c = tf.sigmoid(f) * c + tf.sigmoid(i) * tf.tanh(g)
-        h = tf.sigmoid(o) * tf.tanh(c)
-        return h, (h, c)
+        i, f, o = tf.sigmoid(i), tf.sigmoid(f), tf.sigmoid(o)
+        c = f * c + i * tf.tanh(g)
+        h = o * tf.tanh(c)
+        return h, (h, c), (i, f, o)
 
 
 @CELLS.register(
@@ -126,10 +134,11 @@ class LSTMCell(Cell):
 )
 class GRUCell(Cell):
     gates = 3
+    gate_names = ("update", "reset")
     keras_layer, keras_options = keras.layers.GRU, {"reset_after": False}  # reset before U·h, as here
 
     @staticmethod
-    def recur(w, xw, state):
+    def gated(w, xw, state):
         (h,) = state
         xz, xr, xh = tf.split(xw, 3, axis=-1)  # [batch, units] each
         uz, ur, uh = tf.split(w.recurrent_kernel, 3, axis=-1)  # [units, units] each
@@ -137,7 +146,7 @@ class GRUCell(Cell):
         r = tf.sigmoid(xr + tf.matmul(h, ur))
         candidate = tf.tanh(xh + tf.matmul(r * h, uh))
         h = z * h + (1.0 - z) * candidate
-        return h, (h,)
+        return h, (h,), (z, r)
 
 
 class LayerNormCell(Cell):
@@ -167,6 +176,7 @@ def normed_gates(w, z, gates: int) -> list:
 )
 class LayerNormLSTMCell(LayerNormCell):
     n_states, gates = 2, 4
+    gate_names = ("input", "forget", "output")
 
     def build_extra(self):
         super().build_extra()  # then LN of c before the output tanh has its own gain and shift
@@ -178,20 +188,22 @@ class LayerNormLSTMCell(LayerNormCell):
         return tf.concat([tf.zeros([u]), tf.ones([u]), tf.zeros([2 * u])], 0)
 
     @staticmethod
-    def recur(w, xw, state):
+    def gated(w, xw, state):
         h, c = state
         i, f, g, o = normed_gates(w, xw + tf.matmul(h, w.recurrent_kernel), 4)  # z: [batch, 4*units]
-        c = tf.sigmoid(f) * c + tf.sigmoid(i) * tf.tanh(g)
-        h = tf.sigmoid(o) * tf.tanh(layer_norm(c, w.out_gain, w.out_shift))
-        return h, (h, c)
+        i, f, o = tf.sigmoid(i), tf.sigmoid(f), tf.sigmoid(o)
+        c = f * c + i * tf.tanh(g)
+        h = o * tf.tanh(layer_norm(c, w.out_gain, w.out_shift))
+        return h, (h, c), (i, f, o)
 
 
 @CELLS.register("ln_gru", "layer-normalised GRU: LN on the update, reset and candidate pre-activations")
 class LayerNormGRUCell(LayerNormCell):
     gates = 3
+    gate_names = ("update", "reset")
 
     @staticmethod
-    def recur(w, xw, state):
+    def gated(w, xw, state):
         (h,) = state
         # The candidate's LN covers x·W + (r*h)·U together, so no gain or shift is left over for it.
         xz, xr, xh = tf.split(xw, 3, axis=-1)
@@ -202,7 +214,7 @@ class LayerNormGRUCell(LayerNormCell):
         r = tf.sigmoid(layer_norm(xr + tf.matmul(h, ur), gr, sr))
         candidate = tf.tanh(layer_norm(xh + tf.matmul(r * h, uh), gh, sh))
         h = z * h + (1.0 - z) * candidate
-        return h, (h,)
+        return h, (h,), (z, r)
 
 
 def make_cell(name: str, input_size: int, units: int, seed: int = 0, layer_name: str | None = None) -> Cell:

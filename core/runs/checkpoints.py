@@ -20,10 +20,13 @@ model.trainable_variables. They are read back through an optimizer built on the 
 (`legacy`), after the same kind of check.
 """
 
+import shutil
+from pathlib import Path
+
 import tensorflow as tf
 from tensorflow.core.protobuf import trackable_object_graph_pb2
 
-from core.errors import Refusal
+from core.errors import DiskFull, Refusal
 
 MODEL, OPTIMIZER, CARRY = "model/", "optimizer/", "carry/"
 RECURRENT = MODEL + "stack/"  # the stacked cells' weights (core.model.stack names its scope "stack")
@@ -124,7 +127,7 @@ class RunCheckpoint:
     those variables in order)."""
 
     def __init__(self, entries: dict, directory=None, max_to_keep: int = 2, legacy=None):
-        self.entries, self.legacy = dict(entries), legacy
+        self.entries, self.legacy, self.max_to_keep = dict(entries), legacy, max_to_keep
         self.checkpoint = tf.train.Checkpoint(**self.entries)
         self.manager = (
             None
@@ -137,7 +140,40 @@ class RunCheckpoint:
         return self.manager.latest_checkpoint if self.manager else None
 
     def save(self, number: int) -> str:
-        return self.manager.save(checkpoint_number=number)
+        try:
+            return self.manager.save(checkpoint_number=number)
+        except tf.errors.ResourceExhaustedError:  # TensorFlow's word for "No space left on device"
+            self.tidy()
+            raise DiskFull(
+                f"the disk holding {self.manager.directory} is full: checkpoint {number} could not be written"
+            ) from None
+
+    def saved_steps(self) -> list[int]:
+        """The steps of the checkpoints kept on disk, oldest first."""
+        return [int(path.rsplit("-", 1)[1]) for path in self.manager.checkpoints] if self.manager else []
+
+    def discard_latest(self) -> None:
+        """Delete the newest checkpoint (weights found bad after it was saved); the one before it, if
+        any, becomes the latest."""
+        *kept, bad = self.manager.checkpoints
+        for path in tf.io.gfile.glob(bad + ".*"):
+            tf.io.gfile.remove(path)
+        directory = str(self.manager.directory)
+        if kept:
+            write_index(directory, kept)
+        else:
+            tf.io.gfile.remove(f"{directory}/checkpoint")
+        self.manager = tf.train.CheckpointManager(self.checkpoint, directory, max_to_keep=self.max_to_keep)
+
+    def tidy(self) -> None:
+        """Remove what a failed save (a full disk) left in the folder: anything of no checkpoint the index
+        names; the checkpoints it names stay as they were."""
+        if self.manager is None or not Path(self.manager.directory).is_dir():
+            return
+        keep = {Path(p).name for p in self.manager.checkpoints}
+        for path in Path(self.manager.directory).iterdir():
+            if path.name != "checkpoint" and path.name.split(".")[0] not in keep:
+                shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
 
     def restore(self, prefix: str) -> bool:
         """Read every entry from `prefix`, after checking the file holds all of them in their shapes;
@@ -156,27 +192,44 @@ class RunCheckpoint:
         return False
 
 
+def write_index(directory, paths: list) -> None:
+    """The folder's `checkpoint` index (the text tf.train.CheckpointManager keeps), naming `paths`
+    (oldest first) as the checkpoints kept and the last of them as the latest."""
+    names = [Path(p).name for p in paths]
+    lines = [f'model_checkpoint_path: "{names[-1]}"'] + [f'all_model_checkpoint_paths: "{n}"' for n in names]
+    Path(directory, "checkpoint").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
 def legacy_view(model, optimizer, step) -> tuple:
     """How the earlier layout is read (RunCheckpoint's `legacy`): through an optimizer built on the
     model's trainable variables, whose list of what it trains holds every weight in the file."""
     return tf.train.Checkpoint(optimizer=optimizer, step=step), model.trainable_variables
 
 
-def load_for_sampling(run_dir) -> tuple:
-    """(a Sampler on the run's latest checkpoint, the train step that checkpoint holds)."""
-    import keras
+def load_model(run_dir, refusal=None) -> tuple:
+    """(the run's CharRNN with its latest checkpoint's weights, its vocabulary, the step they are from).
 
+    A run with no checkpoint, or one that does not hold every weight, is refused with `refusal`
+    (an error class; CheckpointMismatch by default) and one sentence."""
     from core.model.char_rnn import CharRNN
-    from core.model.sampler import SampleError, Sampler
 
-    if not run_dir.has_checkpoint():
-        raise SampleError(f"run {run_dir.run_id} has no checkpoint yet; wait for its first one")
     config, vocab = run_dir.config(), run_dir.vocab()
     model = CharRNN(config.model, len(vocab), seed=config.train.seed)
+    return model, vocab, read_weights(model, run_dir, refusal)
+
+
+def read_weights(model, run_dir, refusal=None) -> int:
+    """Read the run's latest checkpoint into `model` (built for this run: no new graph for a newer
+    checkpoint); the step the weights are from. Refusals as load_model's."""
+    import keras
+
+    refusal = refusal or CheckpointMismatch
+    if not run_dir.has_checkpoint():
+        raise refusal(f"run {run_dir.run_id} has no checkpoint yet; wait for its first one")
     step = tf.Variable(0, dtype=tf.int64)
 
     def legacy():  # the optimizer is built only to read the earlier layout through it
-        optimizer = keras.optimizers.get(config.train.optimizer)
+        optimizer = keras.optimizers.get(run_dir.config().train.optimizer)
         optimizer.build(model.trainable_variables)
         return legacy_view(model, optimizer, step)
 
@@ -186,5 +239,13 @@ def load_for_sampling(run_dir) -> tuple:
             run_dir.latest_checkpoint()
         )
     except CheckpointMismatch as err:
-        raise SampleError(f"run {run_dir.run_id} cannot be sampled: {err}") from None
-    return Sampler(model, vocab), int(step.numpy())
+        raise refusal(f"run {run_dir.run_id} cannot be read: {err}") from None
+    return int(step.numpy())
+
+
+def load_for_sampling(run_dir) -> tuple:
+    """(a Sampler on the run's latest checkpoint, the train step that checkpoint holds)."""
+    from core.model.sampler import SampleError, Sampler
+
+    model, vocab, step = load_model(run_dir, SampleError)
+    return Sampler(model, vocab), step

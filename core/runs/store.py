@@ -6,8 +6,13 @@ runs/<run_id>/config.json     RunConfig + meta (id, created, owner, label)
               samples.jsonl   live samples (appended)
               status.json     status, message, timings, progress (rewritten whole)
               ckpt/           tf.train.Checkpoint: weights, optimizer state, step, carried RNN state
+
+assets/examples/<run_id>/ holds runs that ship with the project (meta "example": true; made by
+`python -m core.example`): listed beside everyone's runs, read-only, copied into a new run to train on.
 """
 
+import dataclasses
+import errno
 import json
 import os
 import secrets
@@ -17,7 +22,8 @@ from pathlib import Path
 
 from core.config import RunConfig
 from core.data.corpus import Vocab
-from core.errors import Refusal
+from core.errors import DiskFull, Refusal
+from core.paths import EXAMPLES
 from core.runs.record import RunRecord, Status
 
 STREAMED = {
@@ -39,10 +45,26 @@ class RunNotFound(Refusal, KeyError):
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write then rename, so a reader or a crash never sees half a file."""
+    """Write then rename, so a reader or a crash never sees half a file (nor, if the write fails, a
+    temporary file left behind)."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(3)}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def repair_tail(path: Path) -> None:
+    """Cut a last line a crash left half-written, so the next row starts on a line of its own (readers
+    skip such a line anyway: nothing that was readable is lost)."""
+    if not path.exists():
+        return
+    with open(path, "rb+") as f:
+        data = f.read()
+        if data and not data.endswith(b"\n"):
+            f.truncate(data.rfind(b"\n") + 1)
 
 
 def read_jsonl(path: Path) -> list[dict]:
@@ -56,6 +78,10 @@ def read_jsonl(path: Path) -> list[dict]:
         except json.JSONDecodeError:
             continue
     return rows
+
+
+class RunDamaged(Refusal):
+    """A run folder whose files cannot be read."""
 
 
 class RunDir:
@@ -72,6 +98,11 @@ class RunDir:
     def meta(self) -> dict:
         return self._config_file().get("meta", {})
 
+    @property
+    def read_only(self) -> bool:
+        """An example run that ships with the project: it can be read and copied, never changed."""
+        return bool(self.meta().get("example"))
+
     def config(self) -> RunConfig:
         data = self._config_file()
         return RunConfig.from_dict({k: v for k, v in data.items() if k != "meta"})
@@ -82,7 +113,12 @@ class RunDir:
         write_atomic(self.path / "config.json", json.dumps({**config.to_dict(), "meta": meta}, indent=2))
 
     def _config_file(self) -> dict:
-        return json.loads((self.path / "config.json").read_text(encoding="utf-8"))
+        try:
+            return json.loads((self.path / "config.json").read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as err:
+            raise RunDamaged(
+                f"run {self.run_id}'s config.json cannot be read ({err}); the folder is damaged"
+            ) from None
 
     def vocab(self) -> Vocab:
         return Vocab(json.loads((self.path / "vocab.json").read_text(encoding="utf-8"))["chars"])
@@ -111,6 +147,16 @@ class RunDir:
 
         return problem(latest)
 
+    def resume_problem(self) -> str | None:
+        """Why this run cannot train on from where it stopped (None: it can), in words."""
+        if self.read_only:
+            return "it is an example that ships with the app and stays as it is: copy it into a new run"
+        if not self.has_checkpoint():
+            step = self.status().get("progress", {}).get("step", 0)
+            # Without its checkpoint a run would start again from new weights under rows it already has.
+            return f"its ckpt folder is gone, so the weights of its {step:,} steps are lost" if step else None
+        return self.checkpoint_problem()
+
     def load_record(self) -> RunRecord:
         """Rebuild the run's record from its files (events replayed in the order they were written)."""
         data = self._config_file()
@@ -135,11 +181,33 @@ class RunWriter:
 
     def __init__(self, run_dir: RunDir):
         self.run_dir = run_dir
+        for name in set(STREAMED.values()):
+            repair_tail(run_dir.path / name)
         self.state = run_dir.status()
         self.state.setdefault("timings", {})
         self.state.setdefault("progress", {})
+        self.full: DiskFull | None = None  # once the disk is full: only the final status is still tried
 
     def __call__(self, event: dict) -> None:
+        """Persist the event. The first write the disk refuses raises DiskFull (the trainer then ends the
+        run); after that, rows are dropped and only status changes are tried, quietly, as far as the disk
+        allows: the listeners after this one (the app) still hear every event."""
+        if self.full is not None:
+            if event["kind"] == "status":
+                try:
+                    self.rewrite_status(event)
+                except OSError:
+                    pass
+            return
+        try:
+            self.write(event)
+        except OSError as err:
+            if err.errno not in (errno.ENOSPC, errno.EDQUOT):
+                raise
+            self.full = DiskFull(f"the disk holding {self.run_dir.path} is full ({err.strerror})")
+            raise self.full from None
+
+    def write(self, event: dict) -> None:
         kind = event["kind"]
         if kind in STREAMED:
             self.append(STREAMED[kind], event)
@@ -150,9 +218,15 @@ class RunWriter:
             self.rewrite_status(event)
 
     def append(self, name: str, event: dict) -> None:
-        """One write() of a whole line; readers skip a last line a crash cut short."""
-        with open(self.run_dir.path / name, "a", encoding="utf-8") as f:
-            f.write(json.dumps(event) + "\n")
+        """One write() of a whole line; readers skip a last line a crash cut short (and one a full disk
+        cut short is cut off again here)."""
+        path = self.run_dir.path / name
+        try:
+            with open(path, "a", encoding="utf-8") as f:
+                f.write(json.dumps(event) + "\n")
+        except OSError:
+            repair_tail(path)
+            raise
 
     def rewrite_status(self, event: dict) -> None:
         kind = event["kind"]
@@ -167,31 +241,59 @@ class RunWriter:
         write_atomic(self.run_dir.path / "status.json", json.dumps(self.state))
 
 
-class RunStore:
-    """The runs folder: create, list, find and delete runs."""
+class ReadOnlyRun(Refusal):
+    """A change asked of an example run."""
 
-    def __init__(self, root: str | Path = "runs"):
+
+class RunStore:
+    """The runs folder: create, list, find, copy and delete runs; the example runs are listed too."""
+
+    def __init__(self, root: str | Path = "runs", examples: Path | None = EXAMPLES):
         self.root = Path(root)
+        self.examples = examples  # None: no example runs (tests that count runs)
 
     def create(self, config: RunConfig, vocab: Vocab, owner: str = "", label: str = "") -> RunDir:
         """A new run folder holding its config and vocabulary."""
-        m = config.model
-        run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{m.cell}-{m.impl}-{secrets.token_hex(2)}"
-        path = self.root / run_id
-        path.mkdir(parents=True)
-        run_dir = RunDir(path)
-        run_dir.save_config(
-            config, {"run_id": run_id, "created": time.time(), "owner": owner, "label": label}
-        )
-        write_atomic(path / "vocab.json", json.dumps({"chars": vocab.chars}))
+        run_dir = RunDir(self._new_path(config))
+        run_dir.path.mkdir(parents=True)
+        run_dir.save_config(config, self._meta(run_dir, owner, label))
+        write_atomic(run_dir.path / "vocab.json", json.dumps({"chars": vocab.chars}))
         return run_dir
 
+    def copy(self, source: RunDir, owner: str = "", label: str = "", more_epochs: int = 0) -> RunDir:
+        """A new run holding everything `source` holds (weights, metrics, samples); with more_epochs, its
+        budget grows by that many epochs and it waits, stopped, to be continued."""
+        config = source.config()
+        run_dir = RunDir(self._new_path(config))
+        shutil.copytree(source.path, run_dir.path)
+        label = label or f"copy of {source.meta().get('label') or source.run_id}"
+        if more_epochs:
+            train = dataclasses.replace(config.train, epochs=config.train.epochs + more_epochs, max_steps=0)
+            config = dataclasses.replace(config, train=train)
+            status = run_dir.status()
+            status["progress"] = {k: v for k, v in status.get("progress", {}).items() if k != "total_steps"}
+            step = status["progress"].get("step", 0)
+            message = f"copied from {source.run_id} at step {step:,}; {more_epochs} more epoch(s) to train"
+            write_atomic(run_dir.path / "status.json", json.dumps({**status, "status": Status.STOPPED,
+                                                                  "message": message}))  # fmt: skip
+        run_dir.save_config(config, {**self._meta(run_dir, owner, label), "copied_from": source.run_id})
+        return run_dir
+
+    def _new_path(self, config: RunConfig) -> Path:
+        m = config.model
+        return self.root / f"{time.strftime('%Y%m%d-%H%M%S')}-{m.cell}-{m.impl}-{secrets.token_hex(2)}"
+
+    @staticmethod
+    def _meta(run_dir: RunDir, owner: str, label: str) -> dict:
+        return {"run_id": run_dir.run_id, "created": time.time(), "owner": owner, "label": label}
+
     def get(self, run_id: str) -> RunDir:
-        """A run of this folder by its id (never a path: the app passes ids from URLs here)."""
-        path = self.root / run_id
-        if not run_id or "/" in run_id or not (path / "config.json").exists():
-            raise RunNotFound(run_id)
-        return RunDir(path)
+        """A run of this folder (or an example) by its id (never a path: the app passes ids from URLs here)."""
+        if run_id and "/" not in run_id and run_id not in (".", ".."):
+            for folder in (self.root, self.examples):
+                if folder is not None and (folder / run_id / "config.json").exists():
+                    return RunDir(folder / run_id)
+        raise RunNotFound(run_id)
 
     def find(self, name: str) -> RunDir:
         """For command lines: a run by id, or by its folder's path as `python -m core.train` prints it."""
@@ -200,14 +302,25 @@ class RunStore:
             return RunDir(path)
         return self.get(name)
 
-    def list(self, owner: str | None = None) -> list[RunDir]:
-        """Runs newest first; with owner, only that owner's."""
-        if not self.root.exists():
-            return []
-        runs = [RunDir(p) for p in self.root.iterdir() if (p / "config.json").exists()]
+    def list(self, owner: str | tuple[str, ...] | None = None) -> list[RunDir]:
+        """Runs newest first (with owner, only that owner's, or those owners'), then the example runs."""
+        runs = _runs_in(self.root)
         if owner is not None:
-            runs = [r for r in runs if r.meta().get("owner", "") == owner]
-        return sorted(runs, key=lambda r: r.run_id, reverse=True)
+            owners = (owner,) if isinstance(owner, str) else tuple(owner)
+            runs = [r for r in runs if r.meta().get("owner", "") in owners]
+        examples = _runs_in(self.examples) if self.examples is not None else []
+        return sorted(runs, key=lambda r: r.run_id, reverse=True) + examples
 
     def delete(self, run_id: str) -> None:
-        shutil.rmtree(self.get(run_id).path)
+        run_dir = self.get(run_id)
+        if run_dir.read_only:
+            raise ReadOnlyRun(f"{run_id} is an example that ships with the app; it cannot be deleted")
+        shutil.rmtree(run_dir.path)
+
+
+def _runs_in(folder: Path) -> list[RunDir]:
+    if not folder.exists():
+        return []
+    return sorted(
+        (RunDir(p) for p in folder.iterdir() if (p / "config.json").exists()), key=lambda r: r.run_id
+    )

@@ -15,6 +15,8 @@ Workers are core.child.Child processes, spawned: a script that starts jobs needs
 `if __name__ == "__main__":` guard (explorer/app.py has one).
 """
 
+import multiprocessing
+import os
 import signal
 import threading
 import time
@@ -35,6 +37,7 @@ STOP_GRACE_S = (
 STOP_GRACE_TRAINING_S = 10.0
 EXIT_GRACE_S = 3.0  # after its final status, how long the worker may take to exit on its own
 POLL_S = 0.05  # how often the supervisor looks at a quiet worker
+PARENT_POLL_S = 1.0  # how often a worker checks that the app that started it is still there
 
 
 class JobError(Refusal):
@@ -55,8 +58,20 @@ def worker_main(tasks, events, stop, pause) -> None:
         run_path, resume = tasks.recv()
     except EOFError:  # the app went away before giving this worker a run
         return
+    threading.Thread(target=watch_parent, args=(stop,), name="parent-watch", daemon=True).start()
     train_run(RunDir(Path(run_path)), resume, Sender(events, stop), stop, pause)
     events.close()
+
+
+def watch_parent(stop) -> None:
+    """Once the app that started this worker is gone, stop training (paused or not: the trainer saves a
+    checkpoint and ends); a worker that cannot stop in time (building its graph) ends itself."""
+    parent = multiprocessing.parent_process()
+    while parent is not None and parent.is_alive():
+        time.sleep(PARENT_POLL_S)
+    stop.set()
+    time.sleep(STOP_GRACE_TRAINING_S)
+    os._exit(1)
 
 
 class Sender:

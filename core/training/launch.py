@@ -1,5 +1,6 @@
 """Opening a run folder for training, the one way the command line, the app's worker and the tests do it."""
 
+from core.config import ConfigError
 from core.data.corpus import Corpus, CorpusError, load_corpus
 from core.runs.record import RunRecord
 from core.runs.store import RunDir
@@ -23,9 +24,12 @@ def open_record(run_dir: RunDir, resume: bool, *listeners) -> RunRecord:
 
 def make_trainer(run_dir: RunDir, record: RunRecord, resume: bool, corpus: Corpus | None = None):
     """A Trainer on the folder's config and corpus (`corpus`, if the caller has loaded it already);
-    refuses a corpus whose vocabulary has changed."""
+    refuses a run that cannot be resumed and a corpus whose vocabulary has changed."""
     from core.training.trainer import Trainer  # TensorFlow: only once a run is really about to train
 
+    problem = run_dir.resume_problem() if resume else None
+    if problem:  # checked here too: the app's worker resumes through this function alone
+        raise ConfigError(f"run {run_dir.run_id} cannot be resumed: {problem}")
     config = run_dir.config()
     corpus = corpus or load_corpus(config.corpus, config.train.val_fraction)
     if corpus.vocab != run_dir.vocab():

@@ -13,6 +13,7 @@ import tensorflow as tf
 from core.config import RunConfig, SampleConfig
 from core.data.batches import batch_iterator, num_batches
 from core.data.corpus import Corpus
+from core.errors import Refusal
 from core.model.char_rnn import CharRNN
 from core.model.sampler import Sampler
 from core.runs.checkpoints import CARRY, RunCheckpoint, legacy_view, model_entries, optimizer_entries
@@ -20,6 +21,7 @@ from core.runs.record import RunRecord, Status
 
 OPTIMIZERS = {"adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop, "sgd": keras.optimizers.SGD}
 LN2 = math.log(2.0)
+EXPLODED = 3.0  # a training loss this many times the run's first has exploded (char-rnn aborts at 3×)
 
 
 class Trainer:
@@ -44,8 +46,10 @@ class Trainer:
         # Made by run() and loop():
         self.deadline = math.inf  # time.monotonic() at which the time budget ends
         self.clock: Clock | None = None
-        self.last_good = self.last_eval_step = 0  # steps of the last checkpoint and validation loss
+        self.last_eval_step = 0  # the step of the last validation loss
         self.epoch_losses: list[float] = []
+        self.first_loss: float | None = None  # the run's first training loss (explosion is judged by it)
+        self.divergence = ""  # why the run diverged, in words
 
     # ---- set-up ------------------------------------------------------------------------------------
     def setup(self) -> None:
@@ -126,8 +130,13 @@ class Trainer:
                 self.measure_build()
             self.loop(stop, pause)
         except Exception as err:  # a crash is reported, never lost: the last checkpoint stays on disk
+            if self.checkpoint is not None:
+                self.checkpoint.tidy()  # a save cut short (a full disk) leaves no half-written files
+            what = str(err) if isinstance(err, Refusal) else f"{type(err).__name__}: {err}"
             self.record.set_status(
-                Status.FAILED, f"training failed: {type(err).__name__}: {err}", traceback.format_exc()
+                Status.FAILED,
+                f"training failed: {what}; the last checkpoint on disk is kept",
+                "" if isinstance(err, Refusal) else traceback.format_exc(),
             )
         return self.record.snapshot()
 
@@ -137,7 +146,9 @@ class Trainer:
         self.clock = Clock(
             self.record.snapshot().progress.get("elapsed_s", 0.0), tc.batch_size * tc.num_steps
         )
-        self.last_good, self.last_eval_step = start_step, -1
+        self.last_eval_step = -1
+        metrics = self.record.snapshot().metrics  # a resumed run judges explosion by its very first loss
+        self.first_loss = metrics[0]["train_loss"] if metrics else None
         first_epoch = start_step // self.batches_per_epoch  # a resumed run re-enters its epoch mid-way
         for epoch in range(first_epoch, tc.epochs if not self.done() else first_epoch):
             self.optimizer.learning_rate.assign(tc.learning_rate * tc.lr_decay**epoch)
@@ -168,7 +179,8 @@ class Trainer:
             loss, self.state, finite = self.train_step(x, y, self.state)
             loss = float(loss)
             self.tick(time.perf_counter() - t0)
-            if not (math.isfinite(loss) and bool(finite)):
+            self.divergence = self.diverged(loss, bool(finite))
+            if self.divergence:
                 return Outcome.DIVERGED
             self.epoch_losses.append(loss)
             # logging, evaluation, samples, checkpoints
@@ -177,6 +189,25 @@ class Trainer:
                 break
         whole = int(self.step.numpy()) == (epoch + 1) * self.batches_per_epoch
         return Outcome.EPOCH_DONE if whole else Outcome.STEP_LIMIT
+
+    def diverged(self, loss: float, finite_weights: bool) -> str:
+        """Why this step ends the run ('' if it does not): a loss or weights that are not finite, or a loss
+        far above the run's first (char-rnn's rule: more than EXPLODED times it)."""
+        step = int(self.step.numpy())
+        if not math.isfinite(loss):
+            return f"the loss became {loss} at step {step:,}"
+        first = self.first_loss if self.first_loss is not None else loss
+        self.first_loss = first
+        if loss > EXPLODED * first:
+            return (
+                f"the loss exploded to {loss:,.4g} nats/char at step {step:,}, "
+                f"over {EXPLODED:g}× the run's first ({first:.3f})"
+            )
+        if not finite_weights:
+            return (
+                f"the weights became NaN or infinite at step {step:,} (the loss before the update was finite)"
+            )
+        return ""
 
     def tick(self, seconds: float) -> None:
         """Time one step; the first call of a run is graph optimisation too, so it is recorded apart."""
@@ -230,12 +261,7 @@ class Trainer:
     def finish(self, outcome: "Outcome") -> None:
         step = int(self.step.numpy())
         if outcome is Outcome.DIVERGED:
-            self.record.set_status(
-                Status.DIVERGED,
-                f"the loss or the weights became NaN or infinite at step {step}; "
-                f"the weights from step {self.last_good} are kept. Try a lower learning rate or "
-                "gradient clipping.",
-            )
+            self.record.set_status(Status.DIVERGED, f"{self.divergence}; {self.keep_good_weights(step)}")
             return
         self.save()
         if outcome is Outcome.STOPPED:
@@ -247,6 +273,21 @@ class Trainer:
             self.evaluate(self.epoch_of(step))  # every finished run ends with a validation loss
         why = "the time budget ran out" if time.monotonic() > self.deadline else "done"
         self.record.set_status(Status.FINISHED, f"finished after {step} steps ({why})")
+
+    def keep_good_weights(self, step: int) -> str:
+        """After divergence at `step`: drop a checkpoint whose weights gave the bad loss (saved at step - 1:
+        a checkpoint holds the weights after its step, and the loss at `step` is theirs); say truthfully
+        which weights are kept."""
+        saved = self.checkpoint.saved_steps()
+        loss_was_bad = not self.divergence.startswith("the weights")
+        if saved and loss_was_bad and saved[-1] == step - 1:
+            self.checkpoint.discard_latest()
+            saved = saved[:-1]
+        if not saved:
+            return ("no checkpoint holds weights whose loss was finite, so none are kept; start again with "
+                    "a lower learning rate or gradient clipping")  # fmt: skip
+        return (f"the weights from step {saved[-1]:,} (their loss was finite) are kept: continue from them "
+                "with a lower learning rate or gradient clipping")  # fmt: skip
 
     def done(self) -> bool:
         return int(self.step.numpy()) >= self.total_steps or time.monotonic() > self.deadline
@@ -300,7 +341,6 @@ class Trainer:
             for variable, value in zip(self.carry, self.state):
                 variable.assign(value)
             self.checkpoint.save(int(self.step.numpy()))
-        self.last_good = int(self.step.numpy())
 
 
 class Outcome(Enum):

@@ -1,7 +1,8 @@
 """Corpora the app can train on: the built-in Shakespeare and uploaded files kept under the runs folder.
 
-An upload is checked (size, UTF-8, not empty) and saved once as runs/_corpora/<name>-<sha>.txt; a
-run's config points at that file, so the run can be repeated from its config alone.
+An upload is checked (size, UTF-8, not empty) and saved once as runs/_corpora/<owner>/<name>-<sha>.txt:
+it belongs to the session that uploaded it; a run's config points at that file, so the run can be
+repeated from its config alone.
 """
 
 import hashlib
@@ -25,20 +26,24 @@ def builtin_path() -> str:
     return str(relative) if (Path.cwd() / relative).is_file() else str(ROOT / relative)
 
 
-def corpus_names(runs_root: Path) -> list[str]:
-    """The built-in corpus first, then uploads, newest first."""
-    folder = Path(runs_root) / CORPORA_DIR
+def uploads_of(runs_root: Path, owner: str) -> Path:
+    return Path(runs_root) / CORPORA_DIR / owner
+
+
+def corpus_names(runs_root: Path, owner: str) -> list[str]:
+    """The built-in corpus first, then this session's uploads, newest first."""
+    folder = uploads_of(runs_root, owner)
     uploads = (
         sorted(folder.glob("*.txt"), key=lambda p: p.stat().st_mtime, reverse=True) if folder.is_dir() else []
     )
     return [BUILTIN] + [p.name for p in uploads]
 
 
-def corpus_path(name: str, runs_root: Path) -> str:
-    return builtin_path() if name == BUILTIN else str(Path(runs_root) / CORPORA_DIR / name)
+def corpus_path(name: str, runs_root: Path, owner: str) -> str:
+    return builtin_path() if name == BUILTIN else str(uploads_of(runs_root, owner) / Path(name).name)
 
 
-def save_upload(runs_root: Path, filename: str, data: bytes) -> str:
+def save_upload(runs_root: Path, owner: str, filename: str, data: bytes) -> str:
     """Check an uploaded file and keep it; returns its corpus name, or raises CorpusError saying why not."""
     if len(data) > MAX_UPLOAD_BYTES:
         raise CorpusError(
@@ -47,7 +52,7 @@ def save_upload(runs_root: Path, filename: str, data: bytes) -> str:
     decode_utf8(data, filename)  # empty, or not UTF-8: the error names the byte and line
     stem = re.sub(r"[^A-Za-z0-9_-]+", "_", Path(filename).stem)[:40] or "corpus"
     name = f"{stem}-{hashlib.sha256(data).hexdigest()[:12]}.txt"
-    path = Path(runs_root) / CORPORA_DIR / name
+    path = uploads_of(runs_root, owner) / name
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(path, data.decode("utf-8"))

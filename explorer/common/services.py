@@ -2,6 +2,7 @@
 
 import gc
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import streamlit as st
@@ -39,6 +40,31 @@ def job_manager() -> JobManager:
     return JobManager(max_jobs=MAX_JOBS, prestart=True)
 
 
+CLI = "cli"  # the owner `python -m core.train` records: this machine's user
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def local_server() -> bool:
+    """Whether only this machine can reach the app (the default, .streamlit/config.toml)."""
+    return st.get_option("server.address") in LOOPBACK
+
+
+def owners(owner: str) -> tuple[str, ...]:
+    """Whose runs this session acts for: its own, and the command line's while the app is local only
+    (served to a class, the command-line runs on the server are the teacher's, shown read-only)."""
+    return (owner, CLI) if local_server() else (owner,)
+
+
+def owns(run_dir: RunDir, owner: str) -> bool:
+    """May this session stop, pause, continue or delete the run? (Viewing and copying need no claim.)"""
+    return not run_dir.read_only and run_dir.meta().get("owner", "") in owners(owner)
+
+
+def runs_for(owner: str, everyone: bool = False) -> list[RunDir]:
+    """This session's runs (and the command line's, see owners), or everyone's; then the examples."""
+    return store().list(owner=None if everyone else owners(owner))
+
+
 def launch(config: RunConfig, owner: str, label: str = "") -> RunDir:
     """Check the run fits its corpus, create its folder and start training it; raises with a reason."""
     chars, n_train, n_val = corpus_facts(config.corpus, config.train.val_fraction)
@@ -54,13 +80,47 @@ def launch(config: RunConfig, owner: str, label: str = "") -> RunDir:
     return run_dir
 
 
-def continue_run(run_id: str) -> None:
-    """Train a stopped run on from its last checkpoint; refused (JobError) if that holds no weights."""
+def continue_run(run_id: str, owner: str, learning_rate: float | None = None) -> None:
+    """Train a stopped (or diverged: at a new `learning_rate`) run on from its last checkpoint; refused
+    (JobError) if that holds no weights."""
     run_dir = store().get(run_id)
-    problem = checkpoint_problem(run_dir)
+    if not owns(run_dir, owner):
+        raise JobError(f"{run_id} belongs to another session: it can be viewed or copied, not continued")
+    problem = run_dir.resume_problem()
     if problem:
         raise JobError(f"{run_id} cannot be resumed: {problem}")
+    if learning_rate is not None:
+        config = run_dir.config()
+        run_dir.save_config(replace(config, train=replace(config.train, learning_rate=learning_rate)))
     job_manager().start(run_dir, resume=True)
+
+
+def delete_run(run_id: str, owner: str) -> None:
+    """Delete a run of this session's that is not training."""
+    run_dir = store().get(run_id)
+    if not owns(run_dir, owner):
+        raise JobError(
+            f"{run_id} belongs to another session (or ships with the app): it cannot be deleted here"
+        )
+    if is_live(run_id):
+        raise JobError(f"{run_id} is training: stop it first")
+    store().delete(run_id)
+
+
+def control(run_id: str, owner: str):
+    """The job training `run_id`, for stop, pause and resume: only its owner gets it."""
+    job = job_manager().get(run_id)
+    if job is None or not owns(store().get(run_id), owner):
+        raise JobError(f"{run_id} belongs to another session: it can be watched, not stopped or paused")
+    return job
+
+
+def copy_run(run_id: str, owner: str, more_epochs: int) -> RunDir:
+    """A new run of this session's holding everything `run_id` holds (an example, a finished run), with
+    `more_epochs` to train."""
+    if is_live(run_id):
+        raise JobError(f"{run_id} is training: stop it first, then copy it")
+    return store().copy(store().get(run_id), owner=owner, more_epochs=more_epochs)
 
 
 def snapshot(run_id: str):

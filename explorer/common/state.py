@@ -4,8 +4,10 @@ The sidebar widgets are bound to the query string (bind="query-params"), so a UR
 the settings, the selected run and the tab. Only values that differ from the defaults appear in it.
 """
 
+import hashlib
 import secrets
 from dataclasses import fields
+from urllib.parse import urlencode
 
 import streamlit as st
 
@@ -20,7 +22,7 @@ SETTINGS = {
     if f.metadata.get("control")
 }
 URL = "query-params"  # what widgets' bind= takes: their values are mirrored in the page's URL
-OWNER, RUN = "owner", "run"  # query parameters: who this browser session is, and the run it shows
+OWNER, RUN = "owner", "run"  # query parameters: this browser session's secret, and the run it shows
 
 
 def defaults() -> dict:
@@ -71,10 +73,29 @@ def apply_settings(values: dict) -> None:
         st.session_state[key] = value
 
 
+def selected_run() -> str | None:
+    """The run the page shows: the Train tab's picker, else the URL's `run` (that picker is only drawn
+    while its tab is open)."""
+    return st.session_state.get(RUN) or st.query_params.get(RUN)
+
+
 def owner_id() -> str:
-    """This browser session's owner id: from the URL if it has one, else new; kept in the URL."""
+    """This browser session's owner id, as its runs record it: derived from the session's secret, which
+    is kept in the URL (a reload keeps it) and never in a shared link (the Share button leaves it out),
+    nor in any file a run writes. Whoever holds the secret acts as the owner."""
     if OWNER not in st.session_state:
-        st.session_state[OWNER] = st.query_params.get(OWNER) or secrets.token_hex(4)
+        st.session_state[OWNER] = st.query_params.get(OWNER) or secrets.token_hex(8)
     if st.query_params.get(OWNER) != st.session_state[OWNER]:
         st.query_params[OWNER] = st.session_state[OWNER]
-    return st.session_state[OWNER]
+    return owner_of(st.session_state[OWNER])
+
+
+def owner_of(secret: str) -> str:
+    """The public owner id of a session secret (one-way: a run's files never reveal the secret)."""
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()[:16]
+
+
+def share_link(run_id: str) -> str:
+    """A link that shows this run, read-only, to whoever opens it: the page's address, no secret."""
+    base = (st.context.url or "").split("?")[0]
+    return f"{base}?{urlencode({'tab': 'Train', RUN: run_id})}"

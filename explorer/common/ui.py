@@ -1,6 +1,7 @@
 """Small display helpers every page uses: errors without tracebacks, statuses, durations, run names."""
 
 import logging
+import re
 from contextlib import contextmanager
 
 import streamlit as st
@@ -30,6 +31,24 @@ def reason(err: Exception) -> str:
         return str(err)
     log.error("unexpected error", exc_info=err)
     return f"{type(err).__name__}: {err}"
+
+
+MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$])")
+
+
+def plain(text: str) -> str:
+    """Text a person typed (a label, a file name) made safe to put in Markdown: shown as typed, never as
+    bold, a link or an image."""
+    return MARKDOWN.sub(r"\\\1", str(text))
+
+
+def whose(run_dir, owned: bool) -> str:
+    """Who a run belongs to, as the page says it."""
+    if run_dir.read_only:
+        return "An example that ships with the app (read-only; the Runs tab copies it)"
+    if run_dir.meta().get("owner") == "cli":
+        return "Trained from the command line" + ("" if owned else " on the server (view only)")
+    return "" if owned else "View only: this run belongs to another browser session"
 
 
 def duration(seconds) -> str:

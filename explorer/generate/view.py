@@ -16,7 +16,7 @@ DEFAULT = SampleConfig()
 def render(owner: str) -> None:
     with_checkpoint = [
         r
-        for r in services.store().list(owner=None if st.session_state.get("all_runs") else owner)
+        for r in services.runs_for(owner, everyone=bool(st.session_state.get("all_runs")))
         if r.has_checkpoint()
     ]
     runs = [r for r in with_checkpoint if services.checkpoint_problem(r) is None]
@@ -33,7 +33,7 @@ def render(owner: str) -> None:
         )
         return
     names = {r.run_id: ui.run_name(r.run_id, r.meta(), r.status().get("status", "")) for r in runs}
-    selected = st.session_state.get(state.RUN)
+    selected = state.selected_run()
     run_id = st.selectbox(
         "Run",
         list(names),

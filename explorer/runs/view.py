@@ -15,7 +15,7 @@ def visible_runs(owner: str) -> list:
         bind=state.URL,
         help="Runs started in other browser sessions or from the command line.",
     )
-    return services.store().list(owner=None if everyone else owner)
+    return services.runs_for(owner, everyone)
 
 
 def render(owner: str) -> None:
@@ -24,6 +24,12 @@ def render(owner: str) -> None:
         st.info("No runs yet: start one from the Train tab.")
         return
     snaps = {r.run_id: services.snapshot(r.run_id) for r in runs}
+    examples = [r.run_id for r in runs if r.read_only]
+    if examples:
+        st.caption(
+            f"{', '.join(examples)}: an example run that ships with the app (the quick preset, trained), "
+            "read-only; copy it below to train it further."
+        )
     st.dataframe(
         pd.DataFrame([tables.summary(s) for s in snaps.values()]), hide_index=True, column_config=_columns()
     )
@@ -32,7 +38,7 @@ def render(owner: str) -> None:
         if problem:
             st.warning(f"{run_dir.run_id}: {problem}.")
     compare_ui(snaps)
-    manage_ui(snaps)
+    manage_ui(snaps, owner)
 
 
 def _columns() -> dict:
@@ -85,9 +91,9 @@ def compare_ui(snaps: dict) -> None:
         )
 
 
-def manage_ui(snaps: dict) -> None:
-    st.subheader("Download or delete")
-    selected = st.session_state.get(state.RUN)
+def manage_ui(snaps: dict, owner: str) -> None:
+    st.subheader("Download, copy or delete")
+    selected = state.selected_run()
     options = list(snaps)
     run_id = st.selectbox(
         "Run",
@@ -95,10 +101,11 @@ def manage_ui(snaps: dict) -> None:
         index=options.index(selected) if selected in snaps else 0,
         key="manage",
         format_func=lambda r: ui.run_name(r, snaps[r].config.get("meta", {}), snaps[r].status),
-        help="The run to download or delete.",
+        help="The run to download, copy or delete.",
     )
     snap = snaps[run_id]
-    cols = st.columns(3)
+    run_dir = services.store().get(run_id)
+    cols = st.columns(4)
     cols[0].download_button(
         "Metrics (CSV)",
         tables.metrics_csv(snap),
@@ -117,22 +124,43 @@ def manage_ui(snaps: dict) -> None:
         key="download_json",
         help="Config, status, timings, metrics, evaluations, samples and log.",
     )
-    with cols[2].popover("Delete…", help="Remove the run's folder, checkpoints included."):
-        st.write(f"Delete **{run_id}** and its checkpoints? This cannot be undone.")
-        st.button("Delete", key="delete", type="primary", on_click=_delete, args=(run_id,))
+    with cols[2].popover("Copy…", help="A new run of yours with this run's weights, metrics and samples."):
+        more = st.number_input("More epochs to train", 1, 100, 2, key="copy_epochs")
+        st.button(
+            "Copy into a new run",
+            key="copy",
+            on_click=_copy,
+            args=(run_id, owner, more),
+            help="The copy waits, stopped, on the Train tab: press Continue training there.",
+        )
+    if services.owns(run_dir, owner):
+        with cols[3].popover("Delete…", help="Remove the run's folder, checkpoints included."):
+            st.write(f"Delete **{run_id}** and its checkpoints? This cannot be undone.")
+            st.button("Delete", key="delete", type="primary", on_click=_delete, args=(run_id, owner))
+    else:
+        cols[3].caption(ui.whose(run_dir, owned=False) + ": it cannot be deleted here.")
     if st.session_state.get("delete_message"):
         st.info(st.session_state.pop("delete_message"))
 
 
-def _delete(run_id: str) -> None:
-    if services.is_live(run_id):
-        st.session_state["delete_message"] = f"{run_id} is training: stop it first."
-        return
+def _copy(run_id: str, owner: str, more_epochs: int) -> None:
     try:
-        services.store().delete(run_id)
+        copy = services.copy_run(run_id, owner, more_epochs)
+    except Exception as err:  # a live run, a full disk: said on the page
+        st.session_state["delete_message"] = f"Not copied: {ui.reason(err)}"
+        return
+    st.session_state[state.RUN] = copy.run_id
+    st.session_state["delete_message"] = (
+        f"Copied {run_id} into {copy.run_id}: it is selected on the Train tab, where it can be continued."
+    )
+
+
+def _delete(run_id: str, owner: str) -> None:
+    try:
+        services.delete_run(run_id, owner)
     except RunNotFound:
         pass
-    except OSError as err:
+    except Exception as err:  # another session's run, a live one, a folder that will not go
         st.session_state["delete_message"] = f"Could not delete {run_id}: {ui.reason(err)}"
         return
     if st.session_state.get(state.RUN) == run_id:

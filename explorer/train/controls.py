@@ -12,7 +12,7 @@ from core.config import OPTIMIZERS, PRESET_DESCRIPTIONS, PRESETS
 from core.data.corpus import CorpusError
 from core.model.cells import CELLS
 from core.model.unrollers import UNROLLERS
-from explorer.common import corpora, state
+from explorer.common import corpora, state, ui
 
 DEFAULTS = state.defaults()
 
@@ -94,20 +94,20 @@ def monitor_ui() -> dict:
     return {key: setting_ui(key) for key in keys}
 
 
-def corpus_ui(runs_root) -> str:
+def corpus_ui(runs_root, owner: str) -> str:
     """The corpus to train on: the built-in one or an uploaded UTF-8 file; returns its path."""
     st.file_uploader(
         "Upload a UTF-8 text file",
         type=None,
         key="upload",
         on_change=_keep_upload,
-        args=(runs_root,),
+        args=(runs_root, owner),
         help=f"Plain UTF-8 text up to {corpora.MAX_UPLOAD_BYTES // 2**20} MB. It is saved under the "
         "runs folder, so the run can be repeated from its config.",
     )
     if st.session_state.get("upload_error"):
         st.error(st.session_state["upload_error"])
-    names = corpora.corpus_names(runs_root)
+    names = corpora.corpus_names(runs_root, owner)
     name = st.selectbox(
         "Corpus",
         names,
@@ -115,19 +115,20 @@ def corpus_ui(runs_root) -> str:
         bind=state.URL,
         help="The text the network learns to continue, one character at a time.",
     )
-    return corpora.corpus_path(name, runs_root)
+    return corpora.corpus_path(name, runs_root, owner)
 
 
-def _keep_upload(runs_root) -> None:
+def _keep_upload(runs_root, owner: str) -> None:
     """on_change of the uploader: check and save the file, then select it (or say why not)."""
     upload = st.session_state.get("upload")
     st.session_state["upload_error"] = ""
     if upload is None:
         return
     try:
-        st.session_state["corpus"] = corpora.save_upload(runs_root, upload.name, upload.getvalue())
-    except (CorpusError, OSError) as err:
-        st.session_state["upload_error"] = f"That file cannot be used: {err}"
+        st.session_state["corpus"] = corpora.save_upload(runs_root, owner, upload.name, upload.getvalue())
+    except (CorpusError, OSError) as err:  # the message names the file: its name is shown as typed
+        message = str(err).replace(upload.name, ui.plain(upload.name))
+        st.session_state["upload_error"] = f"That file cannot be used: {message}"
 
 
 def label_ui() -> str:

@@ -31,7 +31,7 @@ def sidebar(owner: str) -> None:
     with st.expander("Validation, samples, checkpoints"):
         settings |= controls.monitor_ui()
     with st.expander("Corpus", expanded=True):
-        corpus = controls.corpus_ui(runs_root)
+        corpus = controls.corpus_ui(runs_root, owner)
     controls.label_ui()
     controls.start_ui(problem(settings, corpus), on_click=start_clicked, args=(owner,))
 
@@ -51,7 +51,7 @@ def start_clicked(owner: str) -> None:
     """Start's callback: read the settings as they are now, launch, and show the new run."""
     st.session_state["start_error"] = ""
     runs_root = services.runs_root()
-    corpus = corpora.corpus_path(st.session_state.get("corpus", corpora.BUILTIN), runs_root)
+    corpus = corpora.corpus_path(st.session_state.get("corpus", corpora.BUILTIN), runs_root, owner)
     try:
         config = state.config_of(state.current_settings(), corpus)
         run_dir = services.launch(config, owner, st.session_state.get("label", "").strip())
@@ -92,57 +92,68 @@ def render(owner: str) -> None:
         help="Exponential moving average of the training loss; 0 shows it raw.",
     )
     if services.is_live(run_id):
-        live_panel(run_id, x_axis, smoothing)
+        live_panel(run_id, owner, x_axis, smoothing)
     else:
-        run_panel(run_id, x_axis, smoothing, live=False)
+        run_panel(run_id, owner, x_axis, smoothing, live=False)
 
 
 def run_picker(owner: str) -> str | None:
-    """A select box of this session's runs, bound to the URL's `run` (the URL holds the option's text,
-    so the text is the bare run id: a status in it would change and no longer match)."""
-    runs = services.store().list(owner=owner)
+    """A select box of this session's runs, and of a run someone shared (its link names it), bound to
+    the URL's `run` (the URL holds the option's text, so the text is the bare run id: a status in it
+    would change and no longer match)."""
+    runs = services.runs_for(owner)
+    ids = [r.run_id for r in runs]
+    shared = state.selected_run()
+    if shared and shared not in ids:
+        try:
+            runs.insert(0, services.store().get(shared))
+            ids.insert(0, shared)
+        except RunNotFound:
+            pass
     run_id = st.selectbox(
         "Run",
-        [r.run_id for r in runs],
+        ids,
         index=None,
         key=state.RUN,
         bind=state.URL,
         placeholder="Start a run or pick one",
         help="Your runs in this browser session, newest first. The URL keeps the one shown.",
     )
-    label = next((r.meta().get("label") for r in runs if r.run_id == run_id), "")
-    if label:
-        st.caption(f"Label: {label}")
+    run_dir = next((r for r in runs if r.run_id == run_id), None)
+    if run_dir is not None:
+        label = run_dir.meta().get("label")
+        whose = ui.whose(run_dir, services.owns(run_dir, owner))
+        st.caption(" · ".join(part for part in (f"Label: {ui.plain(label)}" if label else "", whose) if part))
     return run_id
 
 
-def live_panel(run_id: str, x_axis: str, smoothing: float) -> None:
+def live_panel(run_id: str, owner: str, x_axis: str, smoothing: float) -> None:
     """The live view: the quick timer until the run's first step, the slower one after."""
     job = services.job_manager().get(run_id)
     if job is not None and job.record.last_step() > 0:
-        live_steady(run_id, x_axis, smoothing)
+        live_steady(run_id, owner, x_axis, smoothing)
     else:
-        live_starting(run_id, x_axis, smoothing)
+        live_starting(run_id, owner, x_axis, smoothing)
 
 
 @st.fragment(run_every=REFRESH_FIRST_S)
-def live_starting(run_id: str, x_axis: str, smoothing: float) -> None:
+def live_starting(run_id: str, owner: str, x_axis: str, smoothing: float) -> None:
     """Until the first step: redrawn every REFRESH_FIRST_S; one full rerun (to the steady timer) after it."""
     job = services.job_manager().get(run_id)
     if not services.is_live(run_id) or (job is not None and job.record.last_step() > 0):
         st.rerun()
-    run_panel(run_id, x_axis, smoothing, live=True)
+    run_panel(run_id, owner, x_axis, smoothing, live=True)
 
 
 @st.fragment(run_every=REFRESH_S)
-def live_steady(run_id: str, x_axis: str, smoothing: float) -> None:
+def live_steady(run_id: str, owner: str, x_axis: str, smoothing: float) -> None:
     """Redrawn every REFRESH_S from the job's record; one full rerun when the job has ended."""
     if not services.is_live(run_id):
         st.rerun()  # the run ended: redraw the page once, without the timer
-    run_panel(run_id, x_axis, smoothing, live=True)
+    run_panel(run_id, owner, x_axis, smoothing, live=True)
 
 
-def run_panel(run_id: str, x_axis: str, smoothing: float, live: bool) -> None:
+def run_panel(run_id: str, owner: str, x_axis: str, smoothing: float, live: bool) -> None:
     with ui.shown_as_error("the run"):
         try:
             snap = services.snapshot(run_id)
@@ -152,7 +163,9 @@ def run_panel(run_id: str, x_axis: str, smoothing: float, live: bool) -> None:
         ui.status_box(snap, live)
         if live:
             pending_ui(services.job_manager().get(run_id), snap)
-        buttons_ui(run_id, snap, live)
+        if services.owns(services.store().get(run_id), owner):
+            buttons_ui(run_id, owner, snap, live)
+        share_ui(run_id)
         progress_ui(snap)
         timings_ui(snap)
         st.plotly_chart(
@@ -163,13 +176,20 @@ def run_panel(run_id: str, x_axis: str, smoothing: float, live: bool) -> None:
         samples_ui(snap)
 
 
-def buttons_ui(run_id: str, snap, live: bool) -> None:
-    """Pause/Resume and Stop while it trains; Continue for a stopped run with steps left."""
+def share_ui(run_id: str) -> None:
+    """A link that shows this run, read-only, to whoever opens it (no secret in it)."""
+    with st.popover("Share", help="A view-only link: whoever opens it sees this run, and cannot stop it."):
+        st.code(state.share_link(run_id), language=None, wrap_lines=True)
+        st.caption("Opened elsewhere, it shows this run live, read-only: no Stop, Pause, Continue or Delete.")
+
+
+def buttons_ui(run_id: str, owner: str, snap, live: bool) -> None:
+    """Pause/Resume and Stop while it trains; Continue for a stopped run with steps left (owner only)."""
     if st.session_state.get("panel_error"):
         st.error(st.session_state.pop("panel_error"))
     cols = st.columns(4)
     if live:
-        job = services.job_manager().get(run_id)
+        job = services.control(run_id, owner)
         if job.pause_requested:
             cols[0].button(
                 "Resume",
@@ -197,12 +217,19 @@ def buttons_ui(run_id: str, snap, live: bool) -> None:
             help="End training within a second; the last checkpoint is kept.",
         )
     elif can_continue(run_id, snap):
-        problem = services.checkpoint_problem(services.store().get(run_id))
+        problem = services.store().get(run_id).resume_problem()
+        rate = None
+        if snap.status == Status.DIVERGED:  # going on at the rate that diverged would only diverge again
+            old = snap.config.get("train", {}).get("learning_rate", 1e-3)
+            rate = cols[1].number_input(
+                "at learning rate", 1e-7, 1.0, old / 10, format="%.2e", key="continue_lr",
+                help="The learning rate from here on; the run's diverged at its own.",
+            )  # fmt: skip
         cols[0].button(
             "Continue training",
             key="continue",
             on_click=_continue,
-            args=(run_id,),
+            args=(run_id, owner, rate),
             width="stretch",
             disabled=problem is not None,
             help=problem or "Train on from the last checkpoint until the run's step budget is spent.",
@@ -229,15 +256,15 @@ def pending_ui(job, snap) -> None:
 
 
 def can_continue(run_id: str, snap) -> bool:
-    """Stopped, failed or interrupted with steps left, and a checkpoint to go on from."""
+    """Stopped, failed, diverged or interrupted with steps left, and a checkpoint to go on from."""
     step, total = snap.progress.get("step", 0), snap.progress.get("total_steps", 0)
-    resumable = snap.status in (Status.STOPPED, Status.FAILED) or snap.status in ui.LIVE
+    resumable = snap.status in (Status.STOPPED, Status.FAILED, Status.DIVERGED) or snap.status in ui.LIVE
     return resumable and (not total or step < total) and services.store().get(run_id).has_checkpoint()
 
 
-def _continue(run_id: str) -> None:
+def _continue(run_id: str, owner: str, learning_rate: float | None) -> None:
     try:
-        services.continue_run(run_id)
+        services.continue_run(run_id, owner, learning_rate)
     except Exception as err:
         st.session_state["panel_error"] = f"Not continued: {ui.reason(err)}"
 

@@ -1,0 +1,92 @@
+"""The Inside tab's computations, cached: a run's checkpoint is read once, a text is traced once per
+checkpoint, an n-gram is counted once per corpus and order. Reruns of the page (and a live run's refreshes
+on other tabs) cost nothing here; a new checkpoint of a training run is a new cache key."""
+
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+
+from core.config import SampleConfig
+from core.data.corpus import CorpusError, load_corpus
+from core.inside.ngram import fit_ngram
+from core.inside.trace import RunReader, Trace
+from core.inside.units import rank_all
+from core.runs.store import RunDir
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _reader(run_path: str) -> RunReader:
+    return RunReader(RunDir(Path(run_path)))
+
+
+def checkpoint_of(run_dir: RunDir) -> str:
+    return run_dir.latest_checkpoint() or ""
+
+
+@st.cache_data(max_entries=12, show_spinner=False)
+def _trace(run_path: str, checkpoint: str, text: str) -> tuple[Trace, int]:
+    return _reader(run_path).read(text, checkpoint)
+
+
+def trace(run_dir: RunDir, text: str) -> tuple[Trace, int]:
+    """The run's latest checkpoint reading `text`, and the step it is from (CorpusError: an empty text, or
+    characters the run never saw; CheckpointMismatch: no checkpoint, or one that lacks weights)."""
+    return _trace(str(run_dir.path), checkpoint_of(run_dir), text)
+
+
+@st.cache_data(max_entries=12, show_spinner=False)
+def _ranks(run_path: str, checkpoint: str, text: str) -> dict:
+    acts, _ = _trace(run_path, checkpoint, text)[0].units()
+    return rank_all(acts, text, top=5)
+
+
+def ranks(run_dir: RunDir, text: str) -> dict:
+    """Property -> the units that track it best (core.inside.units.rank_all) over this text."""
+    return _ranks(str(run_dir.path), checkpoint_of(run_dir), text)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _sample(run_path: str, checkpoint: str, length: int, seed: int) -> str:
+    from core.runs.checkpoints import load_for_sampling
+
+    sampler, _ = load_for_sampling(RunDir(Path(run_path)))
+    return sampler.generate(SampleConfig(length=length, prime="\n", seed=seed, temperature=0.8))[1:]
+
+
+def sample(run_dir: RunDir, length: int, seed: int) -> str:
+    """Text the run writes itself (after a newline, at temperature 0.8), once per checkpoint and seed."""
+    return _sample(str(run_dir.path), checkpoint_of(run_dir), length, seed)
+
+
+def _corpus_key(path: str) -> tuple[str, int]:
+    file = Path(path)
+    if not file.is_file():
+        raise CorpusError(f"the run's corpus is no longer at {path}")
+    return str(file), file.stat().st_mtime_ns
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def _validation(path: str, mtime_ns: int, val_fraction: float) -> str:
+    corpus = load_corpus(path, val_fraction)
+    return corpus.vocab.decode(corpus.val_ids)
+
+
+def validation_text(run_dir: RunDir) -> str:
+    """The held-out tail of the run's corpus, as text."""
+    config = run_dir.config()
+    return _validation(*_corpus_key(config.corpus), config.train.val_fraction)
+
+
+@st.cache_resource(max_entries=6, show_spinner=False)
+def _ngram(path: str, mtime_ns: int, val_fraction: float, order: int):
+    corpus = load_corpus(path, val_fraction)
+    return fit_ngram(corpus.train_ids, len(corpus.vocab), order), corpus.vocab
+
+
+def ngram_bits(run_dir: RunDir, text: str, order: int) -> np.ndarray:
+    """[N-1] an n-gram's surprisal (bits) of each next character of `text`, counted on the run's own
+    training split; CorpusError if the text has characters that split lacks."""
+    config = run_dir.config()
+    model, vocab = _ngram(*_corpus_key(config.corpus), config.train.val_fraction, order)
+    return model.surprisal_bits(vocab.encode(text))

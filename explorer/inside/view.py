@@ -1,0 +1,106 @@
+"""The Inside tab: what a network sees, predicts and remembers, on any run with a checkpoint (the shipped
+example included), also while it trains (its latest checkpoint is read).
+
+    a run and a text  ->  analysis.trace (cached per checkpoint and text)  ->  six views of it:
+    read along · find units · select and match · gates · beyond an n-gram · compare runs
+"""
+
+import streamlit as st
+
+from core.errors import Refusal
+from explorer.common import services, state, ui
+from explorer.inside import analysis, comparing, reading
+from explorer.inside.painting import MAX_DRAWN
+
+MAX_ANALYSED = 10_000  # characters read at once (about 2 s for the quick model on 2 cores)
+OWN_TEXT = (
+    "ROMEO:\nBut, soft! what light through yonder window breaks?\nIt is the east, and Juliet is the sun."
+)
+VIEWS = {  # the views of one trace, in the order of their tabs
+    "Read along": reading.read_along,
+    "Find units": reading.find_units,
+    "Select and match": reading.select_and_match,
+    "Gates": comparing.gates,
+    "Beyond an n-gram": comparing.beyond_ngram,
+    "Compare runs": comparing.compare_runs,
+}
+
+
+def render(owner: str) -> None:
+    runs = readable_runs(owner)
+    if not runs:
+        st.info("No run has a checkpoint yet: train one, or keep the example run in assets/examples.")
+        return
+    run_dir = run_ui(runs)
+    text = text_ui(run_dir)
+    if not text:
+        return
+    try:
+        with st.spinner("Reading the text…"):
+            tr, step = analysis.trace(run_dir, text)
+    except Refusal as err:  # characters the run never saw, a checkpoint that cannot be read
+        st.error(str(err))
+        return
+    drawn = min(len(text), MAX_DRAWN)
+    st.caption(
+        f"{run_dir.run_id} at step {step:,} read {len(text):,} characters: {tr.bits_per_char:.3f} bits/char."
+        + (
+            f" Coloured text shows the first {drawn:,}; charts and rankings cover all."
+            if drawn < len(text)
+            else ""
+        )
+    )
+    tabs = st.tabs(list(VIEWS), key="inside_view", bind=state.URL)
+    for tab, (name, view) in zip(tabs, VIEWS.items()):
+        with tab:
+            if tab.open is not False:  # only the open view is computed
+                with ui.shown_as_error(name):
+                    view(run_dir, tr, runs)
+
+
+def readable_runs(owner: str) -> list:
+    """Runs whose latest checkpoint holds every weight: this session's (or everyone's), then the examples."""
+    everyone = bool(st.session_state.get("all_runs"))
+    runs = [r for r in services.runs_for(owner, everyone) if r.has_checkpoint()]
+    return [r for r in runs if services.checkpoint_problem(r) is None]
+
+
+def run_ui(runs: list):
+    names = {r.run_id: ui.run_name(r.run_id, r.meta(), r.status().get("status", "")) for r in runs}
+    selected = state.selected_run()
+    run_id = st.selectbox(
+        "Run",
+        list(names),
+        index=list(names).index(selected) if selected in names else 0,
+        key="in_run",
+        format_func=names.get,
+        help="Read from the run's latest checkpoint, also while it trains.",
+    )
+    return next(r for r in runs if r.run_id == run_id)
+
+
+def text_ui(run_dir) -> str | None:
+    """The text to read: a stretch of the held-out split, a sample from the run, or the user's own."""
+    source = st.radio(
+        "Text",
+        ["validation excerpt", "a sample from the run", "your own"],
+        horizontal=True,
+        key="in_source",
+        bind=state.URL,
+        help="The held-out tail of the run's corpus, text the run writes itself, or anything you type.",
+    )
+    try:
+        if source == "your own":
+            return st.text_area("Your text", OWN_TEXT, max_chars=MAX_ANALYSED, key="in_own", height=120)
+        cols = st.columns(2)
+        length = cols[0].slider("Characters", 100, MAX_ANALYSED, 1_000, 100, key="in_length", bind=state.URL)
+        if source == "a sample from the run":
+            seed = cols[1].number_input("Seed", 0, 2**31 - 1, 0, key="in_seed")
+            return analysis.sample(run_dir, length, seed)
+        validation = analysis.validation_text(run_dir)
+        last = max(0, len(validation) - length)
+        start = cols[1].number_input(f"Start (0–{last:,})", 0, last, 0, 100, key="in_start", bind=state.URL)
+        return validation[start : start + length]
+    except Refusal as err:
+        st.error(str(err))
+        return None

@@ -1,0 +1,106 @@
+"""The Inside tab driven by AppTest on small trained runs: every view draws, and what it shows is the
+trace's own numbers; a person's mistakes are one sentence each."""
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.config import ModelConfig, RunConfig, TrainConfig
+from core.data.corpus import make_corpus
+from core.inside.trace import tracer_for
+from core.runs.record import RunRecord
+from core.runs.store import RunStore
+from core.training.trainer import Trainer
+from explorer.common import services, state
+from explorer.inside.view import VIEWS
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "explorer" / "app.py")
+TEXT = (ROOT / "assets" / "tinyshakespeare.txt").read_text(encoding="utf-8")[:30_000]
+SECRET = "inside-tester"
+OWNER = state.owner_of(SECRET)
+
+
+@pytest.fixture(scope="module")
+def runs_dir(tmp_path_factory):
+    """Two small trained runs of OWNER's: a 2-layer LSTM and a GRU."""
+    root = tmp_path_factory.mktemp("runs")
+    (root / "tiny.txt").write_text(TEXT, encoding="utf-8")
+    corpus = make_corpus(TEXT, 0.1)
+    for cell, layers in (("lstm", 2), ("gru", 1)):
+        config = RunConfig(
+            model=ModelConfig(cell=cell, impl="dynamic", num_layers=layers, state_size=16),
+            train=TrainConfig(
+                batch_size=8, num_steps=20, max_steps=6, learning_rate=1e-2, eval_every=0, sample_every=0
+            ),  # fmt: skip
+            corpus=str(root / "tiny.txt"),
+        )
+        run_dir = RunStore(root).create(config, corpus.vocab, owner=OWNER, label=cell)
+        record = RunRecord(run_dir.run_id, config.to_dict())
+        record.subscribe(run_dir.writer())
+        assert Trainer(config, corpus, record, run_dir).run().status == "finished"
+    yield root
+    services.job_manager().shutdown()
+
+
+def run_of(runs_dir, label: str):
+    return next(r for r in RunStore(runs_dir, examples=None).list() if r.meta()["label"] == label)
+
+
+@pytest.fixture
+def app(runs_dir, monkeypatch):
+    monkeypatch.setenv(services.RUNS_DIR_ENV, str(runs_dir))
+
+    def make(view: str = "Read along", **query):
+        at = AppTest.from_file(APP, default_timeout=90)
+        at.query_params.update({"owner": SECRET, "tab": "Inside", **query})
+        at.session_state["inside_view"] = view
+        return at.run()
+
+    return make
+
+
+def errors(at) -> list[str]:
+    return [e.value for e in at.error]
+
+
+def test_read_along_colours_the_text_with_the_chosen_units_values(app, runs_dir):
+    lstm = run_of(runs_dir, "lstm")
+    at = app(run=lstm.run_id)
+    assert not at.exception and not errors(at), errors(at)
+    assert at.radio(key="in_source").value == "validation excerpt"  # the default text
+    at.radio(key="in_kind").set_value("cell state c").run()
+    at.number_input(key="in_unit").set_value(5).run()
+    assert not at.exception and not errors(at)
+    # The drawn text's hover titles carry the trace's own values for layer 1's cell state, unit 5.
+    tracer, _ = tracer_for(lstm)
+    validation = make_corpus(TEXT, 0.1)
+    excerpt = validation.vocab.decode(validation.val_ids[:1000])
+    expected = tracer(excerpt).cell[0, :, 5]
+    drawn = next(h.proto.body for h in at.get("html") if "title=" in h.proto.body)
+    for t in (0, 10, 99):
+        assert f"{expected[t]:+.3f} · next:" in drawn
+    assert any("bits/char" in c.value and "at step 6" in c.value for c in at.caption)
+
+
+@pytest.mark.parametrize("view", VIEWS)
+def test_every_view_draws_without_an_error(app, runs_dir, view):
+    at = app(view, run=run_of(runs_dir, "lstm").run_id)
+    assert not at.exception and not errors(at), errors(at)
+
+
+def test_the_gru_has_no_cell_state_and_its_own_gates(app, runs_dir):
+    at = app("Gates", run=run_of(runs_dir, "gru").run_id)
+    assert not at.exception and not errors(at)
+    assert at.selectbox(key="in_gate").options == ["update", "reset"]
+
+
+def test_a_text_the_run_cannot_read_is_one_sentence(app, runs_dir):
+    at = app(run=run_of(runs_dir, "gru").run_id)
+    at.radio(key="in_source").set_value("your own").run()
+    at.text_area(key="in_own").set_value("Hello ✓ world").run()
+    assert not at.exception
+    assert any("not in the model's vocabulary: '✓'" in e for e in errors(at)), errors(at)
+    at.text_area(key="in_own").set_value("").run()
+    assert not at.exception and not errors(at)  # an empty box: nothing to read, nothing to say yet
