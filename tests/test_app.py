@@ -185,13 +185,18 @@ def test_the_runs_table_lists_this_sessions_runs(app, runs_dir):
     assert labelled(runs_dir, "theirs") in set(at.dataframe[0].value["run"])
     assert len(at.get("plotly_chart")) == 1  # the overlay of the chosen runs
     assert {b.label for b in at.get("download_button")} == {"Metrics (CSV)", "Whole run (JSON)"}
+    at.selectbox(key="manage").set_value(mine(runs_dir)).run()
+    at.button(key="export").click().run()  # core.export's SavedModel, zipped (tests/test_export.py loads one)
+    assert not at.exception and not errors(at)
+    assert "SavedModel (zip)" in {b.label for b in at.get("download_button")}
 
 
 def test_a_finished_run_shows_its_status_chart_timings_and_samples(app, runs_dir):
     at = app(run=mine(runs_dir))
     assert not at.exception and not errors(at)
     assert any(s.value.startswith("Finished") for s in at.success)
-    assert len(at.get("plotly_chart")) == 1
+    loss, grad = at.get("plotly_chart")  # the loss, and the gradient norm with the clip threshold
+    assert "gradient norm (before clipping)" in grad.proto.spec and "clip 5" in grad.proto.spec
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Build: trace"].endswith(" s") and metrics["Train loss"] != "–"
     assert any("Live sample at step 4" in m.value for m in at.markdown)

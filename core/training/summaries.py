@@ -26,13 +26,26 @@ FOLDER = "tb"
 
 
 class Summaries:
-    """One run's TensorBoard writer (its events flushed every few seconds and at close)."""
+    """One run's TensorBoard writer (its events flushed every few seconds and at close). Best effort: a
+    failure to write them (a full disk) ends the event files, never the run (its own files say more)."""
 
     def __init__(self, folder):
         self.writer = tf.summary.create_file_writer(str(folder), flush_millis=5_000)
+        self.broken = False
 
     def __call__(self, event: dict) -> None:
         """A RunRecord listener: scalars and samples as they are recorded."""
+        self._quietly(self._write, event)
+
+    def _quietly(self, write, *args) -> None:
+        if self.broken:
+            return
+        try:
+            write(*args)
+        except Exception:  # a full disk, a missing tensorboard package: the run's own files go on
+            self.broken = True
+
+    def _write(self, event: dict) -> None:
         kind = event["kind"]
         with self.writer.as_default():
             for field, tag in SCALARS.get(kind, ()):
@@ -45,6 +58,9 @@ class Summaries:
 
     def histograms(self, step: int, model, trace=None) -> None:
         """Every weight of `model`, and (from a Trace) each layer's gate values over its text."""
+        self._quietly(self._histograms, step, model, trace)
+
+    def _histograms(self, step: int, model, trace) -> None:
         with self.writer.as_default():
             for variable in model.trainable_variables:
                 tf.summary.histogram(f"weights/{variable.path}", variable, step=step)
@@ -53,4 +69,4 @@ class Summaries:
                     tf.summary.histogram(f"gates/layer_{layer + 1}/{gate}", layer_values, step=step)
 
     def close(self) -> None:
-        self.writer.close()
+        self._quietly(self.writer.close)

@@ -14,13 +14,17 @@ from core.config import RunConfig, SampleConfig
 from core.data.batches import batch_iterator, num_batches
 from core.data.corpus import Corpus
 from core.errors import Refusal
+from core.inside.trace import Tracer
 from core.model.char_rnn import CharRNN
 from core.model.sampler import Sampler
 from core.runs.checkpoints import CARRY, RunCheckpoint, legacy_view, model_entries, optimizer_entries
 from core.runs.record import RunRecord, Status
+from core.training.summaries import FOLDER as SUMMARIES
+from core.training.summaries import Summaries
 
 OPTIMIZERS = {"adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop, "sgd": keras.optimizers.SGD}
 LN2 = math.log(2.0)
+GATE_EXCERPT = 500  # validation characters whose gate values TensorBoard shows at every evaluation
 EXPLODED = 3.0  # a training loss this many times the run's first has exploded (char-rnn aborts at 3×)
 
 
@@ -28,10 +32,17 @@ class Trainer:
     """Train a CharRNN on a corpus as `config` says, optionally checkpointing into a run folder."""
 
     def __init__(
-        self, config: RunConfig, corpus: Corpus, record: RunRecord, run_dir=None, resume: bool = False
+        self,
+        config: RunConfig,
+        corpus: Corpus,
+        record: RunRecord,
+        run_dir=None,
+        resume: bool = False,
+        tensorboard: bool = True,
     ):
         self.config, self.corpus, self.record = config, corpus, record
         self.run_dir, self.resume = run_dir, resume
+        self.tensorboard = tensorboard and run_dir is not None  # event files in run_dir/tb
         tc = config.train
         tc.check_fits(len(corpus.train_ids), len(corpus.val_ids))
         self.batches_per_epoch = num_batches(len(corpus.train_ids), tc.batch_size, tc.num_steps)
@@ -41,6 +52,8 @@ class Trainer:
         self.model: CharRNN | None = None
         self.optimizer = self.step = self.checkpoint = self.sampler = None
         self.train_step = self.eval_step = None  # tf.functions, traced on first use
+        self.summaries: Summaries | None = None  # TensorBoard's writer (a record listener)
+        self.gate_reader = None  # a Tracer on a fixed validation excerpt, for the gates' histograms
         self.state: tuple = ()  # carried from batch to batch, [batch, units] each
         self.carry: tuple = ()  # its variables, for checkpoints
         # Made by run() and loop():
@@ -49,6 +62,7 @@ class Trainer:
         self.last_eval_step = 0  # the step of the last validation loss
         self.epoch_losses: list[float] = []
         self.first_loss: float | None = None  # the run's first training loss (explosion is judged by it)
+        self.grad_norm = 0.0  # the last step's gradient norm, before clipping
         self.divergence = ""  # why the run diverged, in words
 
     # ---- set-up ------------------------------------------------------------------------------------
@@ -88,6 +102,9 @@ class Trainer:
         self.train_step = tf.function(self._train_step, input_signature=[ids, ids, state])
         self.eval_step = tf.function(self._eval_step, input_signature=[ids, ids, state])
         self.sampler = Sampler(self.model, self.corpus.vocab)
+        if self.tensorboard:
+            self.summaries = Summaries(self.run_dir.path / SUMMARIES)
+            self.record.subscribe(self.summaries)
 
     def legacy_checkpoint(self):
         """How the earlier checkpoint layout is read (core.runs.checkpoints.legacy_view)."""
@@ -95,16 +112,18 @@ class Trainer:
 
     def _train_step(self, x, y, state):
         """x, y [batch, time] ids; state the carried tuple -> (mean loss in nats/char, final state,
-        whether every weight is finite after the update)."""
+        whether every weight is finite after the update, the gradients' global norm before clipping)."""
         with tf.GradientTape() as tape:
             logits, state = self.model(x, state, training=True)  # [batch, time, vocab]
             loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(y, logits))
         variables = self.model.trainable_variables
-        self.optimizer.apply(tape.gradient(loss, variables), variables)
+        grads = tape.gradient(loss, variables)
+        grad_norm = tf.linalg.global_norm(grads)  # what clip_norm is compared with: char-rnn's number
+        self.optimizer.apply(grads, variables)
         self.step.assign_add(1)
         # A finite loss can still come with an update that overflows the weights: never checkpoint those.
         finite = tf.reduce_all([tf.reduce_all(tf.math.is_finite(v)) for v in variables])
-        return loss, state, finite
+        return loss, state, finite, grad_norm
 
     def _eval_step(self, x, y, state):
         logits, state = self.model(x, state, training=False)
@@ -130,15 +149,22 @@ class Trainer:
                 self.measure_build()
             self.loop(stop, pause)
         except Exception as err:  # a crash is reported, never lost: the last checkpoint stays on disk
-            if self.checkpoint is not None:
-                self.checkpoint.tidy()  # a save cut short (a full disk) leaves no half-written files
-            what = str(err) if isinstance(err, Refusal) else f"{type(err).__name__}: {err}"
-            self.record.set_status(
-                Status.FAILED,
-                f"training failed: {what}; the last checkpoint on disk is kept",
-                "" if isinstance(err, Refusal) else traceback.format_exc(),
-            )
+            self.fail(err)
+        finally:
+            if self.summaries is not None:
+                self.summaries.close()
         return self.record.snapshot()
+
+    def fail(self, err: Exception) -> None:
+        """Report a crash in words (a Refusal's message as it is), leaving the last checkpoint whole."""
+        if self.checkpoint is not None:
+            self.checkpoint.tidy()  # a save cut short (a full disk) leaves no half-written files
+        what = str(err) if isinstance(err, Refusal) else f"{type(err).__name__}: {err}"
+        self.record.set_status(
+            Status.FAILED,
+            f"training failed: {what}; the last checkpoint on disk is kept",
+            "" if isinstance(err, Refusal) else traceback.format_exc(),
+        )
 
     def loop(self, stop, pause) -> None:
         tc = self.config.train
@@ -176,8 +202,8 @@ class Trainer:
                 return Outcome.STOPPED
             # forward, backward, update
             t0 = time.perf_counter()
-            loss, self.state, finite = self.train_step(x, y, self.state)
-            loss = float(loss)
+            loss, self.state, finite, grad_norm = self.train_step(x, y, self.state)
+            loss, self.grad_norm = float(loss), float(grad_norm)
             self.tick(time.perf_counter() - t0)
             self.divergence = self.diverged(loss, bool(finite))
             if self.divergence:
@@ -223,6 +249,8 @@ class Trainer:
             step=step,
             epoch=epoch + 1,
             train_loss=loss,
+            grad_norm=self.grad_norm,
+            learning_rate=float(self.optimizer.learning_rate),
             chars_per_s=self.clock.rate,
             elapsed_s=self.clock.elapsed,
         )
@@ -327,7 +355,15 @@ class Trainer:
             val_bits=val / LN2,
             elapsed_s=self.clock.elapsed,
         )
+        if self.summaries is not None:
+            self.summaries.histograms(int(self.step.numpy()), self.model, self.gates_on_excerpt())
         return val
+
+    def gates_on_excerpt(self):
+        """The model reading the same stretch of the validation split at every evaluation (a Trace)."""
+        if self.gate_reader is None:
+            self.gate_reader = Tracer(self.model, self.corpus.vocab)
+        return self.gate_reader(self.corpus.vocab.decode(self.corpus.val_ids[:GATE_EXCERPT]))
 
     def live_sample(self, step: int) -> None:
         tc = self.config.train

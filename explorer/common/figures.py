@@ -77,6 +77,29 @@ def loss_figure(
     return _layout(fig, x_title, "loss (nats/char)", snap.run_id)
 
 
+def grad_norm_figure(snap, x_axis: str = "step", clip_norm: float = 0.0, max_points: int = MAX_POINTS):
+    """The gradients' global norm before clipping, every step (log scale), with the clip threshold as a
+    line: where a loss explodes, this number climbs first (None when the run recorded no norms)."""
+    x_key, x_title = X_AXES[x_axis]
+    rows = thin([m for m in snap.metrics if m.get("grad_norm", 0) > 0], max_points)
+    if not rows:
+        return None
+    fig = go.Figure()
+    fig.add_scatter(
+        x=[m.get(x_key, 0) for m in rows],
+        y=[m["grad_norm"] for m in rows],
+        mode="lines",
+        name="gradient norm (before clipping)",
+        line=dict(width=1, color="rgb(44,160,44)"),
+    )
+    if clip_norm > 0:
+        fig.add_hline(
+            y=clip_norm, line_dash="dash", line_color="rgb(214,39,40)", annotation_text=f"clip {clip_norm:g}"
+        )
+    fig.update_yaxes(type="log")
+    return _layout(fig, x_title, "global gradient norm", snap.run_id, height=260)
+
+
 def compare_figure(
     runs: list,
     x_axis: str = "step",

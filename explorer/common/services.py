@@ -2,6 +2,8 @@
 
 import gc
 import os
+import shutil
+import tempfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -121,6 +123,22 @@ def copy_run(run_id: str, owner: str, more_epochs: int) -> RunDir:
     if is_live(run_id):
         raise JobError(f"{run_id} is training: stop it first, then copy it")
     return store().copy(store().get(run_id), owner=owner, more_epochs=more_epochs)
+
+
+@st.cache_data(max_entries=2, show_spinner=False)
+def _saved_model_zip(run_path: str, checkpoint: str) -> bytes:
+    from core.export import export
+
+    with tempfile.TemporaryDirectory() as scratch:
+        export(RunDir(Path(run_path)), Path(scratch) / "saved_model")
+        return Path(
+            shutil.make_archive(str(Path(scratch) / "model"), "zip", scratch, "saved_model")
+        ).read_bytes()
+
+
+def saved_model_zip(run_dir: RunDir) -> bytes:
+    """core.export's SavedModel of the run's latest checkpoint, zipped (made once per checkpoint)."""
+    return _saved_model_zip(str(run_dir.path), run_dir.latest_checkpoint() or "")
 
 
 def snapshot(run_id: str):

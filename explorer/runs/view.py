@@ -38,6 +38,11 @@ def render(owner: str) -> None:
         if problem:
             st.warning(f"{run_dir.run_id}: {problem}.")
     compare_ui(snaps)
+    st.caption(
+        f"Every run also writes TensorBoard event files (its `tb/` folder): `tensorboard --logdir "
+        f"{services.runs_root()}` shows losses, learning rate, gradient norm, samples, and each evaluation's "
+        "weight and gate histograms, all runs side by side."
+    )
     manage_ui(snaps, owner)
 
 
@@ -141,6 +146,34 @@ def manage_ui(snaps: dict, owner: str) -> None:
         cols[3].caption(ui.whose(run_dir, owned=False) + ": it cannot be deleted here.")
     if st.session_state.get("delete_message"):
         st.info(st.session_state.pop("delete_message"))
+    export_ui(run_dir)
+
+
+def export_ui(run_dir) -> None:
+    """The run's latest checkpoint as a SavedModel anyone can load with TensorFlow alone (a zip)."""
+    if not run_dir.has_checkpoint() or services.checkpoint_problem(run_dir):
+        return
+    key = f"saved_model_{run_dir.run_id}_{run_dir.latest_checkpoint()}"
+    if not st.session_state.get(key):
+        st.button(
+            "Export as a SavedModel…",
+            key="export",
+            on_click=st.session_state.__setitem__,
+            args=(key, True),
+            help="Step and generate signatures, the vocabulary inside (`python -m core.export` does the same).",
+        )
+        return
+    with st.spinner("Exporting…"):
+        data = services.saved_model_zip(run_dir)
+    st.download_button(
+        "SavedModel (zip)",
+        data,
+        file_name=f"{run_dir.run_id}-saved_model.zip",
+        mime="application/zip",
+        on_click="ignore",
+        key="download_saved_model",
+        help="Unzip, then tf.saved_model.load(folder): README.md shows the five lines that generate.",
+    )
 
 
 def _copy(run_id: str, owner: str, more_epochs: int) -> None:

@@ -173,6 +173,10 @@ def run_panel(run_id: str, owner: str, x_axis: str, smoothing: float, live: bool
             key=f"loss_{run_id}",
             config={"displayModeBar": False},
         )
+        clip = snap.config.get("train", {}).get("clip_norm", 0.0)
+        grad = figures.grad_norm_figure(snap, x_axis, clip)
+        if grad is not None:
+            st.plotly_chart(grad, key=f"grad_{run_id}", config={"displayModeBar": False})
         samples_ui(snap)
 
 
