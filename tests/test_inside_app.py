@@ -104,3 +104,12 @@ def test_a_text_the_run_cannot_read_is_one_sentence(app, runs_dir):
     assert any("not in the model's vocabulary: '✓'" in e for e in errors(at)), errors(at)
     at.text_area(key="in_own").set_value("").run()
     assert not at.exception and not errors(at)  # an empty box: nothing to read, nothing to say yet
+
+
+def test_a_shorter_text_pulls_numbers_set_for_a_longer_one_into_range(app, runs_dir):
+    at = app(run=run_of(runs_dir, "gru").run_id)
+    at.number_input(key="in_position").set_value(900).run()
+    at.number_input(key="in_unit").set_value(15).run()
+    at.radio(key="in_source").set_value("your own").run()  # 98 characters: position 900 no longer exists
+    assert not at.exception and not errors(at), errors(at)
+    assert at.number_input(key="in_position").value == len(at.text_area(key="in_own").value) - 1

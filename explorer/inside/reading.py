@@ -12,6 +12,13 @@ from explorer.inside import analysis, figures, painting
 from explorer.inside.painting import MAX_DRAWN
 
 
+def within(key: str, high: int) -> None:
+    """Keep a number box's remembered value (session or URL) inside its range when the range shrinks (a
+    shorter text, a run with fewer units): Streamlit refuses a value above max_value."""
+    if st.session_state.get(key, 0) > high:
+        st.session_state[key] = high
+
+
 # ---- read along ------------------------------------------------------------------------------------
 def unit_ui(tr, prefix: str = "in") -> tuple[np.ndarray, str]:
     """Layer, output or cell state, and unit -> (its activation over the text [N], its label)."""
@@ -20,6 +27,7 @@ def unit_ui(tr, prefix: str = "in") -> tuple[np.ndarray, str]:
     layer = cols[0].selectbox("Layer", range(1, layers + 1), key=f"{prefix}_layer", bind=state.URL)
     kinds = ["output h"] + (["cell state c"] if tr.cell is not None else [])
     kind = cols[1].radio("Values", kinds, horizontal=True, key=f"{prefix}_kind", bind=state.URL)
+    within(f"{prefix}_unit", units - 1)
     unit = cols[2].number_input(
         f"Unit (0–{units - 1})", 0, units - 1, 0, key=f"{prefix}_unit", bind=state.URL
     )
@@ -75,6 +83,7 @@ def guesses(tr, values, n: int) -> list[str]:
 
 def position_ui(tr) -> None:
     """One position in words and numbers: the character, the next one, and the network's guesses."""
+    within("in_position", len(tr.text) - 1)
     t = st.number_input(f"Position (0–{len(tr.text) - 1})", 0, len(tr.text) - 1, 0, key="in_position")
     actual = tr.text[t + 1] if t + 1 < len(tr.text) else None
     rows = [{"next character": painting.visible(c), "probability": p} for c, p in tr.top(t, 5)]
@@ -141,6 +150,8 @@ def select_and_match(run_dir, tr, runs) -> None:
     acts, labels = tr.units()
     n = len(tr.text)
     cols = st.columns(3)
+    within("in_sel_start", n - 1)
+    within("in_sel_end", n)
     start = cols[0].number_input("Selection starts at", 0, n - 1, min(40, n - 1), key="in_sel_start")
     end = cols[1].number_input("and ends before", 1, n, min(start + 10, n), key="in_sel_end")
     threshold = cols[2].slider("On above", -1.0, 1.0, 0.3, 0.05, key="in_threshold")

@@ -99,6 +99,7 @@ def text_ui(run_dir) -> str | None:
             return analysis.sample(run_dir, length, seed)
         validation = analysis.validation_text(run_dir)
         last = max(0, len(validation) - length)
+        reading.within("in_start", last)
         start = cols[1].number_input(f"Start (0–{last:,})", 0, last, 0, 100, key="in_start", bind=state.URL)
         return validation[start : start + length]
     except Refusal as err:
