@@ -184,7 +184,11 @@ def test_the_runs_table_lists_this_sessions_runs(app, runs_dir):
     at.checkbox(key="all_runs").check().run()
     assert labelled(runs_dir, "theirs") in set(at.dataframe[0].value["run"])
     assert len(at.get("plotly_chart")) == 1  # the overlay of the chosen runs
-    assert {b.label for b in at.get("download_button")} == {"Metrics (CSV)", "Whole run (JSON)"}
+    assert {b.label for b in at.get("download_button")} == {
+        "Metrics (CSV)",
+        "Whole run (JSON)",
+        "Whole run (zip)",
+    }
     at.selectbox(key="manage").set_value(mine(runs_dir)).run()
     at.button(key="export").click().run()  # core.export's SavedModel, zipped (tests/test_export.py loads one)
     assert not at.exception and not errors(at)
@@ -380,3 +384,20 @@ def test_command_line_runs_are_yours_and_labels_are_text(app, runs_dir):
     assert cli_run.run_id in at.selectbox(key="run").options  # listed as this session's own
     caption = next(c.value for c in at.caption if c.value.startswith("Label:"))
     assert r"\*\*bold\*\* \[link\]\(http\:" in caption and "Trained from the command line" in caption
+
+
+def test_a_run_sent_as_a_zip_is_imported_as_yours_and_a_hostile_one_is_refused(app, runs_dir):
+    from core.runs.archive import pack
+
+    store = RunStore(runs_dir, examples=None)
+    theirs = store.get(labelled(runs_dir, "theirs"))
+    before = {r.run_id for r in store.list()}
+    at = app(tab="Runs")
+    at.file_uploader(key="import_run").set_value(("theirs.zip", pack(theirs), "application/zip")).run()
+    assert not at.exception and not errors(at)
+    (new,) = {r.run_id for r in store.list()} - before
+    assert any(f"Imported as {new}" in i.value for i in at.info)
+    assert store.get(new).meta()["owner"] == OWNER and store.get(new).meta()["imported_from"] == theirs.run_id
+    at.file_uploader(key="import_run").set_value(("evil.zip", b"PK not really", "application/zip")).run()
+    assert any(i.value.startswith("Not imported: evil") and "is not a zip file" in i.value for i in at.info)
+    assert {r.run_id for r in store.list()} - before == {new}

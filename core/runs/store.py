@@ -254,7 +254,7 @@ class RunStore:
 
     def create(self, config: RunConfig, vocab: Vocab, owner: str = "", label: str = "") -> RunDir:
         """A new run folder holding its config and vocabulary."""
-        run_dir = RunDir(self._new_path(config))
+        run_dir = RunDir(self.new_path(config))
         run_dir.path.mkdir(parents=True)
         run_dir.save_config(config, self._meta(run_dir, owner, label))
         write_atomic(run_dir.path / "vocab.json", json.dumps({"chars": vocab.chars}))
@@ -264,7 +264,7 @@ class RunStore:
         """A new run holding everything `source` holds (weights, metrics, samples); with more_epochs, its
         budget grows by that many epochs and it waits, stopped, to be continued."""
         config = source.config()
-        run_dir = RunDir(self._new_path(config))
+        run_dir = RunDir(self.new_path(config))
         shutil.copytree(source.path, run_dir.path)
         label = label or f"copy of {source.meta().get('label') or source.run_id}"
         if more_epochs:
@@ -279,7 +279,7 @@ class RunStore:
         run_dir.save_config(config, {**self._meta(run_dir, owner, label), "copied_from": source.run_id})
         return run_dir
 
-    def _new_path(self, config: RunConfig) -> Path:
+    def new_path(self, config: RunConfig) -> Path:
         m = config.model
         return self.root / f"{time.strftime('%Y%m%d-%H%M%S')}-{m.cell}-{m.impl}-{secrets.token_hex(2)}"
 

@@ -16,7 +16,8 @@ from core.paths import ROOT
 from core.runs.store import write_atomic
 
 BUILTIN = "tinyshakespeare"  # the name the select box shows for assets/tinyshakespeare.txt
-MAX_UPLOAD_BYTES = 5 * 1024 * 1024  # also the server's maxUploadSize (MB) in .streamlit/config.toml
+# A corpus upload; the server itself takes up to 64 MB (a whole run, .streamlit/config.toml).
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 CORPORA_DIR = "_corpora"  # under the runs folder; RunStore skips it (no config.json)
 
 

@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 
+from core.runs import archive
 from core.runs.store import RunNotFound
 from explorer.common import figures, services, state, tables, ui
 
@@ -129,6 +130,16 @@ def manage_ui(snaps: dict, owner: str) -> None:
         key="download_json",
         help="Config, status, timings, metrics, evaluations, samples and log.",
     )
+    cols[1].download_button(
+        "Whole run (zip)",
+        lambda: archive.pack(run_dir),  # made on click, in its own thread
+        file_name=f"{run_id}.zip",
+        mime="application/zip",
+        on_click="ignore",
+        key="download_zip",
+        help="Config, vocabulary, metrics, samples, checkpoints and TensorBoard files: import it on another "
+        "machine's Runs tab.",
+    )
     with cols[2].popover("Copy…", help="A new run of yours with this run's weights, metrics and samples."):
         more = st.number_input("More epochs to train", 1, 100, 2, key="copy_epochs")
         st.button(
@@ -147,6 +158,34 @@ def manage_ui(snaps: dict, owner: str) -> None:
     if st.session_state.get("delete_message"):
         st.info(st.session_state.pop("delete_message"))
     export_ui(run_dir)
+    import_ui(owner)
+
+
+def import_ui(owner: str) -> None:
+    """Take in a run someone sent (a zip from "Whole run (zip)"), checked before anything is written."""
+    st.file_uploader(
+        "Import a run (zip)",
+        type=["zip"],
+        key="import_run",
+        on_change=_import,
+        args=(owner,),
+        help="A run exported from this app: it becomes a run of yours, to view, sample, inspect or continue.",
+    )
+    if st.session_state.get("import_message"):
+        st.info(st.session_state.pop("import_message"))
+
+
+def _import(owner: str) -> None:
+    upload = st.session_state.get("import_run")
+    if upload is None:
+        return
+    try:
+        run_dir = archive.unpack(upload.getvalue(), services.store(), owner, name=ui.plain(upload.name))
+    except Exception as err:  # a hostile or broken archive: one sentence, nothing written
+        st.session_state["import_message"] = f"Not imported: {ui.reason(err)}"
+        return
+    st.session_state[state.RUN] = run_dir.run_id
+    st.session_state["import_message"] = f"Imported as {run_dir.run_id}: it is selected on the Train tab."
 
 
 def export_ui(run_dir) -> None:
