@@ -45,7 +45,7 @@ def beyond_ngram(run_dir, tr, runs) -> None:
     except Refusal as err:
         st.error(str(err))
         return
-    versus(tr, {"network": tr.surprisal_bits, f"{order}-gram": theirs}, f"the {order}-gram")
+    versus(tr, {"the network": tr.surprisal_bits, f"the {order}-gram": theirs}, f"the {order}-gram")
     st.caption(
         f"The {order}-gram is counted on the run's own training split with interpolated Kneser–Ney "
         "smoothing; both read the text from its start with no earlier context."
@@ -58,7 +58,7 @@ def versus(tr, lines: dict, other: str) -> None:
     cols = st.columns(3)
     cols[0].metric(f"{name_a}, bits/char", f"{np.mean(a):.3f}")
     cols[1].metric(f"{other}, bits/char", f"{np.mean(b):.3f}")
-    cols[2].metric(f"characters where the {name_a} is less surprised", f"{np.mean(a < b):.0%}")
+    cols[2].metric(f"characters where {name_a} is less surprised", f"{np.mean(a < b):.0%}")
     n = min(len(tr.text), MAX_DRAWN)
     gap = np.concatenate([[np.nan], a - b])  # per predicted character: negative when the first wins
     tips = ["(first character)"] + [
@@ -69,7 +69,7 @@ def versus(tr, lines: dict, other: str) -> None:
     )
     st.html(
         painting.legend(
-            f"the {name_a} is less surprised",
+            f"{name_a} is less surprised",
             f"{other} is less surprised",
             low=painting.BETTER,
             high=painting.WORSE,
