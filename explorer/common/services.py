@@ -67,6 +67,15 @@ def runs_for(owner: str, everyone: bool = False) -> list[RunDir]:
     return store().list(owner=None if everyone else owners(owner))
 
 
+def readable_runs(owner: str) -> tuple[list[RunDir], list[str]]:
+    """(runs whose latest checkpoint holds every weight, the ids of those whose checkpoint does not):
+    this session's (everyone's with "Show runs from other sessions too"), then the examples."""
+    everyone = bool(st.session_state.get("all_runs"))
+    with_checkpoint = [r for r in runs_for(owner, everyone) if r.has_checkpoint()]
+    usable = [r for r in with_checkpoint if checkpoint_problem(r) is None]
+    return usable, [r.run_id for r in with_checkpoint if r not in usable]
+
+
 def launch(config: RunConfig, owner: str, label: str = "") -> RunDir:
     """Check the run fits its corpus, create its folder and start training it; raises with a reason."""
     chars, n_train, n_val = corpus_facts(config.corpus, config.train.val_fraction)

@@ -71,6 +71,20 @@ def run_name(run_id: str, meta: dict, status: str = "") -> str:
     return f"{name} ({status})" if status else name
 
 
+def run_select(runs: list, key: str, help: str, selected: str | None = None):
+    """A select box of runs (label, id and status each), on `selected` if it is one of them; the run."""
+    names = {r.run_id: run_name(r.run_id, r.meta(), r.status().get("status", "")) for r in runs}
+    run_id = st.selectbox(
+        "Run",
+        list(names),
+        index=list(names).index(selected) if selected in names else 0,
+        key=key,
+        format_func=names.get,
+        help=help,
+    )
+    return next(r for r in runs if r.run_id == run_id)
+
+
 def status_box(snap, live: bool) -> None:
     """The run's status and message, coloured by how it went."""
     status, message = snap.status, snap.message

@@ -14,13 +14,7 @@ DEFAULT = SampleConfig()
 
 
 def render(owner: str) -> None:
-    with_checkpoint = [
-        r
-        for r in services.runs_for(owner, everyone=bool(st.session_state.get("all_runs")))
-        if r.has_checkpoint()
-    ]
-    runs = [r for r in with_checkpoint if services.checkpoint_problem(r) is None]
-    unusable = [r.run_id for r in with_checkpoint if r not in runs]
+    runs, unusable = services.readable_runs(owner)
     if unusable:  # never generated from: their text would come from untrained weights
         st.caption(
             f"Not listed, because their checkpoints hold no recurrent weights and cannot be sampled "
@@ -32,16 +26,12 @@ def render(owner: str) -> None:
             "at each epoch end and when a run stops)."
         )
         return
-    names = {r.run_id: ui.run_name(r.run_id, r.meta(), r.status().get("status", "")) for r in runs}
-    selected = state.selected_run()
-    run_id = st.selectbox(
-        "Run",
-        list(names),
-        index=list(names).index(selected) if selected in names else 0,
-        key="gen_run",
-        format_func=names.get,
-        help="Generates from the run's latest checkpoint, also while it trains.",
-    )
+    run_id = ui.run_select(
+        runs,
+        "gen_run",
+        "Generates from the run's latest checkpoint, also while it trains.",
+        state.selected_run(),
+    ).run_id
     config = sample_ui()
     if st.button(
         "Generate",

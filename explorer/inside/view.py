@@ -27,11 +27,12 @@ VIEWS = {  # the views of one trace, in the order of their tabs
 
 
 def render(owner: str) -> None:
-    runs = readable_runs(owner)
+    runs, _ = services.readable_runs(owner)
     if not runs:
         st.info("No run has a checkpoint yet: train one, or keep the example run in assets/examples.")
         return
-    run_dir = run_ui(runs)
+    tip = "Read from the run's latest checkpoint, also while it trains."
+    run_dir = ui.run_select(runs, "in_run", tip, state.selected_run())
     text = text_ui(run_dir)
     if not text:
         return
@@ -59,27 +60,6 @@ def render(owner: str) -> None:
             if tab.open is not False:  # only the open view is computed
                 with ui.shown_as_error(name):
                     view(run_dir, tr, runs)
-
-
-def readable_runs(owner: str) -> list:
-    """Runs whose latest checkpoint holds every weight: this session's (or everyone's), then the examples."""
-    everyone = bool(st.session_state.get("all_runs"))
-    runs = [r for r in services.runs_for(owner, everyone) if r.has_checkpoint()]
-    return [r for r in runs if services.checkpoint_problem(r) is None]
-
-
-def run_ui(runs: list):
-    names = {r.run_id: ui.run_name(r.run_id, r.meta(), r.status().get("status", "")) for r in runs}
-    selected = state.selected_run()
-    run_id = st.selectbox(
-        "Run",
-        list(names),
-        index=list(names).index(selected) if selected in names else 0,
-        key="in_run",
-        format_func=names.get,
-        help="Read from the run's latest checkpoint, also while it trains.",
-    )
-    return next(r for r in runs if r.run_id == run_id)
 
 
 def text_ui(run_dir) -> str | None:
