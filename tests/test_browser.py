@@ -210,7 +210,7 @@ def test_train_watch_stop_reload_and_generate(app_url, runs, browser, page):
     wait_until(lambda: chart_points(page) > 0)
     first = chart_points(page)
     wait_until(lambda: chart_points(page) > first)
-    expect(page.get_by_text(re.compile(r"Live sample at step"))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"Live sample at step"))).to_be_visible(timeout=TIMEOUT_MS)
     step = latest_sample_step(page)
     wait_until(lambda: latest_sample_step(page) > step)
     expect(page.locator('[data-testid="stProgress"]')).to_be_visible()
@@ -343,9 +343,8 @@ def test_inside_reads_the_example_and_a_unit_can_be_picked(app_url, page):
     picking another unit redraws it with that unit's values."""
     page.goto(app_url + "?tab=Inside")
     wait_ready(page)
-    expect(
-        page.get_by_text(re.compile(r"^example-quick at step [\d,]+ read 1,000 characters"))
-    ).to_be_visible()
+    first_read = page.get_by_text(re.compile(r"^example-quick at step [\d,]+ read 1,000 characters"))
+    expect(first_read).to_be_visible(timeout=TIMEOUT_MS)  # the first read loads the model, builds its graph
     expect(page.get_by_text(re.compile(r"^layer 1 h 0: hover a character"))).to_be_visible()
     wait_until(lambda: len(coloured_titles(page)) == 1000)
     before = coloured_titles(page)

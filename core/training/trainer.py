@@ -263,12 +263,15 @@ class Trainer:
             elapsed_s=self.clock.elapsed,
             eta_s=self.clock.eta(self.total_steps - step),
         )
-        if tc.eval_every and step % tc.eval_every == 0:
+        evaluated = tc.eval_every and step % tc.eval_every == 0
+        if evaluated:
             self.evaluate(epoch)
         if tc.sample_every and step % tc.sample_every == 0:
             self.live_sample(step)
         if tc.checkpoint_every and step % tc.checkpoint_every == 0:
             self.save()
+        if evaluated:  # after the sample: the first builds a graph, and a person waits for the sample
+            self.histograms()
 
     def end_epoch(self, epoch: int) -> None:
         mean = float(np.mean(self.epoch_losses)) if self.epoch_losses else float("nan")
@@ -285,6 +288,7 @@ class Trainer:
             f"(validation {val:.3f} nats/char, {val / LN2:.3f} bits/char)"
         )
         self.save()
+        self.histograms()
 
     def finish(self, outcome: "Outcome") -> None:
         step = int(self.step.numpy())
@@ -299,6 +303,7 @@ class Trainer:
             return
         if self.last_eval_step != step:
             self.evaluate(self.epoch_of(step))  # every finished run ends with a validation loss
+            self.histograms()
         why = "the time budget ran out" if time.monotonic() > self.deadline else "done"
         self.record.set_status(Status.FINISHED, f"finished after {step} steps ({why})")
 
@@ -355,9 +360,12 @@ class Trainer:
             val_bits=val / LN2,
             elapsed_s=self.clock.elapsed,
         )
+        return val
+
+    def histograms(self) -> None:
+        """TensorBoard's weight and gate histograms at this step (made after each evaluation)."""
         if self.summaries is not None:
             self.summaries.histograms(int(self.step.numpy()), self.model, self.gates_on_excerpt())
-        return val
 
     def gates_on_excerpt(self):
         """The model reading the same stretch of the validation split at every evaluation (a Trace)."""
