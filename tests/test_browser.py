@@ -233,12 +233,13 @@ def test_train_watch_stop_reload_and_generate(app_url, runs, browser, page):
     wait_ready(page)
     assert f"owner={owner}" in page.url and f"run={run_id}" in page.url
     expect(page.get_by_text(re.compile(r"^Stopped: "))).to_be_visible()
-    expect(page.locator('[data-testid="stPlotlyChart"]')).to_be_visible()
+    expect(
+        page.locator('[data-testid="stPlotlyChart"]').first
+    ).to_be_visible()  # the loss (then the gradient norm)
     expect(page.get_by_role("button", name="Continue training")).to_be_visible()  # the owner's to press
 
     # Share gives a link without the session's secret; opened elsewhere it shows the run, read-only.
-    page.get_by_role("button", name="Share").click()
-    link = page.locator('[data-testid="stCode"]').filter(has_text="run=").first.inner_text().strip()
+    link = share_link(page)
     assert f"run={run_id}" in link and "owner" not in link and owner not in link
     viewer = browser.new_page()
     viewer.goto(link)
@@ -295,6 +296,22 @@ def test_train_watch_stop_reload_and_generate(app_url, runs, browser, page):
     wait_idle(other)
     expect(other.get_by_text(re.compile(run_id))).to_have_count(0)
     assert f"owner={owner}" not in other.url
+
+
+def share_link(page) -> str:
+    """Open the run's Share popover and read its link; a rerun that redraws the panel closes the popover
+    again, so it is opened once the page is idle, and again if the link does not show."""
+    code = page.locator('[data-testid="stCode"]').filter(has_text="run=")
+    for _ in range(3):
+        wait_idle(page)
+        page.get_by_role("button", name="Share").click()
+        try:
+            expect(code.first).to_be_visible(timeout=10_000)
+            return code.first.inner_text().strip()
+        except AssertionError:
+            continue
+    expect(code.first).to_be_visible(timeout=10_000)
+    return code.first.inner_text().strip()
 
 
 def plot_data(page) -> list:
