@@ -3,13 +3,18 @@
 import argparse
 import dataclasses
 
-from core.config import OPTIMIZERS, PRESETS, ModelConfig, RunConfig, TrainConfig
+from core.config import AUTO, OPTIMIZERS, PRESETS, SCHEDULES, ModelConfig, RunConfig, TrainConfig
 from core.model.cells import CELLS
 from core.model.unrollers import UNROLLERS
 
 # Short names the post's readers expect, for the fields whose own names are long.
 ALIASES = {"num_layers": "--layers", "state_size": "--state-size", "learning_rate": "--lr"}
-CHOICES = {"cell": CELLS.names(), "impl": UNROLLERS.names(trains_only=True), "optimizer": list(OPTIMIZERS)}
+CHOICES = {
+    "cell": CELLS.names(),
+    "impl": [AUTO, *UNROLLERS.names(trains_only=True)],
+    "optimizer": list(OPTIMIZERS),
+    "lr_schedule": list(SCHEDULES),
+}
 
 
 def add_config_flags(parser: argparse.ArgumentParser) -> None:

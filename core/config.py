@@ -6,6 +6,8 @@ from dataclasses import dataclass, field, fields
 from core.errors import Refusal
 
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
+SCHEDULES = ("constant", "cosine")
+AUTO = "auto"  # an implementation the trainer picks by a short probe (core/training/probe.py)
 
 
 class ConfigError(Refusal, ValueError):
@@ -74,8 +76,9 @@ class ModelConfig:
         Control("Cell", "cell", widget="select"),
     )
     impl: str = setting(
-        "dynamic",
-        "how the cell is unrolled over time (a name in UNROLLERS)",
+        AUTO,
+        "how the cell is unrolled over time: a name in UNROLLERS, or auto (the fastest here, measured by "
+        "a few steps of each before training)",
         Control("Implementation", "impl", widget="select"),
     )
     num_layers: int = setting(
@@ -100,9 +103,12 @@ class ModelConfig:
 
         _check(self.cell in CELLS, f"unknown cell {self.cell!r}; choose one of: {', '.join(CELLS)}")
         _check(
-            self.impl in UNROLLERS,
-            f"unknown implementation {self.impl!r}; choose one of: {', '.join(UNROLLERS)}",
+            self.impl in UNROLLERS or self.impl == AUTO,
+            f"unknown implementation {self.impl!r}; choose one of: {AUTO}, {', '.join(UNROLLERS)}",
         )
+        _check_bounds(self)
+        if self.impl == AUTO:
+            return
         unroller = UNROLLERS[self.impl]
         _check(
             unroller.trains,
@@ -113,7 +119,6 @@ class ModelConfig:
             unroller.works_with(self.cell),
             f"implementation {self.impl!r} works only with cells {', '.join(unroller.supports or ())}",
         )
-        _check_bounds(self)
 
     @property
     def one_hot_inputs(self) -> bool:
@@ -169,6 +174,17 @@ class TrainConfig:
         "learning rate is multiplied by this after every epoch (1 = constant)",
         Control("Learning-rate decay per epoch", "decay", 0.01, 1.0, "slider", step=0.01, format="%.2f"),
     )
+    lr_schedule: str = setting(
+        "constant",
+        "constant (only the per-epoch decay), or cosine: down to a tenth of the rate by the run's end, "
+        "whichever of its steps or its time budget ends it first",
+        Control("Learning-rate schedule", "schedule", widget="select"),
+    )
+    warmup_steps: int = setting(
+        0,
+        "steps over which the learning rate rises linearly from near 0 to its value (0 = none)",
+        Control("Warm-up steps", "warmup", 0, step=10),
+    )
     val_fraction: float = setting(
         0.1,
         "fraction of the corpus, from its end, held out for validation loss",
@@ -209,6 +225,10 @@ class TrainConfig:
         _check(
             self.optimizer in OPTIMIZERS,
             f"unknown optimizer {self.optimizer!r}; choose one of: {', '.join(OPTIMIZERS)}",
+        )
+        _check(
+            self.lr_schedule in SCHEDULES,
+            f"unknown learning-rate schedule {self.lr_schedule!r}; choose one of: {', '.join(SCHEDULES)}",
         )
 
     def check_fits(self, n_train: int, n_val: int) -> None:
@@ -279,7 +299,7 @@ def _build(cls, values: dict):
 # The post's setting, and a default that writes legible Shakespeare soon on 2 CPU cores.
 PRESETS: dict[str, RunConfig] = {
     "seed": RunConfig(
-        model=ModelConfig(cell="lstm", impl="dynamic", num_layers=3, state_size=100),
+        model=ModelConfig(cell="lstm", num_layers=3, state_size=100),
         train=TrainConfig(
             batch_size=32,
             num_steps=200,
@@ -292,7 +312,7 @@ PRESETS: dict[str, RunConfig] = {
     ),
     # Chosen by measurement (README.md, "Measured figures"): about 4 minutes on 2 cores.
     "quick": RunConfig(
-        model=ModelConfig(cell="gru", impl="dynamic", num_layers=1, state_size=256),
+        model=ModelConfig(cell="gru", num_layers=1, state_size=256),
         train=TrainConfig(
             batch_size=64, num_steps=100, epochs=10, learning_rate=3e-3, eval_every=100, sample_every=100
         ),

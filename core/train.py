@@ -4,6 +4,9 @@ import argparse
 import signal
 import sys
 import threading
+import time
+
+STARTED = time.time()  # before TensorFlow loads: a run's time budget includes its start-up
 
 from core.errors import Refusal, on_interrupt
 
@@ -11,18 +14,21 @@ if __name__ == "__main__":  # Ctrl-C while the imports below load TensorFlow: on
     on_interrupt("before training began; nothing was trained")
 
 from core.cli_flags import add_config_flags, config_from_args
-from core.config import PRESET_DESCRIPTIONS, PRESETS, ConfigError
+from core.config import AUTO, PRESET_DESCRIPTIONS, PRESETS, ConfigError
 from core.data.corpus import CorpusError, load_corpus
 from core.model.cells import CELLS
 from core.model.unrollers import UNROLLERS
 from core.runs.record import Status
 from core.runs.store import RunStore
+from core.training import probe
 from core.training.launch import make_trainer, open_record
+from core.training.probe import Probe
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     epilog = (
         "implementations (--impl):\n"
+        + f"  {AUTO}: {probe.DESCRIPTION}\n"
         + UNROLLERS.help(trains_only=True)
         + "\n\ncells (--cell):\n"
         + CELLS.help()
@@ -75,9 +81,15 @@ class ProgressPrinter:
             self.out.write(
                 "".join(f"{k.replace('_s', '')}: {v:.2f} s\n" for k, v in event.items() if k != "kind")
             )
+        elif kind == "probe":
+            self.out.write(f"\nimplementation: {Probe(**_fields(event)).summary()}\n")
         elif kind == "status" and event.get("message"):
             self.out.write(f"\n{event['status']}: {event['message']}\n")
         self.out.flush()
+
+
+def _fields(event: dict) -> dict:
+    return {k: v for k, v in event.items() if k != "kind"}
 
 
 def prepare(args) -> tuple:
@@ -138,7 +150,7 @@ def train(args) -> int:
     try:
         run_dir, resume, corpus = prepare(args)
         record = open_record(run_dir, resume, ProgressPrinter())
-        trainer = make_trainer(run_dir, record, resume, corpus)
+        trainer = make_trainer(run_dir, record, resume, corpus, started=STARTED)
     except (Refusal, KeyError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -86,7 +86,8 @@ def test_controls_come_from_the_registries_and_all_have_help(app):
     at = app()
     assert not at.exception
     assert at.selectbox(key="cell").options == CELLS.names()
-    assert at.selectbox(key="impl").options == UNROLLERS.names(trains_only=True)
+    assert at.selectbox(key="impl").options == ["auto", *UNROLLERS.names(trains_only=True)]
+    assert at.selectbox(key="impl").value == "auto"  # the default: the probe picks the fastest
     assert at.selectbox(key="optimizer").options == list(OPTIMIZERS)
     widgets = [*at.sidebar.selectbox, *at.sidebar.number_input, *at.sidebar.slider, *at.sidebar.select_slider,
                *at.sidebar.button, *at.sidebar.text_input]  # fmt: skip
@@ -102,7 +103,7 @@ def test_controls_come_from_the_registries_and_all_have_help(app):
 def test_presets_set_every_value_one_click_away(app):
     at = app()
     at.button(key="preset_seed").click().run()
-    assert (at.selectbox(key="cell").value, at.selectbox(key="impl").value) == ("lstm", "dynamic")
+    assert (at.selectbox(key="cell").value, at.selectbox(key="impl").value) == ("lstm", "auto")
     values = {key: setting(at, key).value for key in ("layers", "state", "batch", "steps", "epochs", "lr")}
     assert values == {"layers": 3, "state": 100, "batch": 32, "steps": 200, "epochs": 3, "lr": 1e-4}
     at.button(key="preset_quick").click().run()
@@ -183,7 +184,7 @@ def test_the_runs_table_lists_this_sessions_runs(app, runs_dir):
     assert table.loc[mine(runs_dir), "status"] == "finished" and table.loc[mine(runs_dir), "step"] == 4
     at.checkbox(key="all_runs").check().run()
     assert labelled(runs_dir, "theirs") in set(at.dataframe[0].value["run"])
-    assert len(at.get("plotly_chart")) == 1  # the overlay of the chosen runs
+    assert len(at.get("plotly_chart")) == 2  # the overlay of the chosen runs, and quality against time
     assert {b.label for b in at.get("download_button")} == {
         "Metrics (CSV)",
         "Whole run (JSON)",
@@ -198,7 +199,9 @@ def test_the_runs_table_lists_this_sessions_runs(app, runs_dir):
 def test_a_finished_run_shows_its_status_chart_timings_and_samples(app, runs_dir):
     at = app(run=mine(runs_dir))
     assert not at.exception and not errors(at)
-    assert any(s.value.startswith("Finished") for s in at.success)
+    (finished,) = [s.value for s in at.success if s.value.startswith("Finished")]
+    best = min(services.snapshot(mine(runs_dir)).evals, key=lambda e: e["val_loss"])
+    assert f"best validation loss {best['val_loss']:.3f} nats/char at step {best['step']}" in finished
     loss, grad = at.get("plotly_chart")  # the loss, and the gradient norm with the clip threshold
     assert "gradient norm (before clipping)" in grad.proto.spec and "clip 5" in grad.proto.spec
     metrics = {m.label: m.value for m in at.metric}
@@ -310,6 +313,28 @@ def test_the_loss_chart_stays_light_however_long_the_run():
     assert [len(trace.x) for trace in fig.data] == [2000, 2000, 100]
     assert fig.data[0].x[-1] == 100.0  # the newest point is always drawn
     assert fig.data[1].y[-1] < fig.data[1].y[0]  # smoothed, and still falling
+
+
+def test_quality_against_time_draws_each_runs_validation_losses_where_they_came():
+    snap = RunSnapshot("r", {"train": {"batch_size": 8, "num_steps": 20}})
+    snap.evals = [
+        {"step": 1, "val_loss": 3.1},  # recorded before validation rows carried their wall time
+        {"step": 100, "val_loss": 2.0, "wall_s": 30.0},
+        {"step": 200, "val_loss": 1.6, "wall_s": 90.0},
+    ]
+    (by_time,) = figures.quality_figure([("a", snap)], "wall").data
+    assert list(by_time.x) == [0.5, 1.5] and list(by_time.y) == [2.0, 1.6]
+    (by_chars,) = figures.quality_figure([("a", snap)], "chars").data
+    assert list(by_chars.x) == [160, 16_000, 32_000] and list(by_chars.y) == [3.1, 2.0, 1.6]
+    lines = figures.quality_figure([("a", snap)]).layout.shapes
+    assert sorted(line.y0 for line in lines) == [loss for loss, _ in figures.REFERENCES]
+
+
+def test_the_runs_table_names_the_implementation_auto_chose():
+    snap = RunSnapshot("r", {"model": {"impl": "auto"}})
+    assert tables.summary(snap)["impl"] == "auto"
+    snap.probe = {"chosen": "fused"}
+    assert tables.summary(snap)["impl"] == "auto → fused"
 
 
 def test_csv_export_joins_validation_losses_to_their_steps():

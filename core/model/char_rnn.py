@@ -3,9 +3,11 @@
 import keras
 import tensorflow as tf
 
-from core.config import ModelConfig
+from core.config import AUTO, ModelConfig
 from core.model.stack import make_stack
 from core.model.unrollers import UNROLLERS
+
+FALLBACK = "dynamic"  # what `auto` unrolls with where no probe has chosen
 
 
 class CharRNN(keras.Model):
@@ -35,7 +37,10 @@ class CharRNN(keras.Model):
         self.head = keras.layers.Dense(
             vocab_size, kernel_initializer=keras.initializers.GlorotUniform(seed + 2), name="head"
         )
-        self.unroll = UNROLLERS[config.impl].impl
+        # `auto` is settled by the trainer's probe (core/training/probe.py), whose steps name their
+        # implementation (`call(impl=...)`); anywhere else (evaluation, sampling, reading, export) every
+        # implementation gives the same numbers, so the plainest one serves.
+        self.impl = FALLBACK if config.impl == AUTO else config.impl
         self.build_weights()
 
     def build_weights(self):
@@ -53,11 +58,13 @@ class CharRNN(keras.Model):
             return tf.one_hot(ids, self.vocab_size)
         return self.embedding(ids)
 
-    def call(self, ids, state=None, training=False):
-        """ids [batch, time] -> (logits [batch, time, vocab], final state tuple)."""
+    def call(self, ids, state=None, training=False, impl: str | None = None):
+        """ids [batch, time] -> (logits [batch, time, vocab], final state tuple); unrolled by `impl` (a name
+        in UNROLLERS), else by the config's implementation."""
         if state is None:
             state = self.zero_state(tf.shape(ids)[0])
-        outputs, state = self.unroll(self.stack, self.embed(ids), tuple(state), training=training)
+        unroll = UNROLLERS[impl or self.impl].impl
+        outputs, state = unroll(self.stack, self.embed(ids), tuple(state), training=training)
         return self.head(outputs), state
 
     def step(self, ids_t, state):

@@ -44,6 +44,7 @@ class RunSnapshot:
     samples: list = field(default_factory=list)  # dicts: step, text
     timings: dict = field(default_factory=dict)  # trace_s, first_call_s, ...
     progress: dict = field(default_factory=dict)  # step, total_steps, epoch, chars_per_s, elapsed_s, eta_s
+    probe: dict = field(default_factory=dict)  # impl=auto's choice and figures (core.training.probe.Probe)
     log: list = field(default_factory=list)  # human-readable lines, as the CLI prints them
 
     @property
@@ -57,6 +58,11 @@ class RunSnapshot:
     @property
     def last_val_loss(self):
         return self.evals[-1]["val_loss"] if self.evals else None
+
+    @property
+    def best_eval(self) -> dict | None:
+        """The validation row with the lowest loss (its step, and wall_s: seconds after Start)."""
+        return min(self.evals, key=lambda e: e["val_loss"]) if self.evals else None
 
 
 class RunRecord:
@@ -91,6 +97,7 @@ class RunRecord:
                 samples=list(d.samples),
                 timings=dict(d.timings),
                 progress=dict(d.progress),
+                probe=copy.deepcopy(d.probe),
                 log=list(d.log),
             )
 
@@ -122,6 +129,10 @@ class RunRecord:
 
     def progress(self, **values):
         self.apply({"kind": "progress", **values})
+
+    def probe(self, **figures):
+        """What impl=auto measured and chose (replaces an earlier session's)."""
+        self.apply({"kind": "probe", **figures})
 
     def set_status(self, status: Status, message: str = "", error: str = ""):
         self.apply(
@@ -166,6 +177,7 @@ _APPLY = {
     "sample": lambda d, e: d.samples.append(_row(e)),
     "timing": lambda d, e: d.timings.update(_row(e)),
     "progress": lambda d, e: d.progress.update(_row(e)),
+    "probe": lambda d, e: setattr(d, "probe", _row(e)),
     "log": lambda d, e: d.log.append(e["line"]),
     "status": _status,
 }

@@ -167,6 +167,8 @@ class RunDir:
         status = self.status()
         record.timing(**status.get("timings", {}))
         record.progress(**status.get("progress", {}))
+        if status.get("probe"):
+            record.probe(**status["probe"])
         record.set_status(
             status.get("status", Status.CREATED), status.get("message", ""), status.get("error", "")
         )
@@ -235,8 +237,11 @@ class RunWriter:
                 status=event["status"], message=event.get("message", ""), error=event.get("error", "")
             )
         else:
-            key = {"timing": "timings", "progress": "progress"}[kind]
-            self.state[key].update({k: v for k, v in event.items() if k != "kind"})
+            values = {k: v for k, v in event.items() if k != "kind"}
+            if kind == "probe":
+                self.state["probe"] = values
+            else:
+                self.state[{"timing": "timings", "progress": "progress"}[kind]].update(values)
         self.state["updated"] = time.time()
         write_atomic(self.run_dir.path / "status.json", json.dumps(self.state))
 

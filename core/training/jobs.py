@@ -55,11 +55,11 @@ def worker_main(tasks, events, stop, pause) -> None:
     import core.training.trainer  # noqa: F401  the slow import (TensorFlow), done before any run is waiting
 
     try:
-        run_path, resume = tasks.recv()
+        run_path, resume, started = tasks.recv()
     except EOFError:  # the app went away before giving this worker a run
         return
     threading.Thread(target=watch_parent, args=(stop,), name="parent-watch", daemon=True).start()
-    train_run(RunDir(Path(run_path)), resume, Sender(events, stop), stop, pause)
+    train_run(RunDir(Path(run_path)), resume, Sender(events, stop), stop, pause, started)
     events.close()
 
 
@@ -87,11 +87,11 @@ class Sender:
             self.stop.set()  # nobody is watching: stop cleanly, checkpoint kept
 
 
-def train_run(run_dir: RunDir, resume: bool, send, stop, pause) -> None:
+def train_run(run_dir: RunDir, resume: bool, send, stop, pause, started: float | None = None) -> None:
     """Train one run folder, persisting every event into it and passing each to `send`."""
     record = open_record(run_dir, resume, send)
     try:
-        trainer = make_trainer(run_dir, record, resume)
+        trainer = make_trainer(run_dir, record, resume, started=started)
     except Exception as err:  # a bad corpus or setting: reported like any failure, never lost
         record.set_status(Status.FAILED, f"could not start training: {err}", traceback.format_exc())
         return
@@ -106,7 +106,7 @@ class Worker(Child):
         self.stop, self.pause = self.flags["stop"], self.flags["pause"]
 
     def assign(self, run_dir: RunDir, resume: bool) -> None:
-        self.send((str(run_dir.path), resume))
+        self.send((str(run_dir.path), resume, time.time()))  # the moment Start was pressed
 
 
 # ---- the app side ------------------------------------------------------------------------------------

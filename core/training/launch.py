@@ -22,9 +22,16 @@ def open_record(run_dir: RunDir, resume: bool, *listeners) -> RunRecord:
     return record
 
 
-def make_trainer(run_dir: RunDir, record: RunRecord, resume: bool, corpus: Corpus | None = None):
+def make_trainer(
+    run_dir: RunDir,
+    record: RunRecord,
+    resume: bool,
+    corpus: Corpus | None = None,
+    started: float | None = None,
+):
     """A Trainer on the folder's config and corpus (`corpus`, if the caller has loaded it already);
-    refuses a run that cannot be resumed and a corpus whose vocabulary has changed."""
+    refuses a run that cannot be resumed and a corpus whose vocabulary has changed. `started`: time.time()
+    when the person asked for the run (the time budget counts from it)."""
     from core.training.trainer import Trainer  # TensorFlow: only once a run is really about to train
 
     problem = run_dir.resume_problem() if resume else None
@@ -37,4 +44,4 @@ def make_trainer(run_dir: RunDir, record: RunRecord, resume: bool, corpus: Corpu
             f"the corpus {config.corpus} gives a different vocabulary from the one run "
             f"{run_dir.run_id} was created with"
         )
-    return Trainer(config, corpus, record, run_dir, resume=resume)
+    return Trainer(config, corpus, record, run_dir, resume=resume, started=started)

@@ -19,6 +19,8 @@ from core.model.char_rnn import CharRNN
 from core.model.sampler import Sampler
 from core.runs.checkpoints import CARRY, RunCheckpoint, legacy_view, model_entries, optimizer_entries
 from core.runs.record import RunRecord, Status
+from core.training.probe import Prober
+from core.training.schedule import learning_rate
 from core.training.summaries import FOLDER as SUMMARIES
 from core.training.summaries import Summaries
 
@@ -39,8 +41,13 @@ class Trainer:
         run_dir=None,
         resume: bool = False,
         tensorboard: bool = True,
+        started: float | None = None,
     ):
         self.config, self.corpus, self.record = config, corpus, record
+        # time.time() when the person asked for this run (the CLI's start, the app's Start button): the
+        # time budget and the wall clock of every validation loss count from it, TensorFlow's start-up
+        # and the graph build included.
+        self.started = time.time() if started is None else started
         self.run_dir, self.resume = run_dir, resume
         self.tensorboard = tensorboard and run_dir is not None  # event files in run_dir/tb
         tc = config.train
@@ -50,14 +57,18 @@ class Trainer:
         self.total_steps = min(tc.max_steps, all_steps) if tc.max_steps else all_steps
         # Made by setup(), in the thread or process that trains (building them is part of the build):
         self.model: CharRNN | None = None
+        self.prober: Prober | None = None  # which implementation takes each step (impl=auto: measured)
         self.optimizer = self.step = self.checkpoint = self.sampler = None
-        self.train_step = self.eval_step = None  # tf.functions, traced on first use
+        self.train_steps: dict = {}  # implementation -> its train step, a tf.function traced on first use
+        self.eval_step = None
         self.summaries: Summaries | None = None  # TensorBoard's writer (a record listener)
         self.gate_reader = None  # a Tracer on a fixed validation excerpt, for the gates' histograms
         self.state: tuple = ()  # carried from batch to batch, [batch, units] each
         self.carry: tuple = ()  # its variables, for checkpoints
         # Made by run() and loop():
+        self.began = time.monotonic()  # `started` on the monotonic clock
         self.deadline = math.inf  # time.monotonic() at which the time budget ends
+        self.wall_before = 0.0  # wall seconds of the run's earlier sessions (a resumed run goes on from them)
         self.clock: Clock | None = None
         self.last_eval_step = 0  # the step of the last validation loss
         self.epoch_losses: list[float] = []
@@ -99,22 +110,36 @@ class Trainer:
                 self.record.rewind(int(self.step.numpy()))
         ids = tf.TensorSpec([B, T], tf.int32)
         state = tuple(tf.TensorSpec([B, n], tf.float32) for n in self.model.stack.state_size)
-        self.train_step = tf.function(self._train_step, input_signature=[ids, ids, state])
+        self.prober = Prober(self.config.model)
+        self.train_steps = {name: self.compiled(name, [ids, ids, state]) for name in self.prober.names}
         self.eval_step = tf.function(self._eval_step, input_signature=[ids, ids, state])
         self.sampler = Sampler(self.model, self.corpus.vocab)
         if self.tensorboard:
             self.summaries = Summaries(self.run_dir.path / SUMMARIES)
             self.record.subscribe(self.summaries)
 
+    @property
+    def train_step(self):
+        """The train step the next step runs (the probe's candidate, or the chosen implementation's)."""
+        return self.train_steps[self.prober.next()]
+
+    def compiled(self, impl: str, signature: list):
+        """The train step unrolled by `impl`, as a tf.function; every one shares the model and optimizer."""
+
+        def train_step(x, y, state):
+            return self._train_step(x, y, state, impl)
+
+        return tf.function(train_step, input_signature=signature)
+
     def legacy_checkpoint(self):
         """How the earlier checkpoint layout is read (core.runs.checkpoints.legacy_view)."""
         return legacy_view(self.model, self.optimizer, self.step)
 
-    def _train_step(self, x, y, state):
+    def _train_step(self, x, y, state, impl: str):
         """x, y [batch, time] ids; state the carried tuple -> (mean loss in nats/char, final state,
         whether every weight is finite after the update, the gradients' global norm before clipping)."""
         with tf.GradientTape() as tape:
-            logits, state = self.model(x, state, training=True)  # [batch, time, vocab]
+            logits, state = self.model(x, state, training=True, impl=impl)  # [batch, time, vocab]
             loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(y, logits))
         variables = self.model.trainable_variables
         grads = tape.gradient(loss, variables)
@@ -141,7 +166,8 @@ class Trainer:
         """Train until done, stopped, diverged or failed; returns the record's final snapshot."""
         stop, pause = stop or threading.Event(), pause or threading.Event()
         minutes = self.config.train.max_minutes
-        self.deadline = time.monotonic() + minutes * 60 if minutes else math.inf
+        self.began = time.monotonic() - max(0.0, time.time() - self.started)
+        self.deadline = self.began + minutes * 60 if minutes else math.inf
         try:
             self.record.set_status(Status.BUILDING)
             self.setup()
@@ -169,15 +195,14 @@ class Trainer:
     def loop(self, stop, pause) -> None:
         tc = self.config.train
         start_step = int(self.step.numpy())
-        self.clock = Clock(
-            self.record.snapshot().progress.get("elapsed_s", 0.0), tc.batch_size * tc.num_steps
-        )
+        progress = self.record.snapshot().progress
+        self.clock = Clock(progress.get("elapsed_s", 0.0), tc.batch_size * tc.num_steps)
+        self.wall_before = progress.get("wall_s", 0.0)
         self.last_eval_step = -1
         metrics = self.record.snapshot().metrics  # a resumed run judges explosion by its very first loss
         self.first_loss = metrics[0]["train_loss"] if metrics else None
         first_epoch = start_step // self.batches_per_epoch  # a resumed run re-enters its epoch mid-way
         for epoch in range(first_epoch, tc.epochs if not self.done() else first_epoch):
-            self.optimizer.learning_rate.assign(tc.learning_rate * tc.lr_decay**epoch)
             skip = start_step - epoch * self.batches_per_epoch if epoch == first_epoch else 0
             outcome = self.run_epoch(epoch, skip, stop, pause)
             if outcome in (Outcome.STOPPED, Outcome.DIVERGED):
@@ -200,11 +225,16 @@ class Trainer:
                 continue
             if self.wait_while_paused(stop, pause) or stop.is_set():
                 return Outcome.STOPPED
-            # forward, backward, update
+            # forward, backward, update, by the implementation the probe names (impl=auto) or the config's
+            impl, compiling = self.prober.next(), self.prober.first_call
+            self.optimizer.learning_rate.assign(self.rate(epoch))
             t0 = time.perf_counter()
-            loss, self.state, finite, grad_norm = self.train_step(x, y, self.state)
+            loss, self.state, finite, grad_norm = self.train_steps[impl](x, y, self.state)
             loss, self.grad_norm = float(loss), float(grad_norm)
-            self.tick(time.perf_counter() - t0)
+            seconds = time.perf_counter() - t0
+            self.tick(seconds, compiling)
+            if self.prober.report(seconds):
+                self.settle_probe()
             self.divergence = self.diverged(loss, bool(finite))
             if self.divergence:
                 return Outcome.DIVERGED
@@ -235,10 +265,30 @@ class Trainer:
             )
         return ""
 
-    def tick(self, seconds: float) -> None:
-        """Time one step; the first call of a run is graph optimisation too, so it is recorded apart."""
+    def rate(self, epoch: int) -> float:
+        """The learning rate for the step about to run (core/training/schedule.py)."""
+        step = int(self.step.numpy())
+        done = step / self.total_steps
+        if self.deadline < math.inf:
+            done = max(done, (time.monotonic() - self.began) / (self.deadline - self.began))
+        return learning_rate(self.config.train, step, epoch, done)
+
+    def wall(self) -> float:
+        """Seconds since the run was asked for, its earlier sessions included."""
+        return self.wall_before + time.monotonic() - self.began
+
+    def settle_probe(self) -> None:
+        """Record what the probe measured and chose (impl=auto), and let the other candidates' graphs go."""
+        if self.prober.auto and self.prober.taken:
+            self.record.probe(**self.prober.result().to_dict())
+        chosen = self.prober.chosen
+        self.train_steps = {chosen: self.train_steps[chosen]}
+
+    def tick(self, seconds: float, compiling: bool = False) -> None:
+        """Time one step; the first call of a run is graph optimisation too, so it is recorded apart (and
+        the first call of each implementation the probe tries is left out of the step times)."""
         first = self.clock.steps == 0
-        self.clock.tick(seconds, first=first)
+        self.clock.tick(seconds, first=first or compiling)
         if first:
             self.record.timing(first_call_s=seconds)
             self.record.set_status(Status.TRAINING)
@@ -261,7 +311,8 @@ class Trainer:
             epochs=tc.epochs,
             chars_per_s=self.clock.rate,
             elapsed_s=self.clock.elapsed,
-            eta_s=self.clock.eta(self.total_steps - step),
+            wall_s=self.wall(),
+            eta_s=min(self.clock.eta(self.total_steps - step), max(0.0, self.deadline - time.monotonic())),
         )
         evaluated = tc.eval_every and step % tc.eval_every == 0
         if evaluated:
@@ -292,6 +343,8 @@ class Trainer:
 
     def finish(self, outcome: "Outcome") -> None:
         step = int(self.step.numpy())
+        if self.prober.deciding:  # a run shorter than its probe still says what it measured
+            self.settle_probe()
         if outcome is Outcome.DIVERGED:
             self.record.set_status(Status.DIVERGED, f"{self.divergence}; {self.keep_good_weights(step)}")
             return
@@ -305,7 +358,9 @@ class Trainer:
             self.evaluate(self.epoch_of(step))  # every finished run ends with a validation loss
             self.histograms()
         why = "the time budget ran out" if time.monotonic() > self.deadline else "done"
-        self.record.set_status(Status.FINISHED, f"finished after {step} steps ({why})")
+        self.record.set_status(
+            Status.FINISHED, f"finished after {step:,} steps ({why}); {reached(self.record.snapshot())}"
+        )
 
     def keep_good_weights(self, step: int) -> str:
         """After divergence at `step`: drop a checkpoint whose weights gave the bad loss (saved at step - 1:
@@ -359,6 +414,7 @@ class Trainer:
             val_loss=val,
             val_bits=val / LN2,
             elapsed_s=self.clock.elapsed,
+            wall_s=self.wall(),
         )
         return val
 
@@ -385,6 +441,15 @@ class Trainer:
             for variable, value in zip(self.carry, self.state):
                 variable.assign(value)
             self.checkpoint.save(int(self.step.numpy()))
+
+
+def reached(snap) -> str:
+    """The best validation loss of a run and when it came, in words (the final line of a run)."""
+    best = snap.best_eval
+    if best is None:
+        return "no validation loss yet"
+    when = f", {best['wall_s'] / 60:.1f} minutes after Start" if "wall_s" in best else ""
+    return f"best validation loss {best['val_loss']:.3f} nats/char at step {best['step']:,}{when}"
 
 
 class Outcome(Enum):

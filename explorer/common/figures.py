@@ -6,6 +6,13 @@ import plotly.graph_objects as go
 
 MAX_POINTS = 2000  # per trace: a refreshing chart stays light in the browser
 X_AXES = {"step": ("step", "train step"), "time": ("elapsed_s", "training time (s, build excluded)")}
+QUALITY_AXES = {"wall": "minutes after Start (start-up and build included)", "chars": "characters trained on"}
+# Reference lines on the quality chart: nanoGPT's character-level Shakespeare models, validated on the same
+# split as here (the last 10 % held out), figures from its README.
+REFERENCES = (
+    (1.47, "nanoGPT, 10M-parameter transformer on a GPU, 3 minutes"),
+    (1.88, "nanoGPT's CPU configuration, 3 minutes"),
+)
 
 
 def thin(rows: list, max_points: int = MAX_POINTS) -> list:
@@ -120,6 +127,22 @@ def compare_figure(
             xs, ys = [m.get(x_key, 0) for m, _ in points], [s for _, s in points]
         fig.add_scatter(x=xs, y=ys, mode="lines", name=label)
     return _layout(fig, x_title, f"{which} loss (nats/char)", "compare", height=400)
+
+
+def quality_figure(runs: list, x_axis: str = "wall", max_points: int = MAX_POINTS) -> go.Figure:
+    """Validation loss of each (label, snapshot) against wall-clock minutes after Start, or against the
+    characters trained on, with the reference lines: which choice buys quality fastest. Rows recorded
+    before validation losses carried their wall time are left out of the wall axis."""
+    fig = go.Figure()
+    for label, snap in runs:
+        train = snap.config.get("train", {})
+        chars = train.get("batch_size", 0) * train.get("num_steps", 0)
+        rows = thin([e for e in snap.evals if x_axis == "chars" or "wall_s" in e], max_points)
+        xs = [e["wall_s"] / 60 for e in rows] if x_axis == "wall" else [e["step"] * chars for e in rows]
+        fig.add_scatter(x=xs, y=[e["val_loss"] for e in rows], mode="lines+markers", name=label)
+    for loss, source in REFERENCES:
+        fig.add_hline(y=loss, line_dash="dot", line_color="grey", annotation_text=f"{loss:.2f}: {source}")
+    return _layout(fig, QUALITY_AXES[x_axis], "validation loss (nats/char)", "quality", height=400)
 
 
 def build_time_figure(rows: list[dict]) -> go.Figure:

@@ -18,7 +18,7 @@ def summary(snap) -> dict:
         "label": snap.config.get("meta", {}).get("label", ""),
         "status": snap.status,
         "cell": model.get("cell"),
-        "impl": model.get("impl"),
+        "impl": impl_of(snap),
         "layers": model.get("num_layers"),
         "state": model.get("state_size"),
         "batch": train.get("batch_size"),
@@ -28,11 +28,18 @@ def summary(snap) -> dict:
         "train_loss": snap.last_train_loss,
         "best_val_loss": best["val_loss"] if best else None,
         "best_val_bits": best.get("val_bits") if best else None,  # the trainer records both units
+        "best_val_at_s": best.get("wall_s") if best else None,  # seconds after Start (older runs: none)
         "chars_per_s": p.get("chars_per_s"),
         "trace_s": t.get("trace_s"),
         "first_call_s": t.get("first_call_s"),
         "train_s": train_seconds(snap),
     }
+
+
+def impl_of(snap) -> str:
+    """The implementation as configured, and for `auto` the one its probe chose: 'auto → fused'."""
+    impl, chosen = snap.config.get("model", {}).get("impl"), snap.probe.get("chosen")
+    return f"{impl} → {chosen}" if chosen and chosen != impl else impl
 
 
 def train_seconds(snap):
@@ -50,9 +57,9 @@ def build_row(snap) -> dict:
     model, train = snap.config.get("model", {}), snap.config.get("train", {})
     name = snap.config.get("meta", {}).get("label") or snap.run_id[-4:]
     return {
-        "run": f"{model.get('impl')} {model.get('cell')} T={train.get('num_steps')} · {name}",
+        "run": f"{impl_of(snap)} {model.get('cell')} T={train.get('num_steps')} · {name}",
         "run_id": snap.run_id,
-        "impl": model.get("impl"),
+        "impl": impl_of(snap),
         "cell": model.get("cell"),
         "layers": model.get("num_layers"),
         "num_steps": train.get("num_steps"),

@@ -6,6 +6,7 @@ from contextlib import contextmanager
 
 import streamlit as st
 
+from core.config import AUTO
 from core.errors import Refusal
 from core.runs.record import Status
 
@@ -93,6 +94,12 @@ def status_box(snap, live: bool) -> None:
             f"Interrupted: this run was {status} when its training process went away (the app was "
             "restarted?). Its last checkpoint is kept; continue it below."
         )
+    elif (
+        status in (Status.CREATED, Status.BUILDING)
+        and snap.config.get("model", {}).get("impl") == AUTO
+        and not snap.probe
+    ):
+        st.info("Timing a few steps of each implementation to train with the fastest (a few seconds)…")
     elif status in (Status.CREATED, Status.BUILDING):
         st.info("Building the graph… (its trace and first-call times are measured apart from training)")
     elif status == Status.TRAINING:

@@ -95,6 +95,27 @@ def compare_ui(snaps: dict) -> None:
         st.plotly_chart(
             figures.compare_figure(runs, x_axis, which), key="compare_chart", config={"displayModeBar": False}
         )
+        quality_ui(runs)
+
+
+def quality_ui(runs: list) -> None:
+    """The same runs' validation loss against the clock: the quality a choice buys per minute."""
+    st.markdown("**Quality against time**")
+    axis = st.radio(
+        "Against",
+        list(figures.QUALITY_AXES),
+        key="quality_x",
+        horizontal=True,
+        bind=state.URL,
+        format_func=lambda k: {"wall": "minutes after Start", "chars": "characters trained on"}[k],
+        help="Minutes after Start count TensorFlow's start-up and the graph build, as a person waiting does.",
+    )
+    st.plotly_chart(figures.quality_figure(runs, axis), key="quality_chart", config={"displayModeBar": False})
+    undated = [label for label, snap in runs if snap.evals and "wall_s" not in snap.evals[-1]]
+    if undated and axis == "wall":
+        st.caption(
+            f"Not on the clock: {', '.join(undated)} (trained before runs recorded when each loss came)."
+        )
 
 
 def manage_ui(snaps: dict, owner: str) -> None:

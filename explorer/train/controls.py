@@ -8,10 +8,11 @@ import math
 
 import streamlit as st
 
-from core.config import OPTIMIZERS, PRESET_DESCRIPTIONS, PRESETS
+from core.config import AUTO, OPTIMIZERS, PRESET_DESCRIPTIONS, PRESETS, SCHEDULES
 from core.data.corpus import CorpusError
 from core.model.cells import CELLS
 from core.model.unrollers import UNROLLERS
+from core.training import probe
 from explorer.common import corpora, state, ui
 
 DEFAULTS = state.defaults()
@@ -72,8 +73,12 @@ def model_ui() -> dict:
     """Cell, implementation, layers, state size, dropout."""
     cell = setting_ui("cell", CELLS.names(), _descriptions(CELLS))
     st.caption(CELLS[cell].description)
-    impl = setting_ui("impl", UNROLLERS.names(trains_only=True), _descriptions(UNROLLERS, trains_only=True))
-    st.caption(UNROLLERS[impl].description)
+    impls = [AUTO, *UNROLLERS.names(trains_only=True)]
+    impl = setting_ui(
+        "impl", impls, f"\n\n- **{AUTO}**: {probe.DESCRIPTION}" + _descriptions(UNROLLERS, True)
+    )
+    auto = f"{probe.DESCRIPTION} (for this cell: {', '.join(probe.candidates(cell))})."
+    st.caption(auto if impl == AUTO else UNROLLERS[impl].description)
     return {"cell": cell, "impl": impl, **{key: setting_ui(key) for key in ("layers", "state", "dropout")}}
 
 
@@ -84,8 +89,10 @@ def _descriptions(registry, trains_only: bool = False) -> str:
 
 def train_ui() -> dict:
     """Batch shape, length, optimizer and its schedule."""
-    keys = ("batch", "steps", "epochs", "max_steps", "max_min", "optimizer", "lr", "clip", "decay", "seed")
-    return {key: setting_ui(key, list(OPTIMIZERS) if key == "optimizer" else None) for key in keys}
+    keys = ("batch", "steps", "epochs", "max_steps", "max_min", "optimizer", "lr", "schedule", "warmup")
+    keys += ("clip", "decay", "seed")
+    options = {"optimizer": list(OPTIMIZERS), "schedule": list(SCHEDULES)}
+    return {key: setting_ui(key, options.get(key)) for key in keys}
 
 
 def monitor_ui() -> dict:

@@ -8,6 +8,7 @@ from core.config import ConfigError
 from core.data.corpus import CorpusError
 from core.runs.record import FINAL, Status
 from core.runs.store import RunNotFound
+from core.training import probe
 from explorer.common import corpora, figures, services, state, tables, ui
 from explorer.train import controls
 
@@ -167,6 +168,7 @@ def run_panel(run_id: str, owner: str, x_axis: str, smoothing: float, live: bool
             buttons_ui(run_id, owner, snap, live)
         share_ui(run_id)
         progress_ui(snap)
+        probe_ui(snap)
         timings_ui(snap)
         st.plotly_chart(
             figures.loss_figure(snap, x_axis, smoothing),
@@ -284,7 +286,17 @@ def progress_ui(snap) -> None:
         f"{p.get('chars_per_s', 0):,.0f} chars/s · elapsed {ui.duration(p.get('elapsed_s'))} · "
         f"ETA {ui.duration(p.get('eta_s')) if snap.status in ('training', 'paused') else '–'}"
     )
+    best = snap.best_eval
+    if best is not None:  # what a person waits for: how good, and how soon after Start
+        when = f" at {ui.duration(best['wall_s'])} after Start" if "wall_s" in best else ""
+        text += f" · best validation {best['val_loss']:.3f} nats/char{when} (step {best['step']:,})"
     st.progress(min(1.0, step / total), text=text)
+
+
+def probe_ui(snap) -> None:
+    """Which implementation `auto` chose, with the probe's figures."""
+    if snap.probe:
+        st.caption(f"Implementation: {probe.Probe(**snap.probe).summary()}.")
 
 
 def timings_ui(snap) -> None:
