@@ -63,7 +63,7 @@ class ProgressPrinter:
     def __call__(self, event: dict) -> None:
         kind = event["kind"]
         if kind == "progress" and "total_steps" in event:
-            done = event["step"] / max(event["total_steps"], 1)
+            done = event.get("done", event["step"] / max(event["total_steps"], 1))
             bar = "#" * int(done * 30)
             self.out.write(
                 f"\r[{bar:<30}] step {event['step']}/{event['total_steps']}  epoch {event['epoch']}"

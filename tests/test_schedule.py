@@ -6,7 +6,7 @@ import time
 import pytest
 
 from core.config import ConfigError, TrainConfig
-from core.training.schedule import FLOOR, learning_rate
+from core.training.schedule import DECAY_SHARE, FLOOR, learning_rate
 
 
 def test_constant_is_the_rate_times_the_decay_per_epoch():
@@ -25,13 +25,21 @@ def test_cosine_starts_at_the_rate_halves_midway_and_ends_at_a_tenth():
     assert all(a > b for a, b in zip(rates, rates[1:]))
 
 
+def test_stable_decay_holds_the_rate_then_anneals_in_the_last_stretch():
+    tc = TrainConfig(learning_rate=0.01, lr_schedule="stable-decay")
+    start = 1 - DECAY_SHARE
+    assert [learning_rate(tc, 0, 0, d) for d in (0.0, 0.5, start)] == pytest.approx([0.01] * 3)
+    assert learning_rate(tc, 0, 0, start + DECAY_SHARE / 2) == pytest.approx(0.01 * (FLOOR + (1 - FLOOR) / 2))
+    assert learning_rate(tc, 0, 0, 1.0) == pytest.approx(0.01 * FLOOR)
+
+
 def test_warmup_rises_linearly_then_hands_over():
     tc = TrainConfig(learning_rate=0.01, warmup_steps=10)
     assert [learning_rate(tc, s, 0, 0.0) for s in (0, 4, 9, 10)] == pytest.approx([0.001, 0.005, 0.01, 0.01])
 
 
 def test_an_unknown_schedule_is_refused_in_words():
-    with pytest.raises(ConfigError, match="choose one of: constant, cosine"):
+    with pytest.raises(ConfigError, match="choose one of: constant, cosine, stable-decay"):
         TrainConfig(lr_schedule="linear")
 
 

@@ -157,6 +157,7 @@ def test_time_budget_ends_the_run_with_a_validation_loss(tmp_path, corpus_path):
     snap, _ = train(tmp_path, config)
     assert snap.status == "finished" and "time budget" in snap.message
     assert 0 < snap.progress["step"] < snap.progress["total_steps"]
+    assert snap.progress["done"] > 0.9  # the budget, not the steps, says how much of the run is spent
     assert snap.evals[-1]["step"] == snap.progress["step"]
 
 
@@ -180,3 +181,22 @@ def test_resume_forgets_rows_written_after_the_last_checkpoint(tmp_path, corpus_
     ]
     reloaded = run_dir.load_record().snapshot()
     assert reloaded.metrics == second.metrics and reloaded.samples == second.samples
+
+
+def test_the_quick_preset_trains_its_first_steps(tmp_path):
+    """The preset the app offers first, as it is (the real corpus and shape, auto, its schedule), for a few
+    steps: the loss falls, and stable-decay holds the rate until the last 30 % of the (6-step) run."""
+    from core.config import PRESETS
+    from core.paths import ASSETS
+
+    quick = PRESETS["quick"]
+    config = dataclasses.replace(
+        quick, train=dataclasses.replace(quick.train, max_steps=6), corpus=str(ASSETS / "tinyshakespeare.txt")
+    )
+    snap, _ = train(tmp_path, config)
+    assert snap.status == "finished", snap.message
+    losses = [m["train_loss"] for m in snap.metrics]
+    assert len(losses) == 6 and losses[-1] < losses[0]
+    rates = [m["learning_rate"] for m in snap.metrics]
+    assert rates[:5] == pytest.approx([quick.train.learning_rate] * 5) and rates[5] < rates[4]
+    assert snap.probe["chosen"] in snap.probe["build_s"]

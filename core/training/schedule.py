@@ -1,4 +1,5 @@
-"""The learning rate at a step: warm-up, then constant or a cosine down to a tenth, times the per-epoch decay."""
+"""The learning rate at a step: warm-up, then constant, a cosine down to a tenth, or constant with that
+cosine in the last stretch (stable-decay) — times the per-epoch decay."""
 
 import math
 
@@ -6,6 +7,8 @@ from core.config import TrainConfig
 
 FLOOR = 0.1  # a cosine schedule ends at this fraction of the rate (nanoGPT's choice): not 0, so a run
 # continued past its end still learns
+DECAY_SHARE = 0.3  # stable-decay's cosine takes this last share of the run (a short run gains most from
+# its high rate: README, "Time to quality")
 
 
 def learning_rate(tc: TrainConfig, step: int, epoch: int, done: float) -> float:
@@ -15,7 +18,9 @@ def learning_rate(tc: TrainConfig, step: int, epoch: int, done: float) -> float:
     rate = tc.learning_rate * tc.lr_decay**epoch
     if tc.warmup_steps and step < tc.warmup_steps:
         rate *= (step + 1) / tc.warmup_steps
-    if tc.lr_schedule == "cosine":
-        done = min(max(done, 0.0), 1.0)
+    done = min(max(done, 0.0), 1.0)
+    if tc.lr_schedule == "stable-decay":
+        done = max(0.0, done - (1 - DECAY_SHARE)) / DECAY_SHARE  # 0 until the last stretch, then 0..1
+    if tc.lr_schedule in ("cosine", "stable-decay"):
         rate *= FLOOR + (1 - FLOOR) * 0.5 * (1 + math.cos(math.pi * done))
     return rate

@@ -267,11 +267,14 @@ class Trainer:
 
     def rate(self, epoch: int) -> float:
         """The learning rate for the step about to run (core/training/schedule.py)."""
-        step = int(self.step.numpy())
-        done = step / self.total_steps
+        return learning_rate(self.config.train, int(self.step.numpy()), epoch, self.done_fraction())
+
+    def done_fraction(self) -> float:
+        """How much of the run is spent: by its steps or its time budget, whichever is further."""
+        done = int(self.step.numpy()) / self.total_steps
         if self.deadline < math.inf:
             done = max(done, (time.monotonic() - self.began) / (self.deadline - self.began))
-        return learning_rate(self.config.train, step, epoch, done)
+        return min(done, 1.0)
 
     def wall(self) -> float:
         """Seconds since the run was asked for, its earlier sessions included."""
@@ -312,6 +315,7 @@ class Trainer:
             chars_per_s=self.clock.rate,
             elapsed_s=self.clock.elapsed,
             wall_s=self.wall(),
+            done=self.done_fraction(),  # the time budget may end the run long before its last step
             eta_s=min(self.clock.eta(self.total_steps - step), max(0.0, self.deadline - time.monotonic())),
         )
         evaluated = tc.eval_every and step % tc.eval_every == 0

@@ -94,14 +94,12 @@ def status_box(snap, live: bool) -> None:
             f"Interrupted: this run was {status} when its training process went away (the app was "
             "restarted?). Its last checkpoint is kept; continue it below."
         )
-    elif (
-        status in (Status.CREATED, Status.BUILDING)
-        and snap.config.get("model", {}).get("impl") == AUTO
-        and not snap.probe
-    ):
-        st.info("Timing a few steps of each implementation to train with the fastest (a few seconds)…")
     elif status in (Status.CREATED, Status.BUILDING):
         st.info("Building the graph… (its trace and first-call times are measured apart from training)")
+    elif status == Status.TRAINING and snap.config.get("model", {}).get("impl") == AUTO and not snap.probe:
+        st.info(
+            "Training — its first steps also time each implementation, to train the rest with the fastest"
+        )
     elif status == Status.TRAINING:
         st.info("Training")
     elif status == Status.PAUSED:

@@ -290,7 +290,7 @@ def progress_ui(snap) -> None:
     if best is not None:  # what a person waits for: how good, and how soon after Start
         when = f" at {ui.duration(best['wall_s'])} after Start" if "wall_s" in best else ""
         text += f" · best validation {best['val_loss']:.3f} nats/char{when} (step {best['step']:,})"
-    st.progress(min(1.0, step / total), text=text)
+    st.progress(min(1.0, p.get("done", step / total)), text=text)
 
 
 def probe_ui(snap) -> None:
