@@ -31,7 +31,8 @@ def add_config_flags(parser: argparse.ArgumentParser) -> None:
                 type=type(f.default),
                 default=None,
                 choices=CHOICES.get(f.name),
-                help=f"{f.metadata['help']} (default: the preset's, else {f.default!r})",
+                # argparse formats help with %: a literal one ("30 %") is written %%
+                help=f"{f.metadata['help']} (default: the preset's, else {f.default!r})".replace("%", "%%"),
             )
 
 

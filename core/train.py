@@ -82,14 +82,10 @@ class ProgressPrinter:
                 "".join(f"{k.replace('_s', '')}: {v:.2f} s\n" for k, v in event.items() if k != "kind")
             )
         elif kind == "probe":
-            self.out.write(f"\nimplementation: {Probe(**_fields(event)).summary()}\n")
+            self.out.write(f"\nimplementation: {Probe.from_dict(event).summary()}\n")
         elif kind == "status" and event.get("message"):
             self.out.write(f"\n{event['status']}: {event['message']}\n")
         self.out.flush()
-
-
-def _fields(event: dict) -> dict:
-    return {k: v for k, v in event.items() if k != "kind"}
 
 
 def prepare(args) -> tuple:

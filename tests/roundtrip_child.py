@@ -18,7 +18,8 @@ from core.data.corpus import load_corpus
 from core.runs.checkpoints import load_for_sampling, model_entries
 from core.runs.record import RunRecord
 from core.runs.store import RunDir, RunStore
-from core.training.trainer import Clock, Trainer
+from core.training.clock import Clock
+from core.training.trainer import Trainer
 
 EVAL_WINDOWS = 2
 

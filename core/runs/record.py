@@ -7,6 +7,7 @@ worker's queue) stays identical by applying the same events in the same order.
 
 import copy
 import dataclasses
+import math
 import threading
 import time
 from dataclasses import dataclass, field
@@ -61,8 +62,9 @@ class RunSnapshot:
 
     @property
     def best_eval(self) -> dict | None:
-        """The validation row with the lowest loss (its step, and wall_s: seconds after Start)."""
-        return min(self.evals, key=lambda e: e["val_loss"]) if self.evals else None
+        """The validation row with the lowest finite loss (its step, and wall_s: seconds after Start)."""
+        finite = [e for e in self.evals if math.isfinite(e["val_loss"])]
+        return min(finite, key=lambda e: e["val_loss"]) if finite else None
 
 
 class RunRecord:

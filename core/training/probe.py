@@ -42,6 +42,11 @@ class Probe:
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
+    @classmethod
+    def from_dict(cls, data: dict) -> "Probe":
+        """A recorded probe (a run's status.json); fields it does not know are left out."""
+        return cls(**{f.name: data[f.name] for f in dataclasses.fields(cls) if f.name in data})
+
     def summary(self) -> str:
         """One line: the choice and every candidate's step time, fastest first."""
         if not self.step_s:

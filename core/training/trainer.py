@@ -19,6 +19,7 @@ from core.model.char_rnn import CharRNN
 from core.model.sampler import Sampler
 from core.runs.checkpoints import CARRY, RunCheckpoint, legacy_view, model_entries, optimizer_entries
 from core.runs.record import RunRecord, Status
+from core.training.clock import Clock
 from core.training.probe import Prober
 from core.training.schedule import learning_rate
 from core.training.summaries import FOLDER as SUMMARIES
@@ -464,29 +465,3 @@ class Outcome(Enum):
     STOPPED = "asked to stop"
     DIVERGED = "the loss or the weights stopped being finite"
     DONE = "every epoch, or the step or time budget, is spent"
-
-
-class Clock:
-    """Training time (build excluded), throughput over recent steps, and an ETA."""
-
-    def __init__(self, elapsed: float, chars_per_step: int, window: int = 20):
-        self.elapsed, self.chars_per_step, self.window = elapsed, chars_per_step, window
-        self.recent: list[float] = []
-        self.last, self.steps = 0.0, 0
-
-    def tick(self, seconds: float, first: bool = False) -> None:
-        self.last, self.steps = seconds, self.steps + 1
-        self.elapsed += seconds
-        if not first:  # the first call includes graph optimisation: not a fair step time
-            self.recent = (self.recent + [seconds])[-self.window :]
-
-    @property
-    def step_time(self) -> float:
-        return float(np.median(self.recent)) if self.recent else self.last
-
-    @property
-    def rate(self) -> float:
-        return self.chars_per_step / self.step_time if self.step_time > 0 else 0.0
-
-    def eta(self, steps_left: int) -> float:
-        return steps_left * self.step_time

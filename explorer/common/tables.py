@@ -3,16 +3,12 @@
 import csv
 import io
 import json
-import math
 
 
 def summary(snap) -> dict:
     """One row of the Runs table."""
     model, train = snap.config.get("model", {}), snap.config.get("train", {})
-    p, t = snap.progress, snap.timings
-    best = min(
-        (e for e in snap.evals if math.isfinite(e["val_loss"])), key=lambda e: e["val_loss"], default=None
-    )
+    p, t, best = snap.progress, snap.timings, snap.best_eval
     return {
         "run": snap.run_id,
         "label": snap.config.get("meta", {}).get("label", ""),

@@ -53,6 +53,9 @@ def _columns() -> dict:
         "train_loss": number("train loss", format="%.3f"),
         "best_val_loss": number("best val", format="%.3f"),
         "best_val_bits": number("bits/char", format="%.3f"),
+        "best_val_at_s": number(
+            "best val at s", format="%.0f", help="Seconds after Start, start-up included."
+        ),
         "chars_per_s": number("chars/s", format="%.0f"),
         "trace_s": number("trace s", format="%.2f"),
         "first_call_s": number("first call s", format="%.2f"),

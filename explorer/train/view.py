@@ -296,7 +296,7 @@ def progress_ui(snap) -> None:
 def probe_ui(snap) -> None:
     """Which implementation `auto` chose, with the probe's figures."""
     if snap.probe:
-        st.caption(f"Implementation: {probe.Probe(**snap.probe).summary()}.")
+        st.caption(f"Implementation: {probe.Probe.from_dict(snap.probe).summary()}.")
 
 
 def timings_ui(snap) -> None:
