@@ -22,7 +22,6 @@ from core.runs.record import Status
 from core.runs.store import RunStore
 from core.training import probe
 from core.training.launch import make_trainer, open_record
-from core.training.probe import Probe
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -82,7 +81,7 @@ class ProgressPrinter:
                 "".join(f"{k.replace('_s', '')}: {v:.2f} s\n" for k, v in event.items() if k != "kind")
             )
         elif kind == "probe":
-            self.out.write(f"\nimplementation: {Probe.from_dict(event).summary()}\n")
+            self.out.write(f"\nimplementation: {probe.Probe.from_dict(event).summary()}\n")
         elif kind == "status" and event.get("message"):
             self.out.write(f"\n{event['status']}: {event['message']}\n")
         self.out.flush()

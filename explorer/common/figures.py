@@ -6,7 +6,11 @@ import plotly.graph_objects as go
 
 MAX_POINTS = 2000  # per trace: a refreshing chart stays light in the browser
 X_AXES = {"step": ("step", "train step"), "time": ("elapsed_s", "training time (s, build excluded)")}
-QUALITY_AXES = {"wall": "minutes after Start (start-up and build included)", "chars": "characters trained on"}
+# The quality chart's x axes: the choice's label, and the axis title.
+QUALITY_AXES = {
+    "wall": ("minutes after Start", "minutes after Start (start-up and build included)"),
+    "chars": ("characters trained on", "characters trained on"),
+}
 # Reference lines on the quality chart: nanoGPT's character-level Shakespeare models, validated on the same
 # split as here (the last 10 % held out), figures from its README.
 REFERENCES = (
@@ -142,7 +146,7 @@ def quality_figure(runs: list, x_axis: str = "wall", max_points: int = MAX_POINT
         fig.add_scatter(x=xs, y=[e["val_loss"] for e in rows], mode="lines+markers", name=label)
     for loss, source in REFERENCES:
         fig.add_hline(y=loss, line_dash="dot", line_color="grey", annotation_text=f"{loss:.2f}: {source}")
-    return _layout(fig, QUALITY_AXES[x_axis], "validation loss (nats/char)", "quality", height=400)
+    return _layout(fig, QUALITY_AXES[x_axis][1], "validation loss (nats/char)", "quality", height=400)
 
 
 def build_time_figure(rows: list[dict]) -> go.Figure:

@@ -110,7 +110,7 @@ def quality_ui(runs: list) -> None:
         key="quality_x",
         horizontal=True,
         bind=state.URL,
-        format_func=lambda k: {"wall": "minutes after Start", "chars": "characters trained on"}[k],
+        format_func=lambda k: figures.QUALITY_AXES[k][0],
         help="Minutes after Start count TensorFlow's start-up and the graph build, as a person waiting does.",
     )
     st.plotly_chart(figures.quality_figure(runs, axis), key="quality_chart", config={"displayModeBar": False})
