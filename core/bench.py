@@ -1,6 +1,7 @@
 """Benchmark: each implementation's graph build (trace), first call and steady train-step time.
 
     python -m core.bench --preset seed --impls static,dynamic,scan,keras --timed-steps 20 --json bench.json
+    python -m core.bench --scaling 2 --preset quick --impl fused     (tf.distribute: 1 vs 2 replicas)
 
 Every measurement runs in a fresh worker process, so one implementation's graphs and caches never
 colour the next; all of them run in one invocation, so compare them as ratios.
@@ -52,6 +53,13 @@ def parse_args(argv=None):
         type=int,
         default=4096,
         help="n of the n×n matmul that measures the machine's FLOP rate",
+    )
+    parser.add_argument(
+        "--scaling",
+        type=int,
+        metavar="N",
+        help="instead: the scaling table, the config's global batch on 1 replica, N mirrored replicas and N "
+        "workers (chars/s, the all-reduce's share of a step), and a model of larger clusters",
     )
     parser.add_argument("--json", help="also write the results to this file")
     add_config_flags(parser)  # any config field can be overridden, e.g. --state-size 16 for a quick check
@@ -111,8 +119,59 @@ def line(row: dict) -> str:
     return text
 
 
+def scaling_table(args) -> int:
+    """--scaling N: each case in fresh processes, `repeats` interleaved rounds, medians printed."""
+    from core.measure import scaling
+
+    base = config_from_args(args)
+    rounds = {label: [] for label, *_ in scaling.cases(args.scaling)}
+    print(f"scaling, preset {args.preset} ({base.model.cell} {base.model.state_size}, batch "
+          f"{base.train.batch_size}×{base.train.num_steps}); {args.repeats} round(s)", flush=True)  # fmt: skip
+    for _ in range(args.repeats):
+        for label, strategy, replicas, processes in scaling.cases(args.scaling):
+            config = scaling.config_for(base, strategy, replicas)
+            result = scaling.measure_case(config, processes, args.timed_steps, args.warmup)
+            rounds[label].append(result)
+            print(f"  {label}: {result}", flush=True)
+    rows = []
+    for label, results in rounds.items():
+        ok = [r for r in results if "error" not in r]
+        if not ok:
+            rows.append({"case": label, "error": results[-1]["error"]})
+            continue
+        median = {k: statistics.median(r[k] for r in ok) for k in ("step_s", "chars_per_s", "all_reduce_s")}
+        rows.append({"case": label, "replicas": ok[0]["replicas"], "params": ok[0]["params"], **median})
+    one = next((r for r in rows if r["case"] == "one device" and "error" not in r), None)
+    print(
+        f"\n{'case':<14}{'replicas':>9}{'step s':>9}{'chars/s':>10}{'all-reduce s':>14}{'share':>7}{'vs one':>8}"
+    )
+    for r in rows:
+        if "error" in r:
+            print(f"{r['case']:<14}  failed: {r['error']}")
+            continue
+        share = r["all_reduce_s"] / r["step_s"]
+        ratio = f"{r['chars_per_s'] / one['chars_per_s']:.2f}×" if one else "-"
+        print(f"{r['case']:<14}{r['replicas']:>9}{r['step_s']:>9.3f}{r['chars_per_s']:>10,.0f}"
+              f"{r['all_reduce_s']:>14.4f}{share:>7.0%}{ratio:>8}")  # fmt: skip
+    if one:
+        params = one["params"]
+        print(f"\nlarger clusters (weak scaling: batch {base.train.batch_size} per worker, its step "
+              f"{one['step_s']:.3f} s here; {params:,} parameters = {params * 4 / 1e6:.1f} MB of gradients, "
+              f"all-reduced {scaling.ALL_REDUCES_PER_STEP}× a step on a ring, "
+              f"{scaling.RING_LATENCY_S * 1e6:.0f} µs a message):")  # fmt: skip
+        print(f"{'workers':>8}{'Gbit/s':>8}{'all-reduce s':>14}{'efficiency':>12}{'batch for 90%':>15}")
+        for p in scaling.predictions(params, one["step_s"], base.train.batch_size):
+            print(f"{p['workers']:>8}{p['gbit_s']:>8}{p['all_reduce_s']:>14.4f}{p['efficiency']:>12.0%}"
+                  f"{p['batch_for_target']:>15,}")  # fmt: skip
+    if args.json:
+        write_results(args.json, {"scaling": rows}, machine())
+    return 0
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
+    if args.scaling:
+        return scaling_table(args)
     try:
         bench = plan_of(args)
     except ValueError as err:  # ConfigError included

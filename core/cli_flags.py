@@ -3,7 +3,7 @@
 import argparse
 import dataclasses
 
-from core.config import AUTO, OPTIMIZERS, PRESETS, SCHEDULES, ModelConfig, RunConfig, TrainConfig
+from core.config import AUTO, OPTIMIZERS, PRESETS, SCHEDULES, STRATEGIES, ModelConfig, RunConfig, TrainConfig
 from core.model.cells import CELLS
 from core.model.unrollers import UNROLLERS
 
@@ -14,6 +14,7 @@ CHOICES = {
     "impl": [AUTO, *UNROLLERS.names(trains_only=True)],
     "optimizer": list(OPTIMIZERS),
     "lr_schedule": list(SCHEDULES),
+    "strategy": list(STRATEGIES),
 }
 
 

@@ -7,6 +7,7 @@ from core.errors import Refusal
 
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
 SCHEDULES = ("constant", "cosine", "stable-decay")
+STRATEGIES = ("none", "mirrored", "multi-worker")  # tf.distribute strategies (core/training/replicas.py)
 AUTO = "auto"  # an implementation the trainer picks by a short probe (core/training/probe.py)
 
 
@@ -219,9 +220,41 @@ class TrainConfig:
         "seeds weights, dropout and live samples: the same seed gives the same run",
         Control("Seed", "seed", 0, step=1),
     )
+    strategy: str = setting(
+        "none",
+        "none (one device); mirrored: the batch split over `replicas` devices of this machine (its GPUs, "
+        "else logical CPU devices); multi-worker: one replica per process, the processes named by "
+        "TF_CONFIG (python -m core.cluster starts them on this machine)",
+        Control("Distribution strategy", "strategy", widget="select"),
+    )
+    replicas: int = setting(
+        1,
+        "replicas under the mirrored strategy; each trains batch_size / replicas of the rows",
+        Control("Replicas (mirrored)", "replicas", 1, 64, step=1),
+    )
+    collective_timeout_s: float = setting(
+        120.0,
+        "multi-worker: seconds a worker waits for the others at an all-reduce before the run fails (the "
+        "chief's validations, samples and checkpoints happen while the others wait, so keep it above them)",
+        Control("All-reduce timeout, s (multi-worker)", "timeout", 1.0, step=10.0, format="%.0f"),
+    )
 
     def __post_init__(self):
         _check_bounds(self)
+        _check(
+            self.strategy in STRATEGIES,
+            f"unknown strategy {self.strategy!r}; choose one of: {', '.join(STRATEGIES)}",
+        )
+        _check(
+            self.replicas == 1 or self.strategy == "mirrored",
+            f"replicas = {self.replicas} needs the mirrored strategy (multi-worker runs one replica per "
+            "worker: start more workers instead)",
+        )
+        _check(
+            self.batch_size % self.replicas == 0,
+            f"batch_size {self.batch_size} cannot be split evenly over {self.replicas} replicas",
+        )
+        _check(self.collective_timeout_s > 0, "collective_timeout_s must be positive")
         _check(self.learning_rate > 0, f"learning_rate must be positive, got {self.learning_rate}")
         _check(
             self.optimizer in OPTIMIZERS,

@@ -18,10 +18,11 @@ from core.config import AUTO, PRESET_DESCRIPTIONS, PRESETS, ConfigError
 from core.data.corpus import CorpusError, load_corpus
 from core.model.cells import CELLS
 from core.model.unrollers import UNROLLERS
-from core.runs.record import Status
+from core.runs.record import RunRecord, Status
 from core.runs.store import RunStore
 from core.training import probe
 from core.training.launch import make_trainer, open_record
+from core.training.replicas import CONNECT_TIMEOUT_S, cluster_spec
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -48,6 +49,13 @@ def parse_args(argv=None) -> argparse.Namespace:
         metavar="RUN",
         help="continue a run (its id or folder path) from its latest "
         "checkpoint; flags such as --epochs or --max-steps extend it",
+    )
+    parser.add_argument(
+        "--connect-timeout-s",
+        type=float,
+        default=CONNECT_TIMEOUT_S,
+        help="--strategy multi-worker: how long this worker waits for the others to start and connect "
+        f"before it exits (default: {CONNECT_TIMEOUT_S:.0f})",
     )
     add_config_flags(parser)
     return parser.parse_args(argv)
@@ -141,11 +149,54 @@ def main(argv=None) -> int:
         return 130
 
 
+def connect(args) -> tuple[int, object]:
+    """(this worker's index, its Replicas) for a multi-worker run, connected to the other workers before
+    anything else touches TensorFlow (and before the chief makes a run folder); (0, None) otherwise."""
+    base = RunStore(args.runs_dir).find(args.resume).config() if args.resume is not None else None
+    tc = config_from_args(args, base=base).train
+    if tc.strategy != "multi-worker":
+        return 0, None
+    from core.training.replicas import make_replicas
+
+    index, workers = cluster_spec()
+    print(
+        f"worker {index} of {workers}: waiting for the others to connect; this worker exits (code 1) if "
+        f"they have not all connected within {args.connect_timeout_s:.0f} s (--connect-timeout-s)",
+        flush=True,
+    )
+    return index, make_replicas(tc, args.connect_timeout_s)
+
+
+def prepare_worker(args, index: int, replicas):
+    """A multi-worker run's other workers (index > 0) write nothing: the chief keeps the run folder. They
+    read the same config and corpus, and on resume the same checkpoint and record (so every worker judges
+    the run's losses alike), from the run folder (on a filesystem every host sees)."""
+    from core.training.launch import record_for
+    from core.training.trainer import Trainer
+
+    if args.resume is not None:
+        run_dir = RunStore(args.runs_dir).find(args.resume)
+        config = config_from_args(args, base=run_dir.config())
+        record = record_for(run_dir, True)  # not subscribed to the folder's writer: read, never written
+    else:
+        run_dir, config = None, config_from_args(args)
+        record = RunRecord(f"worker-{index}", config.to_dict())
+    corpus = load_corpus(config.corpus, config.train.val_fraction)
+    config.train.check_fits(len(corpus.train_ids), len(corpus.val_ids))
+    resume = run_dir is not None
+    return Trainer(
+        config, corpus, record, run_dir, resume, tensorboard=False, started=STARTED, replicas=replicas
+    )
+
+
 def train(args) -> int:
     try:
+        index, replicas = connect(args)
+        if index:
+            return train_worker(args, index, replicas)
         run_dir, resume, corpus = prepare(args)
         record = open_record(run_dir, resume, ProgressPrinter())
-        trainer = make_trainer(run_dir, record, resume, corpus, started=STARTED)
+        trainer = make_trainer(run_dir, record, resume, corpus, started=STARTED, replicas=replicas)
     except (Refusal, KeyError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -162,6 +213,20 @@ def train(args) -> int:
     snap = trainer.run(stop)
     print(f"\nrun folder: {run_dir.path}")
     return 0 if snap.status in (Status.FINISHED, Status.STOPPED) else 1
+
+
+def train_worker(args, index: int, replicas) -> int:
+    """Train as worker `index` of a multi-worker run: the chief's steps, its stop and its clock; one line
+    at the end."""
+    trainer = prepare_worker(args, index, replicas)
+    stop = threading.Event()
+    signal.signal(
+        signal.SIGINT, lambda *_: stop.set()
+    )  # Ctrl-C in the launcher's terminal: the chief decides
+    snap = trainer.run(stop)
+    ok = snap.status in (Status.FINISHED, Status.STOPPED)
+    print(f"worker {index}: {snap.status}: {snap.message}", file=sys.stdout if ok else sys.stderr)
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

@@ -130,6 +130,22 @@ def setting(at, key: str):
     return getattr(at, WIDGETS[state.control_for(key).widget])(key=key)
 
 
+def test_the_devices_control_offers_what_one_process_can_run_and_keeps_replicas_consistent(app):
+    at = app()
+    strategy, replicas = at.selectbox(key="strategy"), setting(at, "replicas")
+    assert strategy.options == ["none", "mirrored"]  # multi-worker is several processes: core.cluster
+    assert strategy.value == "none" and replicas.value == 1 and replicas.disabled
+    strategy.select("mirrored").run()
+    assert not setting(at, "replicas").disabled
+    setting(at, "replicas").set_value(2).run()
+    assert not errors(at) and not at.button(key="start").disabled
+    setting(at, "replicas").set_value(3).run()  # the batch (32) does not split over 3 replicas
+    assert any("cannot be split evenly over 3 replicas" in e for e in errors(at)), errors(at)
+    assert at.button(key="start").disabled
+    at.selectbox(key="strategy").select("none").run()  # back to one device: one replica, nothing refused
+    assert setting(at, "replicas").value == 1 and not at.button(key="start").disabled
+
+
 def test_each_setting_is_drawn_as_its_table_says_with_its_bounds(app):
     at = app()
     for key in state.SETTINGS:

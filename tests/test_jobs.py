@@ -188,3 +188,24 @@ def test_a_paused_worker_whose_app_dies_saves_its_checkpoint_and_exits(store):
         assert run_dir.has_checkpoint() and run_dir.resume_problem() is None
     finally:
         app.kill()
+
+
+def test_a_mirrored_run_trains_in_its_worker_process(store, manager):
+    """The app's worker is a fresh process, so it can make the logical CPU devices MirroredStrategy needs;
+    its losses are the single device's (the same run with strategy none)."""
+    runs = [
+        make_run(store, max_steps=4, eval_every=2, strategy=s, replicas=n)
+        for s, n in (("mirrored", 2), ("none", 1))
+    ]
+    snaps = []
+    for run in runs:
+        job = manager.start(run)
+        assert job.wait(120), "the job did not end"
+        snaps.append(job.snapshot())
+    mirrored, single = snaps
+    assert mirrored.status == "finished", mirrored.message
+    assert any("MirroredStrategy: 2 replicas" in line for line in mirrored.log), mirrored.log
+    assert [m["train_loss"] for m in mirrored.metrics] == pytest.approx(
+        [m["train_loss"] for m in single.metrics], rel=1e-5
+    )
+    assert runs[0].has_checkpoint()

@@ -39,7 +39,7 @@ class Engine:
             self.trainer = self._trainer(impl, config, corpus)
             self.build_s = self.trainer.record.snapshot().timings["trace_s"]
             self.step = lambda x, y, state: self.trainer.train_step(x, y, state)[:2]  # (loss, state)
-            self.zero_state = lambda: self.trainer.model.zero_state(config.train.batch_size)
+            self.zero_state = self.trainer.zero_state
 
     @staticmethod
     def _trainer(impl, config, corpus):

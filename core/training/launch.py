@@ -28,10 +28,12 @@ def make_trainer(
     resume: bool,
     corpus: Corpus | None = None,
     started: float | None = None,
+    replicas=None,
 ):
     """A Trainer on the folder's config and corpus (`corpus`, if the caller has loaded it already);
     refuses a run that cannot be resumed and a corpus whose vocabulary has changed. `started`: time.time()
-    when the person asked for the run (the time budget counts from it)."""
+    when the person asked for the run (the time budget counts from it); `replicas`: its strategy, if made
+    already (core.training.replicas)."""
     from core.training.trainer import Trainer  # TensorFlow: only once a run is really about to train
 
     problem = run_dir.resume_problem() if resume else None
@@ -44,4 +46,4 @@ def make_trainer(
             f"the corpus {config.corpus} gives a different vocabulary from the one run "
             f"{run_dir.run_id} was created with"
         )
-    return Trainer(config, corpus, record, run_dir, resume=resume, started=started)
+    return Trainer(config, corpus, record, run_dir, resume=resume, started=started, replicas=replicas)

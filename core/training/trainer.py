@@ -1,5 +1,7 @@
 """The training loop. It reports through a RunRecord (and so to its listeners); it never prints or renders."""
 
+import dataclasses
+import functools
 import math
 import threading
 import time
@@ -10,17 +12,18 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from core.config import RunConfig, SampleConfig
+from core.config import AUTO, RunConfig, SampleConfig
 from core.data.batches import batch_iterator, num_batches
 from core.data.corpus import Corpus
 from core.errors import Refusal
 from core.inside.trace import Tracer
-from core.model.char_rnn import CharRNN
+from core.model.char_rnn import FALLBACK, CharRNN
 from core.model.sampler import Sampler
 from core.runs.checkpoints import CARRY, RunCheckpoint, legacy_view, model_entries, optimizer_entries
 from core.runs.record import RunRecord, Status
 from core.training.clock import Clock
 from core.training.probe import Prober
+from core.training.replicas import PEER_ERRORS, PeerLost, Replicas, make_replicas
 from core.training.schedule import learning_rate
 from core.training.summaries import FOLDER as SUMMARIES
 from core.training.summaries import Summaries
@@ -29,6 +32,8 @@ OPTIMIZERS = {"adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop
 LN2 = math.log(2.0)
 GATE_EXCERPT = 500  # validation characters whose gate values TensorBoard shows at every evaluation
 EXPLODED = 3.0  # a training loss this many times the run's first has exploded (char-rnn aborts at 3×)
+# What the chief asks of every worker after a step (the first number a replica's `wish` carries).
+GO_ON, STOP, TIME_UP = 0.0, 1.0, 2.0
 
 
 class Trainer:
@@ -43,6 +48,7 @@ class Trainer:
         resume: bool = False,
         tensorboard: bool = True,
         started: float | None = None,
+        replicas: Replicas | None = None,
     ):
         self.config, self.corpus, self.record = config, corpus, record
         # time.time() when the person asked for this run (the CLI's start, the app's Start button): the
@@ -57,6 +63,9 @@ class Trainer:
         all_steps = tc.epochs * self.batches_per_epoch
         self.total_steps = min(tc.max_steps, all_steps) if tc.max_steps else all_steps
         # Made by setup(), in the thread or process that trains (building them is part of the build):
+        # The tf.distribute strategy (core/training/replicas.py), made first in setup() unless the caller
+        # made it earlier (a multi-worker run connects to its workers before anything else).
+        self.replicas: Replicas | None = replicas
         self.model: CharRNN | None = None
         self.prober: Prober | None = None  # which implementation takes each step (impl=auto: measured)
         self.optimizer = self.step = self.checkpoint = self.sampler = None
@@ -76,80 +85,128 @@ class Trainer:
         self.first_loss: float | None = None  # the run's first training loss (explosion is judged by it)
         self.grad_norm = 0.0  # the last step's gradient norm, before clipping
         self.divergence = ""  # why the run diverged, in words
+        # Under multi-worker the chief decides when to stop and how far the run is (its clock), and every
+        # worker acts on that after the next step: (GO_ON / STOP / TIME_UP, the done fraction).
+        self.agreed = (GO_ON, 0.0)
 
     # ---- set-up ------------------------------------------------------------------------------------
     def setup(self) -> None:
         """Model, optimizer, checkpoint (restored when resuming) and the two compiled steps."""
         tc = self.config.train
+        self.replicas = self.replicas or make_replicas(tc)
         keras.utils.set_random_seed(tc.seed)  # weights, dropout masks and sampling reproducible
-        self.model = CharRNN(self.config.model, len(self.corpus.vocab), seed=tc.seed)
-        self.optimizer = OPTIMIZERS[tc.optimizer](
-            learning_rate=tc.learning_rate, global_clipnorm=tc.clip_norm or None
-        )
-        self.optimizer.build(self.model.trainable_variables)  # its slots exist before any checkpoint restore
-        self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+        with self.replicas.scope():  # mirrored over the replicas, if there are several
+            self.model = CharRNN(self.config.model, len(self.corpus.vocab), seed=tc.seed)
+            # Clipped in the train step, by the norm of the gradients summed over every replica (Keras's
+            # global_clipnorm would clip each replica's part before the sum).
+            self.optimizer = OPTIMIZERS[tc.optimizer](learning_rate=tc.learning_rate)
+            self.optimizer.build(self.model.trainable_variables)  # slots exist before a checkpoint restore
+            self.step = tf.Variable(
+                0,
+                dtype=tf.int64,
+                trainable=False,
+                name="step",
+                aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA,
+            )
         B, T = tc.batch_size, tc.num_steps
         # The state carried from batch to batch ([batch, units] each), saved with the weights so that a
         # run resumed mid-epoch goes on exactly as it would have without the stop.
-        self.state = self.model.zero_state(B)
-        self.carry = tuple(tf.Variable(s, trainable=False) for s in self.state)
+        self.carry = tuple(tf.Variable(s, trainable=False) for s in self.model.zero_state(B))
         entries = {
             **model_entries(self.model),
             **optimizer_entries(self.optimizer),
             "step": self.step,
             **{f"{CARRY}{i}": v for i, v in enumerate(self.carry)},
         }
+        # The chief alone writes (and tidies) the folder; another worker of a resumed run only reads it.
+        writes = self.run_dir is not None and self.replicas.chief
         self.checkpoint = RunCheckpoint(
-            entries,
-            None if self.run_dir is None else self.run_dir.checkpoint_dir,
-            legacy=self.legacy_checkpoint,
+            entries, self.run_dir.checkpoint_dir if writes else None, legacy=self.legacy_checkpoint
         )
         if self.resume:
-            if self.checkpoint.latest:
-                self.checkpoint.restore(self.checkpoint.latest)  # every entry, or a CheckpointMismatch
+            latest = self.checkpoint.latest or tf.train.latest_checkpoint(str(self.run_dir.checkpoint_dir))
+            if latest:
+                self.checkpoint.restore(latest)  # every entry, or a CheckpointMismatch
             if self.record.last_step() > int(self.step.numpy()):
                 self.record.rewind(int(self.step.numpy()))
+        self.state = self.zero_state()
         ids = tf.TensorSpec([B, T], tf.int32)
         state = tuple(tf.TensorSpec([B, n], tf.float32) for n in self.model.stack.state_size)
-        self.prober = Prober(self.config.model)
-        self.train_steps = {name: self.compiled(name, [ids, ids, state]) for name in self.prober.names}
+        self.prober = Prober(self.probed_model())
+        # Under a strategy the inputs are per-replica values, which a TensorSpec signature cannot name.
+        signature = None if self.replicas.distributed else [ids, ids, state, tf.TensorSpec([2], tf.float32)]
+        self.train_steps = {name: self.compiled(name, signature) for name in self.prober.names}
         self.eval_step = tf.function(self._eval_step, input_signature=[ids, ids, state])
         self.sampler = Sampler(self.model, self.corpus.vocab)
-        if self.tensorboard:
+        if self.replicas.distributed:
+            self.record.log(f"Distributed: {self.replicas.describe()}")
+        if self.tensorboard and self.replicas.chief:
             self.summaries = Summaries(self.run_dir.path / SUMMARIES)
             self.record.subscribe(self.summaries)
 
     @property
     def train_step(self):
-        """The train step the next step runs (the probe's candidate, or the chosen implementation's)."""
-        return self.train_steps[self.prober.next()]
+        """The train step the next step runs (the probe's candidate, or the chosen implementation's), as
+        a function of (x, y [batch, time] ids, state) -> (loss, state, ...): see take_step."""
+        return functools.partial(self.take_step, self.prober.next())
 
-    def compiled(self, impl: str, signature: list):
-        """The train step unrolled by `impl`, as a tf.function; every one shares the model and optimizer."""
+    def take_step(self, impl: str, x, y, state, wish=(GO_ON, 0.0)):
+        """One train step by `impl` on the global batch x, y (split over the replicas) from `state` (each
+        replica's) -> (loss, state, finite, gradient norm, agreed)."""
+        split = self.replicas.split
+        return self.train_steps[impl](split(x), split(y), state, tf.constant(wish, tf.float32))
 
-        def train_step(x, y, state):
-            return self._train_step(x, y, state, impl)
+    def probed_model(self):
+        """The model config the probe reads. Under multi-worker every worker must run the same graph, and
+        each would time only its own steps, so impl=auto trains with CharRNN's fallback."""
+        model = self.config.model
+        if model.impl != AUTO or self.replicas.workers == 1:
+            return model
+        self.record.log(f"impl auto under multi-worker: every worker trains with {FALLBACK} (no probe)")
+        return dataclasses.replace(model, impl=FALLBACK)
+
+    def compiled(self, impl: str, signature: list | None):
+        """The train step unrolled by `impl`, on every replica, as a tf.function; every one shares the
+        model and optimizer. -> (loss, state, finite, gradient norm, agreed): see _train_step."""
+        first = self.replicas.first
+
+        def train_step(x, y, state, wish):
+            loss, state, finite, norm, agreed = self.replicas.run(self._train_step, x, y, state, wish, impl)
+            return first(loss), state, first(finite), first(norm), first(agreed)
 
         return tf.function(train_step, input_signature=signature)
+
+    def zero_state(self) -> tuple:
+        """The state an epoch starts from, each replica's rows of it."""
+        return self.replicas.split(
+            tuple(s.numpy() for s in self.model.zero_state(self.config.train.batch_size))
+        )
 
     def legacy_checkpoint(self):
         """How the earlier checkpoint layout is read (core.runs.checkpoints.legacy_view)."""
         return legacy_view(self.model, self.optimizer, self.step)
 
-    def _train_step(self, x, y, state, impl: str):
-        """x, y [batch, time] ids; state the carried tuple -> (mean loss in nats/char, final state,
-        whether every weight is finite after the update, the gradients' global norm before clipping)."""
+    def _train_step(self, x, y, state, wish, impl: str):
+        """On one replica: x, y [rows, time] ids (its rows of the batch), state the tuple it carries,
+        wish [2] (the chief's decision and done fraction) -> (mean loss over the whole batch in nats/char,
+        final state, whether every weight is finite after the update, the gradients' global norm before
+        clipping, the chief's wish as every replica now has it)."""
         with tf.GradientTape() as tape:
-            logits, state = self.model(x, state, training=True, impl=impl)  # [batch, time, vocab]
-            loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(y, logits))
+            logits, state = self.model(x, state, training=True, impl=impl)  # [rows, time, vocab]
+            per_char = tf.nn.sparse_softmax_cross_entropy_with_logits(y, logits)  # [rows, time]
+            # This replica's share of the mean over the global batch: summed over replicas, the mean.
+            loss = tf.reduce_mean(per_char) / self.replicas.n
         variables = self.model.trainable_variables
         grads = tape.gradient(loss, variables)
+        grads, loss, agreed = self.replicas.all_reduce(grads, loss, wish)
         grad_norm = tf.linalg.global_norm(grads)  # what clip_norm is compared with: char-rnn's number
-        self.optimizer.apply(grads, variables)
+        if self.config.train.clip_norm:
+            grads, _ = tf.clip_by_global_norm(grads, self.config.train.clip_norm, use_norm=grad_norm)
+        self.optimizer.apply(self.replicas.for_apply(grads), variables)
         self.step.assign_add(1)
         # A finite loss can still come with an update that overflows the weights: never checkpoint those.
         finite = tf.reduce_all([tf.reduce_all(tf.math.is_finite(v)) for v in variables])
-        return loss, state, finite, grad_norm
+        return loss, state, finite, grad_norm, agreed
 
     def _eval_step(self, x, y, state):
         logits, state = self.model(x, state, training=False)
@@ -159,7 +216,14 @@ class Trainer:
         """Graph build time, recorded apart from training: the trace (concrete function) here, the first
         call (graph optimisation and kernel creation) when the loop makes it."""
         t0 = time.perf_counter()
-        self.train_step.get_concrete_function()
+        step = self.train_steps[self.prober.next()]
+        if self.replicas.distributed:  # no signature: traced for example inputs of the right kinds
+            ids = self.replicas.split(
+                np.zeros((self.config.train.batch_size, self.config.train.num_steps), np.int32)
+            )
+            step.get_concrete_function(ids, ids, self.state, tf.constant([GO_ON, 0.0]))
+        else:
+            step.get_concrete_function()
         self.record.timing(trace_s=time.perf_counter() - t0)
 
     # ---- the loop ----------------------------------------------------------------------------------
@@ -175,6 +239,8 @@ class Trainer:
             if not stop.is_set():
                 self.measure_build()
             self.loop(stop, pause)
+        except PEER_ERRORS as err:
+            self.fail(PeerLost.of(err, self.replicas.workers) if self.agreeing else err)
         except Exception as err:  # a crash is reported, never lost: the last checkpoint stays on disk
             self.fail(err)
         finally:
@@ -217,21 +283,24 @@ class Trainer:
     def run_epoch(self, epoch: int, skip: int, stop, pause) -> "Outcome":
         tc = self.config.train
         # Carried batch to batch, reset each epoch; a run resumed mid-epoch takes the state it saved.
-        self.state = (
-            tuple(v.read_value() for v in self.carry) if skip else self.model.zero_state(tc.batch_size)
-        )
+        if skip:
+            self.state = self.replicas.split(tuple(v.numpy() for v in self.carry))
+        else:
+            self.state = self.zero_state()
         self.epoch_losses = []
         for i, (x, y) in enumerate(batch_iterator(self.corpus.train_ids, tc.batch_size, tc.num_steps)):
             if i < skip:
                 continue
-            if self.wait_while_paused(stop, pause) or stop.is_set():
+            if self.wait_while_paused(stop, pause) or self.stop_asked(stop):
                 return Outcome.STOPPED
             # forward, backward, update, by the implementation the probe names (impl=auto) or the config's
             impl, compiling = self.prober.next(), self.prober.first_call
             self.optimizer.learning_rate.assign(self.rate(epoch))
+            wish = (self.decision(stop), self.time_spent())
             t0 = time.perf_counter()
-            loss, self.state, finite, grad_norm = self.train_steps[impl](x, y, self.state)
+            loss, self.state, finite, grad_norm, agreed = self.take_step(impl, x, y, self.state, wish)
             loss, self.grad_norm = float(loss), float(grad_norm)
+            self.agreed = tuple(float(a) for a in agreed.numpy())
             seconds = time.perf_counter() - t0
             self.tick(seconds, compiling)
             if self.prober.report(seconds):
@@ -270,12 +339,31 @@ class Trainer:
         """The learning rate for the step about to run (core/training/schedule.py)."""
         return learning_rate(self.config.train, int(self.step.numpy()), epoch, self.done_fraction())
 
+    @property
+    def agreeing(self) -> bool:
+        """Whether stop and the time budget are the chief's decisions (several workers), not this process's."""
+        return self.replicas is not None and self.replicas.workers > 1
+
+    def decision(self, stop) -> float:
+        """What this process would have every worker do after the next step (only the chief's counts)."""
+        if stop.is_set():
+            return STOP
+        return TIME_UP if time.monotonic() > self.deadline else GO_ON
+
+    def stop_asked(self, stop) -> bool:
+        return self.agreed[0] == STOP if self.agreeing else stop.is_set()
+
     def done_fraction(self) -> float:
-        """How much of the run is spent: by its steps or its time budget, whichever is further."""
-        done = int(self.step.numpy()) / self.total_steps
-        if self.deadline < math.inf:
-            done = max(done, (time.monotonic() - self.began) / (self.deadline - self.began))
-        return min(done, 1.0)
+        """How much of the run is spent: by its steps or its time budget, whichever is further (the time
+        as the chief measures it, under multi-worker)."""
+        spent = self.agreed[1] if self.agreeing else self.time_spent()
+        return min(max(int(self.step.numpy()) / self.total_steps, spent), 1.0)
+
+    def time_spent(self) -> float:
+        """The share of the time budget spent by this process's clock (0 without a budget)."""
+        if self.deadline == math.inf:
+            return 0.0
+        return (time.monotonic() - self.began) / (self.deadline - self.began)
 
     def wall(self) -> float:
         """Seconds since the run was asked for, its earlier sessions included."""
@@ -304,7 +392,7 @@ class Trainer:
             epoch=epoch + 1,
             train_loss=loss,
             grad_norm=self.grad_norm,
-            learning_rate=float(self.optimizer.learning_rate),
+            learning_rate=float(keras.ops.convert_to_numpy(self.optimizer.learning_rate)),
             chars_per_s=self.clock.rate,
             elapsed_s=self.clock.elapsed,
         )
@@ -319,10 +407,11 @@ class Trainer:
             done=self.done_fraction(),  # the time budget may end the run long before its last step
             eta_s=min(self.clock.eta(self.total_steps - step), max(0.0, self.deadline - time.monotonic())),
         )
-        evaluated = tc.eval_every and step % tc.eval_every == 0
+        chief = self.replicas.chief  # validation, samples and histograms come from the chief alone
+        evaluated = chief and tc.eval_every and step % tc.eval_every == 0
         if evaluated:
             self.evaluate(epoch)
-        if tc.sample_every and step % tc.sample_every == 0:
+        if chief and tc.sample_every and step % tc.sample_every == 0:
             self.live_sample(step)
         if tc.checkpoint_every and step % tc.checkpoint_every == 0:
             self.save()
@@ -330,6 +419,8 @@ class Trainer:
             self.histograms()
 
     def end_epoch(self, epoch: int) -> None:
+        if not self.replicas.chief:
+            return self.save()
         mean = float(np.mean(self.epoch_losses)) if self.epoch_losses else float("nan")
         val = self.evaluate(epoch)
         self.record.epoch(
@@ -359,13 +450,12 @@ class Trainer:
                 Status.STOPPED, f"stopped at step {step}; its checkpoint is kept and can be resumed"
             )
             return
-        if self.last_eval_step != step:
+        if self.last_eval_step != step and self.replicas.chief:
             self.evaluate(self.epoch_of(step))  # every finished run ends with a validation loss
             self.histograms()
-        why = "the time budget ran out" if time.monotonic() > self.deadline else "done"
-        self.record.set_status(
-            Status.FINISHED, f"finished after {step:,} steps ({why}); {reached(self.record.snapshot())}"
-        )
+        why = "the time budget ran out" if self.time_up() else "done"
+        losses = reached(self.record.snapshot()) if self.replicas.chief else "the chief reports the losses"
+        self.record.set_status(Status.FINISHED, f"finished after {step:,} steps ({why}); {losses}")
 
     def keep_good_weights(self, step: int) -> str:
         """After divergence at `step`: drop a checkpoint whose weights gave the bad loss (saved at step - 1:
@@ -383,7 +473,10 @@ class Trainer:
                 "with a lower learning rate or gradient clipping")  # fmt: skip
 
     def done(self) -> bool:
-        return int(self.step.numpy()) >= self.total_steps or time.monotonic() > self.deadline
+        return int(self.step.numpy()) >= self.total_steps or self.time_up()
+
+    def time_up(self) -> bool:
+        return self.agreed[0] == TIME_UP if self.agreeing else time.monotonic() > self.deadline
 
     def epoch_of(self, step: int) -> int:
         """0-based epoch that train step `step` (1-based) fell in."""
@@ -441,9 +534,13 @@ class Trainer:
         self.record.sample(step, prime + text)
 
     def save(self) -> None:
-        """Checkpoint, only ever with finite weights (a diverged step returns before reaching here)."""
+        """Checkpoint, only ever with finite weights (a diverged step returns before reaching here). Every
+        worker gathers the carried state (a collective); the chief alone writes."""
+        if self.checkpoint.manager is None and not self.replicas.distributed:
+            return
+        state = self.replicas.join(self.state)  # [batch, units] each, rows in order
         if self.checkpoint.manager is not None:
-            for variable, value in zip(self.carry, self.state):
+            for variable, value in zip(self.carry, state):
                 variable.assign(value)
             self.checkpoint.save(int(self.step.numpy()))
 

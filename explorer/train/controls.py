@@ -12,7 +12,7 @@ from core.config import AUTO, OPTIMIZERS, PRESET_DESCRIPTIONS, PRESETS, SCHEDULE
 from core.data.corpus import CorpusError
 from core.model.cells import CELLS
 from core.model.unrollers import UNROLLERS
-from core.training import probe
+from core.training import probe, replicas
 from explorer.common import corpora, state, ui
 
 DEFAULTS = state.defaults()
@@ -33,11 +33,11 @@ def preset_ui() -> None:
         )
 
 
-def setting_ui(key: str, options: list | None = None, more_help: str = ""):
+def setting_ui(key: str, options: list | None = None, more_help: str = "", disabled: bool = False):
     """The widget the settings table (core.config's Controls) names for this setting, keyed and bound
     to the URL by its query parameter; `options` for a select box."""
     c, default = state.control_for(key), DEFAULTS[key]
-    common = dict(key=key, bind=state.URL, help=state.help_for(key) + more_help)
+    common = dict(key=key, bind=state.URL, help=state.help_for(key) + more_help, disabled=disabled)
     if c.widget == "select":
         return st.selectbox(c.label, options, index=options.index(default), **common)
     if c.widget == "slider":
@@ -99,6 +99,26 @@ def monitor_ui() -> dict:
     """Validation, live samples and checkpoints."""
     keys = ("val", "eval_every", "eval_batches", "sample_every", "sample_len", "ckpt_every")
     return {key: setting_ui(key) for key in keys}
+
+
+def devices_ui() -> dict:
+    """The tf.distribute strategy (those a run in one process can use), its replicas, and the timeout
+    that only runs of several processes (the command line's) use."""
+    strategy = setting_ui("strategy", list(replicas.IN_APP), _listed(replicas.DESCRIPTIONS))
+    st.caption(replicas.DESCRIPTIONS[strategy])
+    if strategy != "mirrored":
+        st.session_state["replicas"] = 1  # before its widget: one device is one replica
+    count = setting_ui("replicas", disabled=strategy != "mirrored")
+    timeout = setting_ui("timeout", disabled=True)
+    st.caption(
+        "Several machines, or several processes here: `python -m core.cluster --workers 2 -- <train flags>` "
+        "(README, *Training on several devices and machines*)."
+    )
+    return {"strategy": strategy, "replicas": count, "timeout": timeout}
+
+
+def _listed(descriptions: dict) -> str:
+    return "\n\n" + "\n".join(f"- **{name}**: {text}" for name, text in descriptions.items())
 
 
 def corpus_ui(runs_root, owner: str) -> str:

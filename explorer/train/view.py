@@ -31,6 +31,8 @@ def sidebar(owner: str) -> None:
         settings |= controls.train_ui()
     with st.expander("Validation, samples, checkpoints"):
         settings |= controls.monitor_ui()
+    with st.expander("Advanced: devices"):
+        settings |= controls.devices_ui()
     with st.expander("Corpus", expanded=True):
         corpus = controls.corpus_ui(runs_root, owner)
     controls.label_ui()
