@@ -22,7 +22,7 @@ from core.runs.record import RunRecord, Status
 from core.runs.store import RunStore
 from core.training import probe
 from core.training.launch import make_trainer, open_record
-from core.training.replicas import CONNECT_TIMEOUT_S, cluster_spec
+from core.training.replicas import CONNECT_TIMEOUT_S, cluster_spec, make_replicas
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -156,8 +156,6 @@ def connect(args) -> tuple[int, object]:
     tc = config_from_args(args, base=base).train
     if tc.strategy != "multi-worker":
         return 0, None
-    from core.training.replicas import make_replicas
-
     index, workers = cluster_spec()
     print(
         f"worker {index} of {workers}: waiting for the others to connect; this worker exits (code 1) if "
@@ -219,10 +217,8 @@ def train_worker(args, index: int, replicas) -> int:
     """Train as worker `index` of a multi-worker run: the chief's steps, its stop and its clock; one line
     at the end."""
     trainer = prepare_worker(args, index, replicas)
-    stop = threading.Event()
-    signal.signal(
-        signal.SIGINT, lambda *_: stop.set()
-    )  # Ctrl-C in the launcher's terminal: the chief decides
+    stop = threading.Event()  # set by Ctrl-C in the launcher's terminal, but the chief's decides
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
     snap = trainer.run(stop)
     ok = snap.status in (Status.FINISHED, Status.STOPPED)
     print(f"worker {index}: {snap.status}: {snap.message}", file=sys.stdout if ok else sys.stderr)

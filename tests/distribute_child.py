@@ -1,6 +1,6 @@
 """Child process for tests/test_distribute.py: the same steps with no strategy and with 2 mirrored replicas.
 
-    python -m tests.distribute_child CORPUS IMPL CLIP_NORM   -> JSON on stdout: per strategy, each step's
+    python -m tests.distribute_child CORPUS IMPL OPTIMIZER CLIP_NORM   -> JSON on stdout: per strategy, each step's
                                                                 loss and gradient norm, and the weights after
 
 A process of its own: the mirrored strategy needs its 2 logical CPU devices before TensorFlow starts.
@@ -37,8 +37,8 @@ def steps(config, corpus) -> dict:
     return {"losses": losses, "norms": norms, "weights": weights, "replicas": trainer.replicas.n}
 
 
-def main(corpus_path: str, impl: str, clip_norm: str) -> None:
-    base = tiny_config(corpus_path, impl=impl, batch_size=8, clip_norm=float(clip_norm))
+def main(corpus_path: str, impl: str, optimizer: str, clip_norm: str) -> None:
+    base = tiny_config(corpus_path, impl=impl, optimizer=optimizer, batch_size=8, clip_norm=float(clip_norm))
     corpus = load_corpus(base.corpus, base.train.val_fraction)
     out = {}
     for strategy, n in (("none", 1), ("mirrored", 2)):

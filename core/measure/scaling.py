@@ -5,9 +5,9 @@ workers, and the share of each step the all-reduces take; a model of where it go
 
 Each case runs in fresh processes (`python -m core.measure.scaling CONFIG_JSON STEPS WARMUP`, one per
 worker, with TF_CONFIG for multi-worker), so logical devices and collectives are set up before
-TensorFlow starts. A step's all-reduces are timed apart, in the same processes: the three collectives a
-train step makes (the loss and the chief's decisions, [3] floats; the gradients; the gradients again
-inside Keras's optimizer.apply), on zeros of the gradients' shapes.
+TensorFlow starts. A step's all-reduces are timed apart, in the same processes: the two collectives a
+train step makes (the loss and the chief's decisions, [3] floats; the gradients), on zeros of the
+gradients' shapes.
 """
 
 import dataclasses
@@ -21,7 +21,7 @@ import time
 from core.config import AUTO, RunConfig
 
 RING_LATENCY_S = 50e-6  # per message of a ring all-reduce on a datacentre network (an assumption, stated)
-ALL_REDUCES_PER_STEP = 2  # of the whole gradient: ours (summed before clipping) and Keras's inside apply()
+ALL_REDUCES_PER_STEP = 1  # of the whole gradient (summed before clipping; Keras's own sum is skipped)
 TARGET_EFFICIENCY = 0.9  # the batch per worker that keeps the all-reduce under a tenth of a step
 
 
@@ -123,8 +123,7 @@ def time_all_reduces(replicas, variables, repeats: int) -> float:
         ctx = tf.distribute.get_replica_context()
         small = ctx.all_reduce(tf.distribute.ReduceOp.SUM, tf.zeros([3]))
         grads = ctx.all_reduce(tf.distribute.ReduceOp.SUM, [tf.zeros(s) for s in shapes])
-        again = ctx.all_reduce(tf.distribute.ReduceOp.SUM, [g / replicas.n for g in grads])
-        return small[0] + tf.add_n([tf.reduce_sum(g) for g in again])
+        return small[0] + tf.add_n([tf.reduce_sum(g) for g in grads])
 
     step = tf.function(lambda: replicas.first(replicas.run(collectives)))
     float(step())  # the trace and the collectives' set-up

@@ -222,9 +222,10 @@ class Replicas:
         small = ctx.all_reduce(tf.distribute.ReduceOp.SUM, tf.concat([[loss], chiefs], 0))  # [1 + k]
         return ctx.all_reduce(tf.distribute.ReduceOp.SUM, grads), small[0], small[1:]
 
-    def for_apply(self, grads: list) -> list:
-        """Summed gradients as Keras's optimizer.apply wants them under a strategy: it sums over the
-        replicas once more itself, so each replica hands in 1/N of the total."""
-        if self.n == 1:
-            return grads
-        return [g / self.n for g in grads]
+    def summed_already(self, optimizer) -> None:
+        """Have a Keras 3 optimizer take the gradients as all_reduce leaves them. Under a strategy its
+        apply() sums them over the replicas again (`_all_reduce_sum_gradients`): a second all-reduce of
+        every gradient each step, which doubled the step's exchange. The tests that hold N replicas to
+        one device's steps would catch a Keras that changed this."""
+        if self.distributed:
+            optimizer._all_reduce_sum_gradients = lambda grads_and_vars: grads_and_vars

@@ -21,6 +21,7 @@ from core.model.char_rnn import FALLBACK, CharRNN
 from core.model.sampler import Sampler
 from core.runs.checkpoints import CARRY, RunCheckpoint, legacy_view, model_entries, optimizer_entries
 from core.runs.record import RunRecord, Status
+from core.training.budget import GO_ON, Budget
 from core.training.clock import Clock
 from core.training.probe import Prober
 from core.training.replicas import PEER_ERRORS, PeerLost, Replicas, make_replicas
@@ -32,8 +33,6 @@ OPTIMIZERS = {"adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop
 LN2 = math.log(2.0)
 GATE_EXCERPT = 500  # validation characters whose gate values TensorBoard shows at every evaluation
 EXPLODED = 3.0  # a training loss this many times the run's first has exploded (char-rnn aborts at 3×)
-# What the chief asks of every worker after a step (the first number a replica's `wish` carries).
-GO_ON, STOP, TIME_UP = 0.0, 1.0, 2.0
 
 
 class Trainer:
@@ -62,10 +61,10 @@ class Trainer:
         self.batches_per_epoch = num_batches(len(corpus.train_ids), tc.batch_size, tc.num_steps)
         all_steps = tc.epochs * self.batches_per_epoch
         self.total_steps = min(tc.max_steps, all_steps) if tc.max_steps else all_steps
-        # Made by setup(), in the thread or process that trains (building them is part of the build):
         # The tf.distribute strategy (core/training/replicas.py), made first in setup() unless the caller
         # made it earlier (a multi-worker run connects to its workers before anything else).
         self.replicas: Replicas | None = replicas
+        # Made by setup(), in the thread or process that trains (building them is part of the build):
         self.model: CharRNN | None = None
         self.prober: Prober | None = None  # which implementation takes each step (impl=auto: measured)
         self.optimizer = self.step = self.checkpoint = self.sampler = None
@@ -76,8 +75,7 @@ class Trainer:
         self.state: tuple = ()  # carried from batch to batch, [batch, units] each
         self.carry: tuple = ()  # its variables, for checkpoints
         # Made by run() and loop():
-        self.began = time.monotonic()  # `started` on the monotonic clock
-        self.deadline = math.inf  # time.monotonic() at which the time budget ends
+        self.budget = Budget(self.total_steps, tc.max_minutes, self.started)  # steps, minutes, a stop asked
         self.wall_before = 0.0  # wall seconds of the run's earlier sessions (a resumed run goes on from them)
         self.clock: Clock | None = None
         self.last_eval_step = 0  # the step of the last validation loss
@@ -85,15 +83,13 @@ class Trainer:
         self.first_loss: float | None = None  # the run's first training loss (explosion is judged by it)
         self.grad_norm = 0.0  # the last step's gradient norm, before clipping
         self.divergence = ""  # why the run diverged, in words
-        # Under multi-worker the chief decides when to stop and how far the run is (its clock), and every
-        # worker acts on that after the next step: (GO_ON / STOP / TIME_UP, the done fraction).
-        self.agreed = (GO_ON, 0.0)
 
     # ---- set-up ------------------------------------------------------------------------------------
     def setup(self) -> None:
         """Model, optimizer, checkpoint (restored when resuming) and the two compiled steps."""
         tc = self.config.train
         self.replicas = self.replicas or make_replicas(tc)
+        self.budget.agreeing = self.replicas.workers > 1  # then the chief decides when every worker ends
         keras.utils.set_random_seed(tc.seed)  # weights, dropout masks and sampling reproducible
         with self.replicas.scope():  # mirrored over the replicas, if there are several
             self.model = CharRNN(self.config.model, len(self.corpus.vocab), seed=tc.seed)
@@ -101,6 +97,7 @@ class Trainer:
             # global_clipnorm would clip each replica's part before the sum).
             self.optimizer = OPTIMIZERS[tc.optimizer](learning_rate=tc.learning_rate)
             self.optimizer.build(self.model.trainable_variables)  # slots exist before a checkpoint restore
+            self.replicas.summed_already(self.optimizer)
             self.step = tf.Variable(
                 0,
                 dtype=tf.int64,
@@ -188,9 +185,9 @@ class Trainer:
 
     def _train_step(self, x, y, state, wish, impl: str):
         """On one replica: x, y [rows, time] ids (its rows of the batch), state the tuple it carries,
-        wish [2] (the chief's decision and done fraction) -> (mean loss over the whole batch in nats/char,
-        final state, whether every weight is finite after the update, the gradients' global norm before
-        clipping, the chief's wish as every replica now has it)."""
+        wish [2] (this process's decision and time spent: core/training/budget.py) -> (mean loss over
+        the whole batch in nats/char, final state, whether every weight is finite after the update, the
+        gradients' global norm before clipping, the chief's wish as every replica now has it)."""
         with tf.GradientTape() as tape:
             logits, state = self.model(x, state, training=True, impl=impl)  # [rows, time, vocab]
             per_char = tf.nn.sparse_softmax_cross_entropy_with_logits(y, logits)  # [rows, time]
@@ -202,7 +199,7 @@ class Trainer:
         grad_norm = tf.linalg.global_norm(grads)  # what clip_norm is compared with: char-rnn's number
         if self.config.train.clip_norm:
             grads, _ = tf.clip_by_global_norm(grads, self.config.train.clip_norm, use_norm=grad_norm)
-        self.optimizer.apply(self.replicas.for_apply(grads), variables)
+        self.optimizer.apply(grads, variables)
         self.step.assign_add(1)
         # A finite loss can still come with an update that overflows the weights: never checkpoint those.
         finite = tf.reduce_all([tf.reduce_all(tf.math.is_finite(v)) for v in variables])
@@ -230,9 +227,6 @@ class Trainer:
     def run(self, stop: threading.Event | None = None, pause: threading.Event | None = None):
         """Train until done, stopped, diverged or failed; returns the record's final snapshot."""
         stop, pause = stop or threading.Event(), pause or threading.Event()
-        minutes = self.config.train.max_minutes
-        self.began = time.monotonic() - max(0.0, time.time() - self.started)
-        self.deadline = self.began + minutes * 60 if minutes else math.inf
         try:
             self.record.set_status(Status.BUILDING)
             self.setup()
@@ -240,7 +234,7 @@ class Trainer:
                 self.measure_build()
             self.loop(stop, pause)
         except PEER_ERRORS as err:
-            self.fail(PeerLost.of(err, self.replicas.workers) if self.agreeing else err)
+            self.fail(PeerLost.of(err, self.replicas.workers) if self.budget.agreeing else err)
         except Exception as err:  # a crash is reported, never lost: the last checkpoint stays on disk
             self.fail(err)
         finally:
@@ -291,16 +285,16 @@ class Trainer:
         for i, (x, y) in enumerate(batch_iterator(self.corpus.train_ids, tc.batch_size, tc.num_steps)):
             if i < skip:
                 continue
-            if self.wait_while_paused(stop, pause) or self.stop_asked(stop):
+            if self.wait_while_paused(stop, pause) or self.budget.stop_asked(stop):
                 return Outcome.STOPPED
             # forward, backward, update, by the implementation the probe names (impl=auto) or the config's
             impl, compiling = self.prober.next(), self.prober.first_call
             self.optimizer.learning_rate.assign(self.rate(epoch))
-            wish = (self.decision(stop), self.time_spent())
+            wish = self.budget.wish(stop)  # under multi-worker, the chief's becomes every worker's
             t0 = time.perf_counter()
             loss, self.state, finite, grad_norm, agreed = self.take_step(impl, x, y, self.state, wish)
             loss, self.grad_norm = float(loss), float(grad_norm)
-            self.agreed = tuple(float(a) for a in agreed.numpy())
+            self.budget.agree(agreed.numpy())
             seconds = time.perf_counter() - t0
             self.tick(seconds, compiling)
             if self.prober.report(seconds):
@@ -337,37 +331,12 @@ class Trainer:
 
     def rate(self, epoch: int) -> float:
         """The learning rate for the step about to run (core/training/schedule.py)."""
-        return learning_rate(self.config.train, int(self.step.numpy()), epoch, self.done_fraction())
-
-    @property
-    def agreeing(self) -> bool:
-        """Whether stop and the time budget are the chief's decisions (several workers), not this process's."""
-        return self.replicas is not None and self.replicas.workers > 1
-
-    def decision(self, stop) -> float:
-        """What this process would have every worker do after the next step (only the chief's counts)."""
-        if stop.is_set():
-            return STOP
-        return TIME_UP if time.monotonic() > self.deadline else GO_ON
-
-    def stop_asked(self, stop) -> bool:
-        return self.agreed[0] == STOP if self.agreeing else stop.is_set()
-
-    def done_fraction(self) -> float:
-        """How much of the run is spent: by its steps or its time budget, whichever is further (the time
-        as the chief measures it, under multi-worker)."""
-        spent = self.agreed[1] if self.agreeing else self.time_spent()
-        return min(max(int(self.step.numpy()) / self.total_steps, spent), 1.0)
-
-    def time_spent(self) -> float:
-        """The share of the time budget spent by this process's clock (0 without a budget)."""
-        if self.deadline == math.inf:
-            return 0.0
-        return (time.monotonic() - self.began) / (self.deadline - self.began)
+        step = int(self.step.numpy())
+        return learning_rate(self.config.train, step, epoch, self.budget.done_fraction(step))
 
     def wall(self) -> float:
         """Seconds since the run was asked for, its earlier sessions included."""
-        return self.wall_before + time.monotonic() - self.began
+        return self.wall_before + self.budget.elapsed()
 
     def settle_probe(self) -> None:
         """Record what the probe measured and chose (impl=auto), and let the other candidates' graphs go."""
@@ -404,8 +373,8 @@ class Trainer:
             chars_per_s=self.clock.rate,
             elapsed_s=self.clock.elapsed,
             wall_s=self.wall(),
-            done=self.done_fraction(),  # the time budget may end the run long before its last step
-            eta_s=min(self.clock.eta(self.total_steps - step), max(0.0, self.deadline - time.monotonic())),
+            done=self.budget.done_fraction(step),  # the time budget may end the run long before its last step
+            eta_s=min(self.clock.eta(self.total_steps - step), self.budget.seconds_left()),
         )
         chief = self.replicas.chief  # validation, samples and histograms come from the chief alone
         evaluated = chief and tc.eval_every and step % tc.eval_every == 0
@@ -453,7 +422,7 @@ class Trainer:
         if self.last_eval_step != step and self.replicas.chief:
             self.evaluate(self.epoch_of(step))  # every finished run ends with a validation loss
             self.histograms()
-        why = "the time budget ran out" if self.time_up() else "done"
+        why = "the time budget ran out" if self.budget.time_up() else "done"
         losses = reached(self.record.snapshot()) if self.replicas.chief else "the chief reports the losses"
         self.record.set_status(Status.FINISHED, f"finished after {step:,} steps ({why}); {losses}")
 
@@ -473,10 +442,7 @@ class Trainer:
                 "with a lower learning rate or gradient clipping")  # fmt: skip
 
     def done(self) -> bool:
-        return int(self.step.numpy()) >= self.total_steps or self.time_up()
-
-    def time_up(self) -> bool:
-        return self.agreed[0] == TIME_UP if self.agreeing else time.monotonic() > self.deadline
+        return self.budget.done(int(self.step.numpy()))
 
     def epoch_of(self, step: int) -> int:
         """0-based epoch that train step `step` (1-based) fell in."""
