@@ -422,6 +422,9 @@ class Trainer:
         if self.last_eval_step != step and self.replicas.chief:
             self.evaluate(self.epoch_of(step))  # every finished run ends with a validation loss
             self.histograms()
+        # The last progress came before the last step's validation and checkpoint; the budget may have run
+        # out since, and a finished run's bar ends where the run did.
+        self.record.progress(done=self.budget.done_fraction(step), eta_s=0.0, wall_s=self.wall())
         why = "the time budget ran out" if self.budget.time_up() else "done"
         losses = reached(self.record.snapshot()) if self.replicas.chief else "the chief reports the losses"
         self.record.set_status(Status.FINISHED, f"finished after {step:,} steps ({why}); {losses}")
