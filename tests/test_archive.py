@@ -20,9 +20,8 @@ def trained(tmp_path_factory):
     root = tmp_path_factory.mktemp("trained")
     from tests.tiny import write_corpus
 
-    return train(
-        RunStore(root / "runs", examples=None), tiny_config(write_corpus(root), max_steps=20)
-    ).run_dir
+    config = tiny_config(write_corpus(root), epochs=2, max_steps=100, checkpoint_every=50, eval_every=50)
+    return train(RunStore(root / "runs", examples=None), config).run_dir  # with a milestone at step 100
 
 
 def test_a_run_packed_and_unpacked_samples_the_same_text(tmp_path, trained):
@@ -35,7 +34,10 @@ def test_a_run_packed_and_unpacked_samples_the_same_text(tmp_path, trained):
     )
     config = SampleConfig(length=80, prime="All:", seed=3, temperature=0.9)
     (ours, step), (theirs, their_step) = load_for_sampling(trained), load_for_sampling(imported)
-    assert step == their_step == 20 and ours.generate(config) == theirs.generate(config)
+    assert step == their_step == 100 and ours.generate(config) == theirs.generate(config)
+    assert list(imported.milestones()) == list(trained.milestones()) == [100]
+    for name in ("step-100.index", "step-100.data-00000-of-00001"):
+        assert (imported.milestones_dir / name).read_bytes() == (trained.milestones_dir / name).read_bytes()
     assert imported.load_record().snapshot().metrics == trained.load_record().snapshot().metrics
     assert [p.name for p in store.root.iterdir()] == [imported.run_id]  # no scratch folder left
 

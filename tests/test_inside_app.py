@@ -1,6 +1,9 @@
 """The Inside tab driven by AppTest on small trained runs: every view draws, and what it shows is the
 trace's own numbers; a person's mistakes are one sentence each."""
 
+import os
+import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -24,15 +27,21 @@ OWNER = state.owner_of(SECRET)
 
 @pytest.fixture(scope="module")
 def runs_dir(tmp_path_factory):
-    """Two small trained runs of OWNER's: a 2-layer LSTM and a GRU."""
+    """Two small trained runs of OWNER's: a 2-layer LSTM (6 steps) and a GRU (100 steps: a milestone)."""
     root = tmp_path_factory.mktemp("runs")
     (root / "tiny.txt").write_text(TEXT, encoding="utf-8")
     corpus = make_corpus(TEXT, 0.1)
-    for cell, layers in (("lstm", 2), ("gru", 1)):
+    for cell, layers, steps in (("lstm", 2, 6), ("gru", 1, 120)):
         config = RunConfig(
             model=ModelConfig(cell=cell, impl="dynamic", num_layers=layers, state_size=16),
             train=TrainConfig(
-                batch_size=8, num_steps=20, max_steps=6, learning_rate=1e-2, eval_every=0, sample_every=0
+                batch_size=8,
+                num_steps=20,
+                max_steps=steps,
+                learning_rate=1e-2,
+                eval_every=0,
+                sample_every=0,
+                checkpoint_every=100,
             ),  # fmt: skip
             corpus=str(root / "tiny.txt"),
         )
@@ -113,3 +122,63 @@ def test_a_shorter_text_pulls_numbers_set_for_a_longer_one_into_range(app, runs_
     at.radio(key="in_source").set_value("your own").run()  # 98 characters: position 900 no longer exists
     assert not at.exception and not errors(at), errors(at)
     assert at.number_input(key="in_position").value == len(at.text_area(key="in_own").value) - 1
+
+
+def test_a_run_is_compared_with_itself_at_an_earlier_step(app, runs_dir):
+    gru = run_of(runs_dir, "gru")
+    at = app("Compare runs", run=gru.run_id)
+    assert not at.exception and not errors(at), errors(at)
+    pick = at.selectbox(key="in_other")
+    assert pick.options[:2] == ["this run, earlier", f"lstm · {run_of(runs_dir, 'lstm').run_id}"]
+    pick.set_value(gru.run_id).run()
+    at_step = at.selectbox(key="in_other_at")
+    assert at_step.options == ["step 100"]  # the milestone; its own latest is this run itself
+    assert not at.exception and not errors(at), errors(at)
+    # The figures shown are the step-100 weights' and the latest weights' own, on the same excerpt.
+    validation = make_corpus(TEXT, 0.1)
+    excerpt = validation.vocab.decode(validation.val_ids[:1000])
+    early, _ = tracer_for(gru, gru.milestones()[100])
+    latest, _ = tracer_for(gru)
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["step 100, bits/char"] == f"{early(excerpt).bits_per_char:.3f}"
+    assert shown["this run, bits/char"] == f"{latest(excerpt).bits_per_char:.3f}"
+    assert shown["step 100, bits/char"] != shown["this run, bits/char"]
+
+
+LINUX = pytest.mark.skipif(sys.platform != "linux", reason="SCHED_IDLE is Linux's")
+
+
+@LINUX
+def test_work_drawn_at_idle_priority_runs_under_sched_idle_and_leaves_the_callers_thread_as_it_was():
+    from explorer.common.priority import drawn_at_idle_priority
+
+    def policy(x):
+        return os.sched_getscheduler(0), threading.current_thread().name, x * 2
+
+    assert drawn_at_idle_priority(policy, 21) == (os.SCHED_IDLE, "page-at-idle-priority", 42)
+    assert os.sched_getscheduler(0) != os.SCHED_IDLE  # this thread keeps its policy
+
+    def fails():
+        raise ValueError("raised in the drawing thread")
+
+    with pytest.raises(ValueError, match="raised in the drawing thread"):
+        drawn_at_idle_priority(fails)
+
+
+@LINUX
+def test_the_inside_tab_is_drawn_at_idle_priority_and_lands_in_its_tab(app, runs_dir, monkeypatch):
+    from explorer.inside import view
+
+    seen = []
+    read_along = view.VIEWS["Read along"]
+
+    def recording(*args):
+        seen.append(os.sched_getscheduler(0))
+        return read_along(*args)
+
+    monkeypatch.setitem(view.VIEWS, "Read along", recording)
+    at = app(run=run_of(runs_dir, "gru").run_id)
+    assert not at.exception and not errors(at), errors(at)
+    assert seen == [os.SCHED_IDLE]
+    inside = at.tabs[[t.label for t in at.tabs].index("Inside")]
+    assert inside.get("selectbox") and any(s.key == "in_run" for s in inside.get("selectbox"))

@@ -107,19 +107,19 @@ class Tracer:
         return stacked(hidden), stacked(states), stacked(gates), probs
 
 
-def tracer_for(run_dir) -> tuple[Tracer, int]:
-    """(a Tracer on the run's latest checkpoint, the train step it is from); CheckpointMismatch (one
-    sentence) for a run with no checkpoint yet or one that lacks weights."""
+def tracer_for(run_dir, prefix: str | None = None) -> tuple[Tracer, int]:
+    """(a Tracer on the run's latest checkpoint, or the one at `prefix`, the train step it is from);
+    CheckpointMismatch (one sentence) for a run with no checkpoint yet or one that lacks weights."""
     from core.runs.checkpoints import load_model
 
-    model, vocab, step = load_model(run_dir)
+    model, vocab, step = load_model(run_dir, prefix=prefix)
     return Tracer(model, vocab), step
 
 
 class RunReader:
-    """A run's Tracer that follows the run's checkpoints, for a run still training: a newer checkpoint's
-    weights are read into the same model, so its compiled loop is built once per run, not per checkpoint.
-    Thread-safe: a read never mixes two checkpoints' weights."""
+    """A run's Tracer that follows the run's checkpoints, for a run still training: another checkpoint's
+    weights (a newer one, or a milestone) are read into the same model, so its compiled loop is built
+    once per run, not per checkpoint. Thread-safe: a read never mixes two checkpoints' weights."""
 
     def __init__(self, run_dir):
         self.run_dir, self.lock = run_dir, threading.Lock()
@@ -127,13 +127,14 @@ class RunReader:
         self.checkpoint, self.step = None, 0
 
     def read(self, text: str, checkpoint: str) -> tuple[Trace, int]:
-        """`text` read by the weights of `checkpoint` (the run's latest when asked), and their step."""
+        """`text` read by the weights of the checkpoint at path prefix `checkpoint` (or the run's latest,
+        for ""), and their step."""
         from core.runs.checkpoints import read_weights
 
         with self.lock:
             if self.tracer is None:
-                self.tracer, self.step = tracer_for(self.run_dir)
+                self.tracer, self.step = tracer_for(self.run_dir, checkpoint or None)
             elif checkpoint != self.checkpoint:
-                self.step = read_weights(self.tracer.model, self.run_dir)
+                self.step = read_weights(self.tracer.model, self.run_dir, prefix=checkpoint or None)
             self.checkpoint = checkpoint
             return self.tracer(text), self.step

@@ -1,7 +1,8 @@
 """A whole run as one zip file, to send to someone, and the import that takes one in safely.
 
     pack(run_dir) -> bytes                    config, vocabulary, metrics, samples, status, checkpoints,
-                                              TensorBoard event files, under one folder named by the run
+                                              milestones, TensorBoard event files, under one folder named
+                                              by the run
     unpack(data, store, owner) -> RunDir      checked first, written only if every check passes
 
 An archive comes from someone else: every member is checked before anything is written — no absolute
@@ -23,7 +24,7 @@ from core.errors import Refusal
 from core.runs.store import RunDir, RunStore
 
 TOP_FILES = {"config.json", "vocab.json", "metrics.jsonl", "samples.jsonl", "status.json"}
-FOLDERS = {"ckpt", "tb"}  # a run folder's subfolders: files directly inside them
+FOLDERS = {"ckpt", "tb", "milestones"}  # a run folder's subfolders: files directly inside them
 MAX_MEMBER = 256 * 2**20  # bytes, uncompressed
 MAX_TOTAL = 1024 * 2**20
 MAX_MEMBERS = 2_000
@@ -35,7 +36,8 @@ class ArchiveRefused(Refusal):
 
 
 def pack(run_dir: RunDir) -> bytes:
-    """The run folder as a zip: <run id>/config.json, ..., <run id>/ckpt/..., <run id>/tb/..."""
+    """The run folder as a zip: <run id>/ and under it every file of the folder (config.json, ..., ckpt/...,
+    milestones/..., tb/...)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for path in sorted(run_dir.path.rglob("*")):

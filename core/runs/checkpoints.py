@@ -27,6 +27,7 @@ import tensorflow as tf
 from tensorflow.core.protobuf import trackable_object_graph_pb2
 
 from core.errors import DiskFull, Refusal
+from core.runs.milestones import Milestones
 
 MODEL, OPTIMIZER, CARRY = "model/", "optimizer/", "carry/"
 RECURRENT = MODEL + "stack/"  # the stacked cells' weights (core.model.stack names its scope "stack")
@@ -124,9 +125,10 @@ class RunCheckpoint:
 
     `legacy`, if given, reads the earlier layout: called only then, it returns (a
     tf.train.Checkpoint(optimizer=, ...) whose optimizer is built on the model's trainable variables,
-    those variables in order)."""
+    those variables in order). `milestones`, if given, is the folder where the weights are also kept for
+    good at steps 100, 200, 500, ... (core.runs.milestones)."""
 
-    def __init__(self, entries: dict, directory=None, max_to_keep: int = 2, legacy=None):
+    def __init__(self, entries: dict, directory=None, max_to_keep: int = 2, legacy=None, milestones=None):
         self.entries, self.legacy, self.max_to_keep = dict(entries), legacy, max_to_keep
         self.checkpoint = tf.train.Checkpoint(**self.entries)
         self.manager = (
@@ -134,19 +136,25 @@ class RunCheckpoint:
             if directory is None
             else tf.train.CheckpointManager(self.checkpoint, str(directory), max_to_keep=max_to_keep)
         )
+        weights = {n: v for n, v in self.entries.items() if n.startswith(MODEL) or n == "step"}
+        self.milestones = None if milestones is None else Milestones(weights, milestones)
 
     @property
     def latest(self) -> str | None:
         return self.manager.latest_checkpoint if self.manager else None
 
     def save(self, number: int) -> str:
+        before = self.latest  # the save before this one (None: the first), for the milestones
         try:
-            return self.manager.save(checkpoint_number=number)
+            path = self.manager.save(checkpoint_number=number)
         except tf.errors.ResourceExhaustedError:  # TensorFlow's word for "No space left on device"
             self.tidy()
             raise DiskFull(
                 f"the disk holding {self.manager.directory} is full: checkpoint {number} could not be written"
             ) from None
+        if self.milestones is not None:
+            self.milestones.keep(int(before.rsplit("-", 1)[1]) if before else 0, number)
+        return path
 
     def saved_steps(self) -> list[int]:
         """The steps of the checkpoints kept on disk, oldest first."""
@@ -158,6 +166,8 @@ class RunCheckpoint:
         *kept, bad = self.manager.checkpoints
         for path in tf.io.gfile.glob(bad + ".*"):
             tf.io.gfile.remove(path)
+        if self.milestones is not None:
+            self.milestones.drop(int(bad.rsplit("-", 1)[1]))
         directory = str(self.manager.directory)
         if kept:
             write_index(directory, kept)
@@ -193,10 +203,18 @@ class RunCheckpoint:
 
 
 def write_index(directory, paths: list) -> None:
-    """The folder's `checkpoint` index (the text tf.train.CheckpointManager keeps), naming `paths`
-    (oldest first) as the checkpoints kept and the last of them as the latest."""
+    """The folder's `checkpoint` index (the text tf.train.CheckpointManager keeps), naming `paths` (oldest
+    first) as the checkpoints kept and the last of them as the latest, by name: the folder can move. With
+    their files' times, so that a CheckpointManager opened on the folder counts them as its own (without
+    times it would neither list nor ever delete them)."""
     names = [Path(p).name for p in paths]
-    lines = [f'model_checkpoint_path: "{names[-1]}"'] + [f'all_model_checkpoint_paths: "{n}"' for n in names]
+    times = [Path(directory, f"{n}.index").stat().st_mtime for n in names]
+    lines = (
+        [f'model_checkpoint_path: "{names[-1]}"']
+        + [f'all_model_checkpoint_paths: "{n}"' for n in names]
+        + [f"all_model_checkpoint_timestamps: {t!r}" for t in times]
+        + [f"last_preserved_timestamp: {min(times) - 1!r}"]
+    )
     Path(directory, "checkpoint").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
@@ -206,25 +224,29 @@ def legacy_view(model, optimizer, step) -> tuple:
     return tf.train.Checkpoint(optimizer=optimizer, step=step), model.trainable_variables
 
 
-def load_model(run_dir, refusal=None) -> tuple:
+def load_model(run_dir, refusal=None, prefix: str | None = None) -> tuple:
     """(the run's CharRNN with its latest checkpoint's weights, its vocabulary, the step they are from).
 
     A run with no checkpoint, or one that does not hold every weight, is refused with `refusal`
-    (an error class; CheckpointMismatch by default) and one sentence."""
+    (an error class; CheckpointMismatch by default) and one sentence. `prefix`: another of the run's
+    checkpoints (a milestone) instead of the latest."""
     from core.model.char_rnn import CharRNN
 
     config, vocab = run_dir.config(), run_dir.vocab()
     model = CharRNN(config.model, len(vocab), seed=config.train.seed)
-    return model, vocab, read_weights(model, run_dir, refusal)
+    return model, vocab, read_weights(model, run_dir, refusal, prefix)
 
 
-def read_weights(model, run_dir, refusal=None) -> int:
-    """Read the run's latest checkpoint into `model` (built for this run: no new graph for a newer
-    checkpoint); the step the weights are from. Refusals as load_model's."""
+def read_weights(model, run_dir, refusal=None, prefix: str | None = None) -> int:
+    """Read the run's latest checkpoint (or the one at `prefix`: a milestone) into `model` (built for
+    this run: no new graph for another checkpoint); the step the weights are from. Refusals as
+    load_model's."""
     import keras
 
     refusal = refusal or CheckpointMismatch
-    if not run_dir.has_checkpoint():
+    if prefix is not None and not Path(prefix + ".index").exists():
+        raise refusal(f"run {run_dir.run_id} no longer has the checkpoint {Path(prefix).name}")
+    if prefix is None and not run_dir.has_checkpoint():
         raise refusal(f"run {run_dir.run_id} has no checkpoint yet; wait for its first one")
     step = tf.Variable(0, dtype=tf.int64)
 
@@ -236,7 +258,7 @@ def read_weights(model, run_dir, refusal=None) -> int:
     # Every weight of the model, or a refusal that says what is missing; only the optimizer is skipped.
     try:
         RunCheckpoint({**model_entries(model), "step": step}, legacy=legacy).restore(
-            run_dir.latest_checkpoint()
+            prefix or run_dir.latest_checkpoint()
         )
     except CheckpointMismatch as err:
         raise refusal(f"run {run_dir.run_id} cannot be read: {err}") from None

@@ -24,6 +24,7 @@ from core.config import RunConfig
 from core.data.corpus import Vocab
 from core.errors import DiskFull, Refusal
 from core.paths import EXAMPLES
+from core.runs import milestones
 from core.runs.record import RunRecord, Status
 
 STREAMED = {
@@ -94,6 +95,14 @@ class RunDir:
     @property
     def checkpoint_dir(self) -> Path:
         return self.path / "ckpt"
+
+    @property
+    def milestones_dir(self) -> Path:
+        return self.path / milestones.FOLDER
+
+    def milestones(self) -> dict[int, str]:
+        """step -> path prefix of the weights kept for good at steps 100, 200, 500, ... (core.runs.milestones)."""
+        return milestones.listed(self.milestones_dir)
 
     def meta(self) -> dict:
         return self._config_file().get("meta", {})

@@ -118,7 +118,10 @@ class Trainer:
         # The chief alone writes (and tidies) the folder; another worker of a resumed run only reads it.
         writes = self.run_dir is not None and self.replicas.chief
         self.checkpoint = RunCheckpoint(
-            entries, self.run_dir.checkpoint_dir if writes else None, legacy=self.legacy_checkpoint
+            entries,
+            self.run_dir.checkpoint_dir if writes else None,
+            legacy=self.legacy_checkpoint,
+            milestones=self.run_dir.milestones_dir if writes else None,
         )
         if self.resume:
             latest = self.checkpoint.latest or tf.train.latest_checkpoint(str(self.run_dir.checkpoint_dir))

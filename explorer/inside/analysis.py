@@ -29,10 +29,11 @@ def _trace(run_path: str, checkpoint: str, text: str) -> tuple[Trace, int]:
     return _reader(run_path).read(text, checkpoint)
 
 
-def trace(run_dir: RunDir, text: str) -> tuple[Trace, int]:
-    """The run's latest checkpoint reading `text`, and the step it is from (CorpusError: an empty text, or
-    characters the run never saw; CheckpointMismatch: no checkpoint, or one that lacks weights)."""
-    return _trace(str(run_dir.path), checkpoint_of(run_dir), text)
+def trace(run_dir: RunDir, text: str, checkpoint: str | None = None) -> tuple[Trace, int]:
+    """The run's latest checkpoint (or the one at path prefix `checkpoint`: a milestone) reading `text`,
+    and the step it is from (CorpusError: an empty text, or characters the run never saw;
+    CheckpointMismatch: no checkpoint, or one that lacks weights)."""
+    return _trace(str(run_dir.path), checkpoint or checkpoint_of(run_dir), text)
 
 
 @st.cache_data(max_entries=12, show_spinner=False)

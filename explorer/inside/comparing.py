@@ -82,16 +82,45 @@ def versus(tr, lines: dict, other: str) -> None:
 
 # ---- compare runs ----------------------------------------------------------------------------------
 def compare_runs(run_dir, tr, runs) -> None:
-    others = [r for r in runs if r.run_id != run_dir.run_id]
+    """This run against another, or against itself earlier (a milestone: steps 100, 200, 500, ...)."""
+    others = [r for r in runs if r.run_id != run_dir.run_id or r.milestones()]
     if not others:
-        st.info("Only one run has a checkpoint: train another (e.g. another cell) to compare.")
+        st.info(
+            "Nothing to compare with yet: train another run (e.g. another cell), or train this one past "
+            "step 100, where it starts keeping its weights at steps 100, 200, 500, 1,000, … for good."
+        )
         return
-    names = {r.run_id: ui.run_name(r.run_id, r.meta()) for r in others}
-    other_id = st.selectbox("Compare with", list(names), format_func=names.get, key="in_other")
+    names = {
+        r.run_id: "this run, earlier" if r.run_id == run_dir.run_id else ui.run_name(r.run_id, r.meta())
+        for r in others
+    }
+    cols = st.columns(2)
+    other_id = cols[0].selectbox("Compare with", list(names), format_func=names.get, key="in_other")
     other = next(r for r in others if r.run_id == other_id)
+    points = checkpoints_of(other, latest=other_id != run_dir.run_id)
+    prefix = cols[1].selectbox(
+        "At",
+        list(points),
+        format_func=points.get,
+        key="in_other_at",
+        help="Its latest checkpoint, or the weights it kept at steps 100, 200, 500, 1,000, …",
+    )
     try:
-        theirs, _ = analysis.trace(other, tr.text)
+        theirs, step = analysis.trace(other, tr.text, prefix)
     except Refusal as err:
         st.error(f"{other_id} cannot read this text: {err}")
         return
-    versus(tr, {"this run": tr.surprisal_bits, other_id: theirs.surprisal_bits}, other_id)
+    name = f"step {step:,}" if other_id == run_dir.run_id else f"{other_id} at step {step:,}"
+    versus(tr, {"this run": tr.surprisal_bits, name: theirs.surprisal_bits}, name)
+
+
+def checkpoints_of(run_dir, latest: bool) -> dict[str, str]:
+    """path prefix -> how it is offered: the run's latest checkpoint (if `latest`), then its milestones,
+    newest first. The checkpoint files are named by their step (ckpt-913), so no file is read."""
+    points = {}
+    newest = run_dir.latest_checkpoint()
+    if latest and newest:
+        points[newest] = f"latest (step {int(newest.rsplit('-', 1)[1]):,})"
+    for step, prefix in reversed(run_dir.milestones().items()):
+        points[prefix] = f"step {step:,}"
+    return points

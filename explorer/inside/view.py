@@ -8,7 +8,7 @@ example included), also while it trains (its latest checkpoint is read).
 import streamlit as st
 
 from core.errors import Refusal
-from explorer.common import services, state, ui
+from explorer.common import priority, services, state, ui
 from explorer.inside import analysis, comparing, reading
 from explorer.inside.painting import MAX_DRAWN
 
@@ -27,6 +27,11 @@ VIEWS = {  # the views of one trace, in the order of their tabs
 
 
 def render(owner: str) -> None:
+    """The tab, drawn at idle priority: a run training meanwhile keeps its speed (explorer/common/priority.py)."""
+    priority.drawn_at_idle_priority(draw, owner)
+
+
+def draw(owner: str) -> None:
     runs, _ = services.readable_runs(owner)
     if not runs:
         st.info("No run has a checkpoint yet: train one, or keep the example run in assets/examples.")
