@@ -17,6 +17,9 @@ class Entry:
     # Where it runs: "tf2" (eagerly and in tf.function: trains anywhere) or "tf1" (inside a tf.Graph
     # run by a Session: the benchmark and the Build time lab only).
     family: str = "tf2"
+    # An unroller that takes an embedding's table and ids (core.model.unrollers.Rows) rather than the
+    # looked-up rows, to fold the lookup into its first matmul.
+    reads_rows: bool = False
 
     def works_with(self, name: str) -> bool:
         return self.supports is None or name in self.supports
@@ -34,12 +37,14 @@ class Registry:
         self.kind = kind
         self._entries: dict[str, Entry] = {}
 
-    def register(self, name: str, description: str, supports=None, family: str = "tf2") -> Callable:
+    def register(
+        self, name: str, description: str, supports=None, family: str = "tf2", reads_rows: bool = False
+    ) -> Callable:
         """Decorator: `@CELLS.register("lstm", "...")` above a class or function."""
 
         def add(impl):
             self._entries[name] = Entry(
-                name, impl, description, tuple(supports) if supports else None, family
+                name, impl, description, tuple(supports) if supports else None, family, reads_rows
             )
             return impl
 

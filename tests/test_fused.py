@@ -122,3 +122,37 @@ def test_trains_like_dynamic(tmp_path, cell):
     np.testing.assert_allclose(losses["fused"][:4], losses["dynamic"][:4], rtol=1e-4)
     np.testing.assert_allclose(losses["fused"], losses["dynamic"], rtol=0.03)
     assert np.mean(losses["fused"][-3:]) < np.mean(losses["fused"][:3])
+
+
+@pytest.mark.parametrize("cell", CELLS.names())
+def test_an_embedding_folded_into_layer_1_gives_the_looked_up_rows_numbers_and_gradients(cell):
+    """CharRNN hands `fused` the embedding's table and the ids (layer 1's x·W a lookup in E·W); every
+    output and gradient, the embedding's included, equals `dynamic` on the looked-up rows."""
+    from core.config import ModelConfig
+    from core.model.char_rnn import CharRNN
+
+    rng = np.random.default_rng(0)
+    ids = tf.constant(rng.integers(0, 11, (3, 9)), tf.int32)
+    results, state = {}, None
+    for impl in ("fused", "dynamic"):
+        model = CharRNN(ModelConfig(cell=cell, impl=impl, num_layers=2, state_size=8), 11, seed=4)
+        state = state or tuple(
+            tf.constant(rng.normal(size=(3, n)), tf.float32) for n in model.stack.state_size
+        )
+        with tf.GradientTape() as tape:
+            logits, final = model(ids, state, training=True)
+            loss = tf.reduce_sum(logits * tf.sin(tf.range(11, dtype=tf.float32))) + sum(
+                tf.reduce_sum(s**2) for s in final
+            )
+        grads = tape.gradient(loss, model.trainable_variables)
+        results[impl] = [logits, *final], [tf.convert_to_tensor(g) for g in grads], model
+    (outs, grads, model), (ref_outs, ref_grads, _) = results["fused"], results["dynamic"]
+    if model.embedding is None:  # the basic RNN reads one-hot characters, as the post's did: nothing to fold
+        assert cell == "rnn"
+    for a, b in zip(outs, ref_outs, strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+    for g, g_ref in zip(grads, ref_grads, strict=True):
+        np.testing.assert_allclose(g, g_ref, rtol=1e-4, atol=1e-4)  # sums of ~30: float32's own error
+    if model.embedding is not None:
+        assert model.trainable_variables[0] is model.embedding.embeddings
+        assert np.abs(grads[0]).sum() > 0  # the table's gradient comes back through the fold

@@ -41,9 +41,11 @@ def previous(sequence, initial):
     return tf.concat([initial[None], sequence[:-1]], 0)
 
 
-def unroll(stack, xs, state, masks=()):
+def unroll(stack, xs, state, masks=(), ids=None):
     """xs [T, B, I] time-major, already dropped out; state the stack's flat tuple; masks: for each
     layer above the first, a [T, B, H] dropout mask for its input (0 or 1/keep), or () for none.
+    With `ids` [T, B] (int), xs is instead a table [V, I] whose rows are the inputs (an embedding):
+    layer 1's x·W is then a lookup in E·W, and xs's gradient is the table's.
     Returns (top layer's outputs [T, B, H], the stack's final flat state)."""
     rules = [rule_for(cell) for cell in stack.cells]
     per_layer = [k.weights(cell) for k, cell in zip(rules, stack.cells)]
@@ -55,7 +57,8 @@ def unroll(stack, xs, state, masks=()):
         tuple(masks),
         len(state),
         [len(v) for v in per_layer],
-        xs,
+        ids,
+        tf.convert_to_tensor(xs),
         *state,
         *weights,
     )
@@ -106,14 +109,20 @@ def _layers(rules, raw: list[LayerVars], masks) -> Layers:
     return Layers(rules, scaled, scales, prepared, biases, masks)
 
 
-def _forward_loop(layers: Layers, xs, init):
+def _projected(layers: Layers, xs, ids):
+    """Layer 1's x·W + b for all steps at once: [T, B, G*H]. When the inputs are rows of a table (`ids`
+    [T, B] given, xs the table [V, I]), (E·W + b) looked up: a matmul of V rows instead of T·B."""
+    return layers.xw(xs, 0) if ids is None else tf.gather(layers.xw(xs, 0), ids)
+
+
+def _forward_loop(layers: Layers, xs, init, ids=None):
     """Every layer in one loop over time -> (each layer's final state, what each step saved: per layer,
     [T, B, n] tensors)."""
-    steps = tf.shape(xs)[0]
+    steps = tf.shape(xs if ids is None else ids)[0]
     # Per-step reads below index [T, ...] tensors (`projected[t]`). That is safe here, unlike in an
     # autodiffed loop: nothing differentiates these loops, so no full-size gradient per step is
     # built, and it saves copying each tensor into a TensorArray first.
-    projected = layers.xw(xs, 0)  # layer 1's x·W + b, all steps at once: [T, B, G*H]
+    projected = _projected(layers, xs, ids)  # [T, B, G*H]
 
     def forward(t, states, written):
         states, written = list(states), list(written)
@@ -160,23 +169,28 @@ def _backward_loop(layers: Layers, factors, d_top, carry0, steps):
     return d_init, written
 
 
-def _weight_grads(layers: Layers, written, inputs_of, saved, before, factors, xs):
+def _weight_grads(layers: Layers, written, inputs_of, saved, before, factors, xs, ids=None):
     """After the backward loop, each weight's gradient as one large matmul over all steps
-    (Σ_t x_tᵀ·dz_t = Xᵀ·DZ) -> (d loss / d xs [T, B, I], every layer's variables' gradients in order)."""
-    rows = tf.shape(xs)[0] * tf.shape(xs)[1]  # T·B: every step of every sequence, one row each
+    (Σ_t x_tᵀ·dz_t = Xᵀ·DZ) -> (d loss / d xs [T, B, I] (or the table's, [V, I]), every layer's
+    variables' gradients in order)."""
     d_weights = []
     for l, rule in enumerate(layers.rules):
         dxw, *extras = (ta.stack() for ta in written[l])
-        dxw = tf.reshape(dxw, [rows, -1])  # [T·B, G*H], d loss / d xw (scaled)
-        x = tf.reshape(inputs_of[l], [rows, -1])
+        dxw = tf.reshape(dxw, [-1, tf.shape(dxw)[-1]])  # [T·B, G*H], d loss / d xw (scaled), a row a step
+        if l == 0 and ids is not None:
+            # Rows of a table: Xᵀ·DZ = Eᵀ·S, S [V, G*H] the sum of DZ's rows per character.
+            dxw_in = tf.math.unsorted_segment_sum(dxw, tf.reshape(ids, [-1]), tf.shape(xs)[0])
+            x = xs  # the table [V, I]
+        else:
+            dxw_in, x = dxw, tf.reshape(inputs_of[l], [tf.shape(dxw)[0], -1])
         grads = [
-            tf.matmul(x, dxw, transpose_a=True),
+            tf.matmul(x, dxw_in, transpose_a=True),
             rule.recurrent_grad(dxw, saved[l], before[l], layers.prepared[l]),
             *rule.extra_grads(dxw, extras, factors[l]),
         ]
         d_weights += grads if layers.scales[l] is None else [g * layers.scales[l] for g in grads]
         if l == 0:
-            d_xs = tf.reshape(tf.matmul(dxw, layers.scaled[0].w, transpose_b=True), tf.shape(xs))
+            d_xs = tf.reshape(tf.matmul(dxw_in, layers.scaled[0].w, transpose_b=True), tf.shape(xs))
     return d_xs, d_weights
 
 
@@ -194,9 +208,10 @@ def state_sequences(stack, xs, state) -> list[tuple]:
     return [rule.sequences(v, p)[1] for rule, v, p in zip(rules, saved, layers.prepared)]
 
 
-def _run(rules, split_state, masks, n_state, n_weights, xs, *inputs):
+def _run(rules, split_state, masks, n_state, n_weights, ids, xs, *inputs):
     """Both loops around one tf.custom_gradient function, which must take every tensor it gives a
-    gradient for as an argument: xs, the flat state, then each layer's variables (as tensors)."""
+    gradient for as an argument: xs (or the table, with `ids`), the flat state, then each layer's
+    variables (as tensors). `ids` (int, no gradient) is read from the enclosing scope."""
 
     @tf.custom_gradient
     def run(xs, *inputs):
@@ -204,7 +219,7 @@ def _run(rules, split_state, masks, n_state, n_weights, xs, *inputs):
         ends = [n_state + sum(n_weights[: l + 1]) for l in range(len(rules))]
         raw = [inputs[end - n : end] for end, n in zip(ends, n_weights)]  # per layer: W, U, the rule's own
         layers = _layers(rules, [LayerVars(v[0], v[1], tuple(v[2:])) for v in raw], masks)
-        final, saved = _forward_loop(layers, xs, init)
+        final, saved = _forward_loop(layers, xs, init, ids)
         hs, states_seq = map(
             list, zip(*(k.sequences(v, p) for k, v, p in zip(rules, saved, layers.prepared)))
         )
@@ -219,9 +234,9 @@ def _run(rules, split_state, masks, n_state, n_weights, xs, *inputs):
             ]
             d_final = [tf.zeros_like(v) if d is None else d for v, d in zip(flat_final, d_final)]
             d_init, written = _backward_loop(
-                layers, factors, d_top, tuple(split_state(d_final)), tf.shape(xs)[0]
+                layers, factors, d_top, tuple(split_state(d_final)), tf.shape(hs[-1])[0]
             )
-            d_xs, d_weights = _weight_grads(layers, written, inputs_of, saved, before, factors, xs)
+            d_xs, d_weights = _weight_grads(layers, written, inputs_of, saved, before, factors, xs, ids)
             return (d_xs, *[d for s in d_init for d in s], *d_weights)
 
         return (hs[-1],) + flat_final, grad

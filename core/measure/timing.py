@@ -113,18 +113,23 @@ def train_epochs(engine: Engine, corpus, tc, epochs: int):
 
 
 def train_flops(config: RunConfig, vocab_size: int) -> float:
-    """Matmul FLOPs of one train step: forward 2·B·(in + H)·gates·H per layer and step, plus the
-    softmax head; backward is about twice the forward, so ×3. Elementwise work is left out."""
+    """Matmul FLOPs one train step does: forward 2·B·(in + H)·gates·H per layer and step, plus the
+    softmax head; backward is about twice the forward, so ×3. Elementwise work is left out. An
+    implementation that folds the embedding into layer 1 (reads_rows: core/fused/engine.py) does layer
+    1's input part once per step on the [V, in] table instead of at every step on [B, in] rows, and is
+    counted so: the share of the matmul rate it reaches is of work it did."""
     from core.model.cells import CELLS
+    from core.model.unrollers import UNROLLERS
 
     m, t = config.model, config.train
-    H, B, T = m.state_size, t.batch_size, t.num_steps
+    H, B, T, G = m.state_size, t.batch_size, t.num_steps, CELLS[m.cell].impl.gates
     first_in = vocab_size if m.one_hot_inputs else H
-    recurrent = sum(
-        2 * B * ((first_in if i == 0 else H) + H) * CELLS[m.cell].impl.gates * H for i in range(m.num_layers)
-    )
+    folded = m.impl in UNROLLERS and UNROLLERS[m.impl].reads_rows and not m.one_hot_inputs and not m.dropout
+    inputs = [0 if i == 0 and folded else (first_in if i == 0 else H) for i in range(m.num_layers)]
+    recurrent = sum(2 * B * (n_in + H) * G * H for n_in in inputs)
     head = 2 * B * H * vocab_size
-    return 3.0 * T * (recurrent + head)
+    table = 2 * vocab_size * first_in * G * H if folded else 0  # E·W, once per step
+    return 3.0 * (T * (recurrent + head) + table)
 
 
 def matmul_gflops(n: int = 4096, repeats: int = 5) -> float:

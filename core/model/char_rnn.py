@@ -5,7 +5,7 @@ import tensorflow as tf
 
 from core.config import AUTO, ModelConfig
 from core.model.stack import make_stack
-from core.model.unrollers import UNROLLERS
+from core.model.unrollers import UNROLLERS, Rows
 
 FALLBACK = "dynamic"  # what `auto` unrolls with where no probe has chosen
 
@@ -63,8 +63,12 @@ class CharRNN(keras.Model):
         in UNROLLERS), else by the config's implementation."""
         if state is None:
             state = self.zero_state(tf.shape(ids)[0])
-        unroll = UNROLLERS[impl or self.impl].impl
-        outputs, state = unroll(self.stack, self.embed(ids), tuple(state), training=training)
+        unroller = UNROLLERS[impl or self.impl]
+        if unroller.reads_rows and self.embedding is not None:  # it looks the rows up itself, folded
+            inputs = Rows(self.embedding.embeddings, ids)
+        else:
+            inputs = self.embed(ids)
+        outputs, state = unroller.impl(self.stack, inputs, tuple(state), training=training)
         return self.head(outputs), state
 
     def step(self, ids_t, state):

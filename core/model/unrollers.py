@@ -2,10 +2,12 @@
 
 xs is [batch, time, features], outputs [batch, time, units], state the cell's tuple. All of them
 compute the same numbers on the same weights (tests/test_unrollers.py); they differ in the graph
-they build, so in how long tracing takes and how fast a step runs.
+they build, so in how long tracing takes and how fast a step runs. One registered with reads_rows=True
+may also be given Rows(table, ids), an embedding not yet looked up (core/model/char_rnn.py does).
 """
 
 import weakref
+from typing import NamedTuple
 
 import keras
 import tensorflow as tf
@@ -117,16 +119,34 @@ def unroll_keras_fused(stack, xs, state, training=False):
     return stack.drop(xs, training), tuple(new_state)
 
 
+class Rows(NamedTuple):
+    """Inputs that are rows of a table, not yet looked up: an embedding's table [V, I] and the ids
+    [batch, time]. An unroller registered with reads_rows=True is given these; every other, the rows."""
+
+    table: object
+    ids: object
+
+    def looked_up(self):
+        return tf.gather(self.table, self.ids)  # [batch, time, I], as keras.layers.Embedding gives them
+
+
 @UNROLLERS.register(
     "fused",
     "a hand-derived backward (core/fused/engine.py): all layers in one forward loop and one "
-    "backward loop, weight gradients as one large matmul each; the fastest here for stacked "
-    "layers, not for a single wide one",
+    "backward loop, weight gradients as one large matmul each, an embedding folded into layer 1's "
+    "input matmul; the fastest here for stacked layers and, on some machines, for one wide layer",
+    reads_rows=True,
 )
 def unroll_fused(stack, xs, state, training=False):
+    dropped = training and stack.dropout > 0
+    if isinstance(xs, Rows) and not dropped:  # layer 1's x·W as a lookup in E·W (core/fused/engine.py)
+        outputs, state = fused.unroll(stack, xs.table, state, ids=tf.transpose(xs.ids))  # ids [time, batch]
+        return time_major(outputs), state
+    if isinstance(xs, Rows):  # dropped-out inputs are rows of no table
+        xs = xs.looked_up()
     xs = time_major(stack.drop(xs, training))  # [time, batch, features]
     masks = ()
-    if training and stack.dropout > 0:  # the layers above the first: a mask per step, drawn up front
+    if dropped:  # the layers above the first: a mask per step, drawn up front
         masks = tuple(
             stack.drop(tf.ones(tf.concat([tf.shape(xs)[:2], [below.units]], 0)), training)
             for below in stack.cells[:-1]

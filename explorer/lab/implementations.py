@@ -27,14 +27,16 @@ EXPLANATIONS = {
     "keras-fused": "The library's **own `keras.layers.LSTM` / `GRU` layers**, one per layer of the stack, "
     "computing with our cell's weights: each layer runs its whole sequence in one optimised loop "
     "before the next begins. `lstm` and `gru` cells only.",
-    "fused": "The fastest this project found for stacked layers (`core/fused/engine.py`; a single wide layer runs a "
-    "little faster as `dynamic`). Autodiff through a loop replays every op's "
+    "fused": "The fastest this project found, for stacked layers and for one wide layer (`core/fused/engine.py`; "
+    "the machine decides: `auto` measures). Autodiff through a loop replays every op's "
     "gradient at every step and adds up each weight's gradient **inside** the backward loop; here the "
     "backward pass is **written out** (`tf.custom_gradient`). Every layer runs in the **same** iteration "
     "of both loops, so layer 2 at step t overlaps layer 1 at step t+1; layer 1's input matmul, the gates' "
     "derivatives and the **weight gradients** are each **one large matmul or elementwise op over all "
     "steps**, outside the loops, where this CPU runs fastest. Each cell's derivative is written out by "
-    "hand (layer norm's too) and tested against autodiff.",
+    "hand (layer norm's too) and tested against autodiff. With an embedding, layer 1's input matmul is a "
+    "**lookup** in the 65-row table E·W (and its gradients a 65-row sum): the same numbers, a fraction of "
+    "the work.",
     "tf1-static": "The post's own call: **`tf.compat.v1.nn.static_rnn` on a list of per-step inputs**, in a "
     "`tf.Graph` run by a `Session`. One copy of the cell per step, so building the graph (and "
     "`AdamOptimizer.minimize`, which adds the gradients) grows with `num_steps`.",
