@@ -28,6 +28,7 @@ from tensorflow.core.protobuf import trackable_object_graph_pb2
 
 from core.errors import DiskFull, Refusal
 from core.runs.milestones import Milestones
+from core.runs.store import checkpoint_step
 
 MODEL, OPTIMIZER, CARRY = "model/", "optimizer/", "carry/"
 RECURRENT = MODEL + "stack/"  # the stacked cells' weights (core.model.stack names its scope "stack")
@@ -153,12 +154,12 @@ class RunCheckpoint:
                 f"the disk holding {self.manager.directory} is full: checkpoint {number} could not be written"
             ) from None
         if self.milestones is not None:
-            self.milestones.keep(int(before.rsplit("-", 1)[1]) if before else 0, number)
+            self.milestones.keep(checkpoint_step(before) if before else 0, number)
         return path
 
     def saved_steps(self) -> list[int]:
         """The steps of the checkpoints kept on disk, oldest first."""
-        return [int(path.rsplit("-", 1)[1]) for path in self.manager.checkpoints] if self.manager else []
+        return [checkpoint_step(path) for path in self.manager.checkpoints] if self.manager else []
 
     def discard_latest(self) -> None:
         """Delete the newest checkpoint (weights found bad after it was saved); the one before it, if
@@ -167,7 +168,7 @@ class RunCheckpoint:
         for path in tf.io.gfile.glob(bad + ".*"):
             tf.io.gfile.remove(path)
         if self.milestones is not None:
-            self.milestones.drop(int(bad.rsplit("-", 1)[1]))
+            self.milestones.drop(checkpoint_step(bad))
         directory = str(self.manager.directory)
         if kept:
             write_index(directory, kept)

@@ -63,7 +63,7 @@ class Milestones:
         try:
             self.folder.mkdir(exist_ok=True)
             self.checkpoint.write(str(self.folder / f"step-{step}"))
-        except (tf.errors.ResourceExhaustedError, OSError):  # no space left: the run's checkpoint is kept
+        except tf.errors.ResourceExhaustedError:  # TensorFlow's "no space left": the run's checkpoint is kept
             self.drop(step)
             raise DiskFull(
                 f"the disk holding {self.folder} is full: milestone {step} could not be written"

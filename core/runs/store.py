@@ -81,6 +81,12 @@ def read_jsonl(path: Path) -> list[dict]:
     return rows
 
 
+def checkpoint_step(prefix: str) -> int:
+    """The train step a checkpoint's path names: tf.train.CheckpointManager numbers its files by it
+    (ckpt/ckpt-913 -> 913)."""
+    return int(str(prefix).rsplit("-", 1)[1])
+
+
 class RunDamaged(Refusal):
     """A run folder whose files cannot be read."""
 

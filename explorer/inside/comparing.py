@@ -5,6 +5,7 @@ import numpy as np
 import streamlit as st
 
 from core.errors import Refusal
+from core.runs.store import checkpoint_step
 from explorer.common import ui
 from explorer.inside import analysis, figures, painting
 from explorer.inside.painting import MAX_DRAWN
@@ -116,11 +117,11 @@ def compare_runs(run_dir, tr, runs) -> None:
 
 def checkpoints_of(run_dir, latest: bool) -> dict[str, str]:
     """path prefix -> how it is offered: the run's latest checkpoint (if `latest`), then its milestones,
-    newest first. The checkpoint files are named by their step (ckpt-913), so no file is read."""
+    newest first, each by the step its file is named after (no file is read)."""
     points = {}
     newest = run_dir.latest_checkpoint()
     if latest and newest:
-        points[newest] = f"latest (step {int(newest.rsplit('-', 1)[1]):,})"
+        points[newest] = f"latest (step {checkpoint_step(newest):,})"
     for step, prefix in reversed(run_dir.milestones().items()):
         points[prefix] = f"step {step:,}"
     return points
