@@ -64,6 +64,7 @@ def test_mean_surprisal_is_the_training_loss_in_bits(corpus_path):
     from core.data.corpus import load_corpus
     from core.runs.record import RunRecord
     from core.training.trainer import Trainer
+    from core.training.update import eval_loss
     from tests.tiny import tiny_config
 
     config = tiny_config(corpus_path, cell="lstm")
@@ -71,7 +72,7 @@ def test_mean_surprisal_is_the_training_loss_in_bits(corpus_path):
     trainer = Trainer(config, corpus, RunRecord("t", config.to_dict()))
     trainer.setup()
     ids = corpus.val_ids[:200]
-    loss, _ = trainer._eval_step(ids[None, :-1], ids[None, 1:], trainer.model.zero_state(1))
+    loss, _ = eval_loss(trainer.model, ids[None, :-1], ids[None, 1:], trainer.model.zero_state(1))
     tr = Tracer(trainer.model, corpus.vocab)(corpus.vocab.decode(ids))
     assert tr.bits_per_char == pytest.approx(float(loss) / math.log(2), rel=1e-5)
     assert tr.surprisal_bits.shape == (199,)

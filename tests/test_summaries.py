@@ -6,8 +6,8 @@ import tensorflow as tf
 from tensorflow.core.util import event_pb2
 
 from core.runs.store import RunStore
+from core.training.reports import GATE_EXCERPT
 from core.training.summaries import FOLDER
-from core.training.trainer import GATE_EXCERPT
 from tests.tiny import tiny_config, train
 
 

@@ -2,7 +2,6 @@
 
 import dataclasses
 import functools
-import math
 import threading
 import time
 import traceback
@@ -12,27 +11,23 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from core.config import AUTO, RunConfig, SampleConfig
+from core.config import AUTO, RunConfig
 from core.data.batches import batch_iterator, num_batches
 from core.data.corpus import Corpus
 from core.errors import Refusal
-from core.inside.trace import Tracer
 from core.model.char_rnn import FALLBACK, CharRNN
-from core.model.sampler import Sampler
 from core.runs.checkpoints import CARRY, RunCheckpoint, legacy_view, model_entries, optimizer_entries
 from core.runs.record import RunRecord, Status
 from core.training.budget import GO_ON, Budget
 from core.training.clock import Clock
+from core.training.divergence import Divergence, keep_good_weights, why_diverged
 from core.training.probe import Prober
 from core.training.replicas import PEER_ERRORS, PeerLost, Replicas, make_replicas
+from core.training.reports import LN2, Reports
 from core.training.schedule import learning_rate
 from core.training.summaries import FOLDER as SUMMARIES
 from core.training.summaries import Summaries
-
-OPTIMIZERS = {"adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop, "sgd": keras.optimizers.SGD}
-LN2 = math.log(2.0)
-GATE_EXCERPT = 500  # validation characters whose gate values TensorBoard shows at every evaluation
-EXPLODED = 3.0  # a training loss this many times the run's first has exploded (char-rnn aborts at 3×)
+from core.training.update import OPTIMIZER_CLASSES, make_eval_step, make_train_step
 
 
 class Trainer:
@@ -67,11 +62,10 @@ class Trainer:
         # Made by setup(), in the thread or process that trains (building them is part of the build):
         self.model: CharRNN | None = None
         self.prober: Prober | None = None  # which implementation takes each step (impl=auto: measured)
-        self.optimizer = self.step = self.checkpoint = self.sampler = None
+        self.optimizer = self.step = self.checkpoint = None
         self.train_steps: dict = {}  # implementation -> its train step, a tf.function traced on first use
-        self.eval_step = None
         self.summaries: Summaries | None = None  # TensorBoard's writer (a record listener)
-        self.gate_reader = None  # a Tracer on a fixed validation excerpt, for the gates' histograms
+        self.reports: Reports | None = None  # validation, samples, histograms (the chief's)
         self.state: tuple = ()  # carried from batch to batch, [batch, units] each
         self.carry: tuple = ()  # its variables, for checkpoints
         # Made by run() and loop():
@@ -82,20 +76,29 @@ class Trainer:
         self.epoch_losses: list[float] = []
         self.first_loss: float | None = None  # the run's first training loss (explosion is judged by it)
         self.grad_norm = 0.0  # the last step's gradient norm, before clipping
-        self.divergence = ""  # why the run diverged, in words
+        self.divergence: Divergence | None = None  # why the run diverged
 
     # ---- set-up ------------------------------------------------------------------------------------
     def setup(self) -> None:
-        """Model, optimizer, checkpoint (restored when resuming) and the two compiled steps."""
-        tc = self.config.train
-        self.replicas = self.replicas or make_replicas(tc)
+        """Model, optimizer, checkpoint (restored when resuming) and the compiled steps."""
+        self.replicas = self.replicas or make_replicas(self.config.train)
         self.budget.agreeing = self.replicas.workers > 1  # then the chief decides when every worker ends
+        self.build_model()
+        self.open_checkpoint()
+        self.state = self.zero_state()
+        self.compile_steps()
+        if self.replicas.distributed:
+            self.record.log(f"Distributed: {self.replicas.describe()}")
+
+    def build_model(self) -> None:
+        """The model, its optimizer and the step counter, mirrored over the replicas if there are several."""
+        tc = self.config.train
         keras.utils.set_random_seed(tc.seed)  # weights, dropout masks and sampling reproducible
         with self.replicas.scope():  # mirrored over the replicas, if there are several
             self.model = CharRNN(self.config.model, len(self.corpus.vocab), seed=tc.seed)
             # Clipped in the train step, by the norm of the gradients summed over every replica (Keras's
             # global_clipnorm would clip each replica's part before the sum).
-            self.optimizer = OPTIMIZERS[tc.optimizer](learning_rate=tc.learning_rate)
+            self.optimizer = OPTIMIZER_CLASSES[tc.optimizer](learning_rate=tc.learning_rate)
             self.optimizer.build(self.model.trainable_variables)  # slots exist before a checkpoint restore
             self.replicas.summed_already(self.optimizer)
             self.step = tf.Variable(
@@ -105,10 +108,14 @@ class Trainer:
                 name="step",
                 aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA,
             )
-        B, T = tc.batch_size, tc.num_steps
+
+    def open_checkpoint(self) -> None:
+        """The run's checkpoint of every variable, restored when resuming (the record rewound to it)."""
         # The state carried from batch to batch ([batch, units] each), saved with the weights so that a
         # run resumed mid-epoch goes on exactly as it would have without the stop.
-        self.carry = tuple(tf.Variable(s, trainable=False) for s in self.model.zero_state(B))
+        self.carry = tuple(
+            tf.Variable(s, trainable=False) for s in self.model.zero_state(self.config.train.batch_size)
+        )
         entries = {
             **model_entries(self.model),
             **optimizer_entries(self.optimizer),
@@ -129,20 +136,27 @@ class Trainer:
                 self.checkpoint.restore(latest)  # every entry, or a CheckpointMismatch
             if self.record.last_step() > int(self.step.numpy()):
                 self.record.rewind(int(self.step.numpy()))
-        self.state = self.zero_state()
+
+    def compile_steps(self) -> None:
+        """A train step per implementation the probe may try, the eval step, and the chief's reports."""
+        tc = self.config.train
+        B, T = tc.batch_size, tc.num_steps
         ids = tf.TensorSpec([B, T], tf.int32)
         state = tuple(tf.TensorSpec([B, n], tf.float32) for n in self.model.stack.state_size)
         self.prober = Prober(self.probed_model())
         # Under a strategy the inputs are per-replica values, which a TensorSpec signature cannot name.
         signature = None if self.replicas.distributed else [ids, ids, state, tf.TensorSpec([2], tf.float32)]
-        self.train_steps = {name: self.compiled(name, signature) for name in self.prober.names}
-        self.eval_step = tf.function(self._eval_step, input_signature=[ids, ids, state])
-        self.sampler = Sampler(self.model, self.corpus.vocab)
-        if self.replicas.distributed:
-            self.record.log(f"Distributed: {self.replicas.describe()}")
+        self.train_steps = {
+            name: make_train_step(
+                self.model, self.optimizer, self.replicas, self.step, tc.clip_norm, name, signature
+            )
+            for name in self.prober.names
+        }
         if self.tensorboard and self.replicas.chief:
             self.summaries = Summaries(self.run_dir.path / SUMMARIES)
             self.record.subscribe(self.summaries)
+        eval_step = make_eval_step(self.model, [ids, ids, state])
+        self.reports = Reports(self.config, self.corpus, self.model, self.record, eval_step, self.summaries)
 
     @property
     def train_step(self):
@@ -165,17 +179,6 @@ class Trainer:
         self.record.log(f"impl auto under multi-worker: every worker trains with {FALLBACK} (no probe)")
         return dataclasses.replace(model, impl=FALLBACK)
 
-    def compiled(self, impl: str, signature: list | None):
-        """The train step unrolled by `impl`, on every replica, as a tf.function; every one shares the
-        model and optimizer. -> (loss, state, finite, gradient norm, agreed): see _train_step."""
-        first = self.replicas.first
-
-        def train_step(x, y, state, wish):
-            loss, state, finite, norm, agreed = self.replicas.run(self._train_step, x, y, state, wish, impl)
-            return first(loss), state, first(finite), first(norm), first(agreed)
-
-        return tf.function(train_step, input_signature=signature)
-
     def zero_state(self) -> tuple:
         """The state an epoch starts from, each replica's rows of it."""
         return self.replicas.split(
@@ -185,32 +188,6 @@ class Trainer:
     def legacy_checkpoint(self):
         """How the earlier checkpoint layout is read (core.runs.checkpoints.legacy_view)."""
         return legacy_view(self.model, self.optimizer, self.step)
-
-    def _train_step(self, x, y, state, wish, impl: str):
-        """On one replica: x, y [rows, time] ids (its rows of the batch), state the tuple it carries,
-        wish [2] (this process's decision and time spent: core/training/budget.py) -> (mean loss over
-        the whole batch in nats/char, final state, whether every weight is finite after the update, the
-        gradients' global norm before clipping, the chief's wish as every replica now has it)."""
-        with tf.GradientTape() as tape:
-            logits, state = self.model(x, state, training=True, impl=impl)  # [rows, time, vocab]
-            per_char = tf.nn.sparse_softmax_cross_entropy_with_logits(y, logits)  # [rows, time]
-            # This replica's share of the mean over the global batch: summed over replicas, the mean.
-            loss = tf.reduce_mean(per_char) / self.replicas.n
-        variables = self.model.trainable_variables
-        grads = tape.gradient(loss, variables)
-        grads, loss, agreed = self.replicas.all_reduce(grads, loss, wish)
-        grad_norm = tf.linalg.global_norm(grads)  # what clip_norm is compared with: char-rnn's number
-        if self.config.train.clip_norm:
-            grads, _ = tf.clip_by_global_norm(grads, self.config.train.clip_norm, use_norm=grad_norm)
-        self.optimizer.apply(grads, variables)
-        self.step.assign_add(1)
-        # A finite loss can still come with an update that overflows the weights: never checkpoint those.
-        finite = tf.reduce_all([tf.reduce_all(tf.math.is_finite(v)) for v in variables])
-        return loss, state, finite, grad_norm, agreed
-
-    def _eval_step(self, x, y, state):
-        logits, state = self.model(x, state, training=False)
-        return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(y, logits)), state
 
     def measure_build(self) -> None:
         """Graph build time, recorded apart from training: the trace (concrete function) here, the first
@@ -303,7 +280,7 @@ class Trainer:
             if self.prober.report(seconds):
                 self.settle_probe()
             self.divergence = self.diverged(loss, bool(finite))
-            if self.divergence:
+            if self.divergence is not None:
                 return Outcome.DIVERGED
             self.epoch_losses.append(loss)
             # logging, evaluation, samples, checkpoints
@@ -313,24 +290,10 @@ class Trainer:
         whole = int(self.step.numpy()) == (epoch + 1) * self.batches_per_epoch
         return Outcome.EPOCH_DONE if whole else Outcome.STEP_LIMIT
 
-    def diverged(self, loss: float, finite_weights: bool) -> str:
-        """Why this step ends the run ('' if it does not): a loss or weights that are not finite, or a loss
-        far above the run's first (char-rnn's rule: more than EXPLODED times it)."""
-        step = int(self.step.numpy())
-        if not math.isfinite(loss):
-            return f"the loss became {loss} at step {step:,}"
-        first = self.first_loss if self.first_loss is not None else loss
-        self.first_loss = first
-        if loss > EXPLODED * first:
-            return (
-                f"the loss exploded to {loss:,.4g} nats/char at step {step:,}, "
-                f"over {EXPLODED:g}× the run's first ({first:.3f})"
-            )
-        if not finite_weights:
-            return (
-                f"the weights became NaN or infinite at step {step:,} (the loss before the update was finite)"
-            )
-        return ""
+    def diverged(self, loss: float, finite_weights: bool) -> Divergence | None:
+        """Why this step ends the run (None if it does not): core/training/divergence.py."""
+        self.first_loss = self.first_loss if self.first_loss is not None else loss
+        return why_diverged(loss, finite_weights, self.first_loss, int(self.step.numpy()))
 
     def rate(self, epoch: int) -> float:
         """The learning rate for the step about to run (core/training/schedule.py)."""
@@ -384,7 +347,7 @@ class Trainer:
         if evaluated:
             self.evaluate(epoch)
         if chief and tc.sample_every and step % tc.sample_every == 0:
-            self.live_sample(step)
+            self.reports.sample(step)
         if tc.checkpoint_every and step % tc.checkpoint_every == 0:
             self.save()
         if evaluated:  # after the sample: the first builds a graph, and a person waits for the sample
@@ -414,7 +377,8 @@ class Trainer:
         if self.prober.deciding:  # a run shorter than its probe still says what it measured
             self.settle_probe()
         if outcome is Outcome.DIVERGED:
-            self.record.set_status(Status.DIVERGED, f"{self.divergence}; {self.keep_good_weights(step)}")
+            kept = keep_good_weights(self.checkpoint, step, self.divergence)
+            self.record.set_status(Status.DIVERGED, f"{self.divergence.why}; {kept}")
             return
         self.save()
         if outcome is Outcome.STOPPED:
@@ -431,21 +395,6 @@ class Trainer:
         why = "the time budget ran out" if self.budget.time_up() else "done"
         losses = reached(self.record.snapshot()) if self.replicas.chief else "the chief reports the losses"
         self.record.set_status(Status.FINISHED, f"finished after {step:,} steps ({why}); {losses}")
-
-    def keep_good_weights(self, step: int) -> str:
-        """After divergence at `step`: drop a checkpoint whose weights gave the bad loss (saved at step - 1:
-        a checkpoint holds the weights after its step, and the loss at `step` is theirs); say truthfully
-        which weights are kept."""
-        saved = self.checkpoint.saved_steps()
-        loss_was_bad = not self.divergence.startswith("the weights")
-        if saved and loss_was_bad and saved[-1] == step - 1:
-            self.checkpoint.discard_latest()
-            saved = saved[:-1]
-        if not saved:
-            return ("no checkpoint holds weights whose loss was finite, so none are kept; start again with "
-                    "a lower learning rate or gradient clipping")  # fmt: skip
-        return (f"the weights from step {saved[-1]:,} (their loss was finite) are kept: continue from them "
-                "with a lower learning rate or gradient clipping")  # fmt: skip
 
     def done(self) -> bool:
         return self.budget.done(int(self.step.numpy()))
@@ -468,42 +417,12 @@ class Trainer:
         return False
 
     def evaluate(self, epoch: int) -> float:
-        """Mean validation loss over the held-out tail (at most eval_batches windows), state carried."""
-        tc = self.config.train
-        state, losses = self.model.zero_state(tc.batch_size), []
-        for i, (x, y) in enumerate(batch_iterator(self.corpus.val_ids, tc.batch_size, tc.num_steps)):
-            if tc.eval_batches and i >= tc.eval_batches:
-                break
-            loss, state = self.eval_step(x, y, state)
-            losses.append(float(loss))
-        val = float(np.mean(losses))
-        self.last_eval_step = int(self.step.numpy())
-        self.record.eval(
-            step=int(self.step.numpy()),
-            epoch=epoch + 1,
-            val_loss=val,
-            val_bits=val / LN2,
-            elapsed_s=self.clock.elapsed,
-            wall_s=self.wall(),
-        )
-        return val
+        """The validation loss now, recorded (core/training/reports.py)."""
+        self.last_eval_step = step = int(self.step.numpy())
+        return self.reports.evaluate(step, epoch, self.clock.elapsed, self.wall())
 
     def histograms(self) -> None:
-        """TensorBoard's weight and gate histograms at this step (made after each evaluation)."""
-        if self.summaries is not None:
-            self.summaries.histograms(int(self.step.numpy()), self.model, self.gates_on_excerpt())
-
-    def gates_on_excerpt(self):
-        """The model reading the same stretch of the validation split at every evaluation (a Trace)."""
-        if self.gate_reader is None:
-            self.gate_reader = Tracer(self.model, self.corpus.vocab)
-        return self.gate_reader(self.corpus.vocab.decode(self.corpus.val_ids[:GATE_EXCERPT]))
-
-    def live_sample(self, step: int) -> None:
-        tc = self.config.train
-        prime = self.corpus.vocab.decode(self.corpus.val_ids[:1])  # a character the vocabulary surely has
-        text = self.sampler.generate(SampleConfig(length=tc.sample_length, prime=prime, top_k=0, seed=step))
-        self.record.sample(step, prime + text)
+        self.reports.histograms(int(self.step.numpy()))
 
     def save(self) -> None:
         """Checkpoint, only ever with finite weights (a diverged step returns before reaching here). Every

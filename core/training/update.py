@@ -1,0 +1,63 @@
+"""The train and evaluation steps, each one tf.function: forward, backward, the gradients summed over the
+replicas, clipped and applied.
+
+    train step: x, y [batch, time] ids, state (a tuple of [batch, units]), wish [2]
+                -> loss (mean nats/char over the global batch), state, finite, gradient norm, agreed [2]
+    eval step:  x, y [batch, time] ids, state -> loss, state
+"""
+
+import keras
+import tensorflow as tf
+
+from core.training.replicas import Replicas
+
+OPTIMIZER_CLASSES = {
+    "adam": keras.optimizers.Adam,
+    "rmsprop": keras.optimizers.RMSprop,
+    "sgd": keras.optimizers.SGD,
+}
+
+
+def make_train_step(model, optimizer, replicas: Replicas, step: tf.Variable, clip_norm: float, impl: str,
+                    signature: list | None):  # fmt: skip
+    """The train step unrolled by `impl`, on every replica; every implementation's step shares the model,
+    the optimizer and the step counter."""
+
+    def on_replica(x, y, state, wish):
+        """x, y [rows, time] ids (this replica's rows of the batch), state the tuple it carries, wish [2]
+        (this process's decision and time spent: core/training/budget.py) -> (mean loss over the whole
+        batch in nats/char, final state, whether every weight is finite after the update, the gradients'
+        global norm before clipping, the chief's wish as every replica now has it)."""
+        with tf.GradientTape() as tape:
+            logits, state = model(x, state, training=True, impl=impl)  # [rows, time, vocab]
+            per_char = tf.nn.sparse_softmax_cross_entropy_with_logits(y, logits)  # [rows, time]
+            # This replica's share of the mean over the global batch: summed over replicas, the mean.
+            loss = tf.reduce_mean(per_char) / replicas.n
+        variables = model.trainable_variables
+        grads = tape.gradient(loss, variables)
+        grads, loss, agreed = replicas.all_reduce(grads, loss, wish)
+        grad_norm = tf.linalg.global_norm(grads)  # what clip_norm is compared with: char-rnn's number
+        if clip_norm:
+            grads, _ = tf.clip_by_global_norm(grads, clip_norm, use_norm=grad_norm)
+        optimizer.apply(grads, variables)
+        step.assign_add(1)
+        # A finite loss can still come with an update that overflows the weights: never checkpoint those.
+        finite = tf.reduce_all([tf.reduce_all(tf.math.is_finite(v)) for v in variables])
+        return loss, state, finite, grad_norm, agreed
+
+    def train_step(x, y, state, wish):
+        loss, state, finite, norm, agreed = replicas.run(on_replica, x, y, state, wish)
+        first = replicas.first  # the reduced values, alike on every replica
+        return first(loss), state, first(finite), first(norm), first(agreed)
+
+    return tf.function(train_step, input_signature=signature)
+
+
+def eval_loss(model, x, y, state):
+    """x, y [batch, time] ids, state -> (mean loss in nats/char, final state); no dropout."""
+    logits, state = model(x, state, training=False)  # [batch, time, vocab]
+    return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(y, logits)), state
+
+
+def make_eval_step(model, signature: list):
+    return tf.function(lambda x, y, state: eval_loss(model, x, y, state), input_signature=signature)
