@@ -5,7 +5,8 @@
 Prints, each measured in this one invocation: app start -> first interactive page (cold); Start -> first
 loss point drawn (quick preset, dynamic and scan, warm spare worker); training throughput inside the app
 with its page open and live-updating vs the CLI at the same config (interleaved rounds); Stop -> "Stopped"
-shown, during training and during a static graph build; the app's memory after N runs one after another.
+shown, during training and during a static graph build; the app's memory after N runs one after another;
+Start -> the new run named in the URL, alone and beside another session's training run.
 """
 
 import argparse
@@ -300,6 +301,37 @@ def cpu_split(page, app: App, args) -> dict:
     return out
 
 
+def run_in_url(page, app: App, query: str) -> float:
+    """A fresh session at `query`: Start click -> the new run named in the page's URL (from then on a
+    reload shows it); the run is then stopped."""
+    interactive(page, app.url(query))
+    t0 = time.monotonic()
+    run_id = start_run(page)
+    seconds = time.monotonic() - t0
+    wait_status(app, run_id, ("training",))
+    page.get_by_role("button", name="Stop", exact=True).click()
+    expect(page.get_by_text(re.compile(r"^Stopped: "))).to_be_visible(timeout=60_000)
+    return seconds
+
+
+def url_naming(page, app: App, args) -> dict:
+    """Start -> `run=` in the URL, 3 times alone and 3 times while another session's run trains with its
+    live page open (both cores busy)."""
+    query = QUICK.format(impl="dynamic") + "&max_steps=100000&eval_every=0&sample_every=0"
+    out = {"alone": [run_in_url(page, app, query) for _ in range(3)]}
+    other = page.context.browser.new_page()
+    interactive(other, app.url(query))
+    wait_status(app, start_run(other), ("training",))
+    out["busy"] = [run_in_url(page, app, query) for _ in range(3)]
+    other.get_by_role("button", name="Stop", exact=True).click()
+    print(
+        "Start -> run= in the URL: "
+        + "; ".join(f"{k} {' / '.join(f'{v:.2f}' for v in vs)} s" for k, vs in out.items()),
+        flush=True,
+    )
+    return out
+
+
 PARTS = {
     "cold": None,
     "first": first_points,
@@ -307,6 +339,7 @@ PARTS = {
     "stop": stops,
     "memory": memories,
     "cpu": cpu_split,
+    "url": url_naming,
 }
 
 

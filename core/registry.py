@@ -20,6 +20,9 @@ class Entry:
     # An unroller that takes an embedding's table and ids (core.model.unrollers.Rows) rather than the
     # looked-up rows, to fold the lookup into its first matmul.
     reads_rows: bool = False
+    # Threads each TensorFlow op may use in a process that trains with it (None: TensorFlow's default,
+    # every core); set before TensorFlow starts (core/training/threads.py).
+    op_threads: int | None = None
 
     def works_with(self, name: str) -> bool:
         return self.supports is None or name in self.supports
@@ -37,14 +40,13 @@ class Registry:
         self.kind = kind
         self._entries: dict[str, Entry] = {}
 
-    def register(
-        self, name: str, description: str, supports=None, family: str = "tf2", reads_rows: bool = False
-    ) -> Callable:
-        """Decorator: `@CELLS.register("lstm", "...")` above a class or function."""
+    def register(self, name: str, description: str, supports=None, **options) -> Callable:
+        """Decorator: `@CELLS.register("lstm", "...")` above a class or function; `options` are Entry's
+        other fields (family, reads_rows, op_threads)."""
 
         def add(impl):
             self._entries[name] = Entry(
-                name, impl, description, tuple(supports) if supports else None, family, reads_rows
+                name, impl, description, tuple(supports) if supports else None, **options
             )
             return impl
 

@@ -59,6 +59,8 @@ def test_train_sample_and_resume(tmp_path):
         and "Average training loss for Epoch 2 : " in out.stdout
     )
     assert "bits/char" in out.stdout and "trace: " in out.stdout
+    # impl auto may train with fused, so TensorFlow was set to one thread per op before it started.
+    assert "TensorFlow ops run on 1 thread each" in out.stdout
     (run,) = [p.name for p in runs.iterdir()]
     assert {"config.json", "vocab.json", "metrics.jsonl", "status.json", "ckpt"} <= {
         p.name for p in (runs / run).iterdir()

@@ -77,3 +77,14 @@ def test_the_cli_prints_the_choice():
         "\nimplementation: fused, the fastest of fused 90 ms, dynamic 120 ms a step "
         "(timed on the run's first 8 steps)\n"
     )
+
+
+def test_threads_per_op_follow_what_the_run_may_train_with(monkeypatch):
+    from core.training import threads
+
+    assert threads.wanted(ModelConfig(cell="lstm", impl="fused")) == UNROLLERS["fused"].op_threads == 1
+    assert threads.wanted(ModelConfig(cell="lstm", impl="dynamic")) is None
+    assert threads.wanted(ModelConfig(cell="gru", impl="auto")) == 1  # fused is among its candidates
+    # Set by hand (or by core.cluster), TF_NUM_INTRAOP_THREADS wins: nothing is set, nothing is logged.
+    monkeypatch.setenv(threads.ENV, "2")
+    assert threads.set_op_threads(ModelConfig(cell="lstm", impl="fused")) == ""

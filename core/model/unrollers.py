@@ -136,6 +136,11 @@ class Rows(NamedTuple):
     "backward loop, weight gradients as one large matmul each, an embedding folded into layer 1's "
     "input matmul; the fastest here for stacked layers and, on some machines, for one wide layer",
     reads_rows=True,
+    # Its layers' small ops run side by side (layer l at step t beside layer l-1 at step t+1); an op
+    # split over two threads as well waits on the other half and slows that overlap. On 2 cores, one
+    # thread per op took the seed config's step from 0.229-0.240 s to 0.183-0.204 (README, "One thread
+    # per op").
+    op_threads=1,
 )
 def unroll_fused(stack, xs, state, training=False):
     dropped = training and stack.dropout > 0

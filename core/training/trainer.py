@@ -27,6 +27,7 @@ from core.training.reports import LN2, Reports
 from core.training.schedule import learning_rate
 from core.training.summaries import FOLDER as SUMMARIES
 from core.training.summaries import Summaries
+from core.training.threads import set_op_threads
 from core.training.update import OPTIMIZER_CLASSES, make_eval_step, make_train_step
 
 
@@ -81,6 +82,7 @@ class Trainer:
     # ---- set-up ------------------------------------------------------------------------------------
     def setup(self) -> None:
         """Model, optimizer, checkpoint (restored when resuming) and the compiled steps."""
+        threads = set_op_threads(self.config.model)  # before TensorFlow starts, as the strategy is made
         self.replicas = self.replicas or make_replicas(self.config.train)
         self.budget.agreeing = self.replicas.workers > 1  # then the chief decides when every worker ends
         self.build_model()
@@ -89,6 +91,8 @@ class Trainer:
         self.compile_steps()
         if self.replicas.distributed:
             self.record.log(f"Distributed: {self.replicas.describe()}")
+        if threads:
+            self.record.log(threads)
 
     def build_model(self) -> None:
         """The model, its optimizer and the step counter, mirrored over the replicas if there are several."""

@@ -1,0 +1,41 @@
+"""How many threads each TensorFlow op may use in a process that trains, set before TensorFlow starts.
+
+TensorFlow runs independent ops side by side (inter-op threads) and splits one op over several threads
+(intra-op). An implementation registered with `op_threads` trains fastest with that many threads per op
+(`fused`: one); the others keep TensorFlow's default. Under impl=auto the probe times its candidates in
+one process, so the setting is the one any candidate asks for. TF_NUM_INTRAOP_THREADS, if set (by hand
+or by core.cluster), wins. A process in which TensorFlow has already started (a test, a notebook) keeps
+what it has: the setting can only be made before.
+"""
+
+import os
+
+import tensorflow as tf
+
+from core.config import AUTO, ModelConfig
+from core.model.unrollers import UNROLLERS
+from core.training.probe import candidates
+
+ENV = "TF_NUM_INTRAOP_THREADS"
+
+
+def wanted(model: ModelConfig) -> int | None:
+    """Threads per op for a run of `model` (None: TensorFlow's default)."""
+    names = candidates(model.cell) if model.impl == AUTO else [model.impl]
+    asked = [UNROLLERS[name].op_threads for name in names if UNROLLERS[name].op_threads]
+    return min(asked) if asked else None
+
+
+def set_op_threads(model: ModelConfig) -> str:
+    """Set the threads per op a run of `model` trains fastest with; a line for the run's log ('' if
+    TensorFlow's default stays)."""
+    n = wanted(model)
+    if n is None or os.environ.get(ENV):
+        return ""
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(n)
+    except RuntimeError:  # TensorFlow has started in this process already: it keeps its threads
+        return ""
+    return (
+        f"TensorFlow ops run on {n} thread{'s' if n > 1 else ''} each (what {model.impl} trains fastest with)"
+    )
