@@ -74,6 +74,15 @@ def test_a_job_trains_to_finished_and_its_events_reach_the_app(store, manager):
     assert on_disk.metrics == snap.metrics and on_disk.status == "finished"
     assert run.has_checkpoint()
     assert job.worker.process.exitcode == 0
+    assert not any("thread" in line for line in snap.log)  # dynamic keeps TensorFlow's threads
+
+
+def test_a_fused_run_sets_one_thread_per_op_in_its_worker(store, manager):
+    job = manager.start(make_run(store, impl="fused", max_steps=2, eval_every=0, sample_every=0))
+    assert job.wait(90), "the job did not end"
+    snap = job.snapshot()
+    assert snap.status == "finished", snap.message
+    assert "TensorFlow ops run on 1 thread each, as fused trains fastest so" in snap.log
 
 
 def test_stop_during_training_takes_effect_within_a_second(store, manager):

@@ -19,11 +19,15 @@ from core.training.probe import candidates
 ENV = "TF_NUM_INTRAOP_THREADS"
 
 
+def asking(model: ModelConfig) -> dict[str, int]:
+    """The implementations a run of `model` may train with that ask for a number of threads per op."""
+    names = candidates(model.cell) if model.impl == AUTO else [model.impl]
+    return {name: UNROLLERS[name].op_threads for name in names if UNROLLERS[name].op_threads}
+
+
 def wanted(model: ModelConfig) -> int | None:
     """Threads per op for a run of `model` (None: TensorFlow's default)."""
-    names = candidates(model.cell) if model.impl == AUTO else [model.impl]
-    asked = [UNROLLERS[name].op_threads for name in names if UNROLLERS[name].op_threads]
-    return min(asked) if asked else None
+    return min(asking(model).values(), default=None)
 
 
 def set_op_threads(model: ModelConfig) -> str:
@@ -36,6 +40,5 @@ def set_op_threads(model: ModelConfig) -> str:
         tf.config.threading.set_intra_op_parallelism_threads(n)
     except RuntimeError:  # TensorFlow has started in this process already: it keeps its threads
         return ""
-    return (
-        f"TensorFlow ops run on {n} thread{'s' if n > 1 else ''} each (what {model.impl} trains fastest with)"
-    )
+    who = ", ".join(asking(model)) + (f", one of {AUTO}'s candidates," if model.impl == AUTO else "")
+    return f"TensorFlow ops run on {n} thread{'s' if n > 1 else ''} each, as {who} trains fastest so"
