@@ -85,6 +85,13 @@ def test_threads_per_op_follow_what_the_run_may_train_with(monkeypatch):
     assert threads.wanted(ModelConfig(cell="lstm", impl="fused")) == UNROLLERS["fused"].op_threads == 1
     assert threads.wanted(ModelConfig(cell="lstm", impl="dynamic")) is None
     assert threads.wanted(ModelConfig(cell="gru", impl="auto")) == 1  # fused is among its candidates
+    # TensorFlow's setter recorded, not called: it can only be called before TensorFlow starts.
+    calls = []
+    monkeypatch.setattr(threads.tf.config.threading, "set_intra_op_parallelism_threads", calls.append)
+    monkeypatch.delenv(threads.ENV, raising=False)
+    assert threads.set_op_threads(ModelConfig(cell="lstm", impl="dynamic")) == "" and calls == []
+    assert "1 thread each, as fused trains" in threads.set_op_threads(ModelConfig(cell="lstm", impl="fused"))
+    assert calls == [1]
     # Set by hand (or by core.cluster), TF_NUM_INTRAOP_THREADS wins: nothing is set, nothing is logged.
     monkeypatch.setenv(threads.ENV, "2")
-    assert threads.set_op_threads(ModelConfig(cell="lstm", impl="fused")) == ""
+    assert threads.set_op_threads(ModelConfig(cell="lstm", impl="fused")) == "" and calls == [1]
