@@ -30,7 +30,7 @@ def steps(config, corpus) -> dict:
     batches = batch_iterator(corpus.train_ids, config.train.batch_size, config.train.num_steps)
     for _ in range(STEPS):
         x, y = next(batches)
-        loss, state, _, norm, _ = trainer.take_step(config.model.impl, x, y, state)
+        loss, state, _, norm, _ = trainer.steps.take(config.model.impl, x, y, state)
         losses.append(float(loss))
         norms.append(float(norm))
     weights = [v.numpy().tolist() for v in trainer.model.trainable_variables]

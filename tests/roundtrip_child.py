@@ -48,7 +48,9 @@ def case_config(corpus: str, cell: str, impl: str, layers: int) -> RunConfig:
 def write(trainer: Trainer, mode: str, **extra) -> None:
     """Every checkpoint entry's value, and the loss on the first validation windows from a zero state."""
     path = trainer.run_dir.path
-    np.savez(path / f"{mode}.npz", **{name: v.numpy() for name, v in trainer.checkpoint.entries.items()})
+    np.savez(
+        path / f"{mode}.npz", **{name: v.numpy() for name, v in trainer.saver.checkpoint.entries.items()}
+    )
     (path / f"{mode}.json").write_text(json.dumps({"val_loss": trainer.evaluate(0), **extra}))
 
 

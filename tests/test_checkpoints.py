@@ -98,7 +98,7 @@ def test_the_weights_compared_are_trained_ones(runs, tmp_path):
     )
     fresh.setup()
     with np.load(path / "trained.npz") as saved:
-        for name, variable in fresh.checkpoint.entries.items():
+        for name, variable in fresh.saver.checkpoint.entries.items():
             if name.startswith("model/"):
                 assert not np.array_equal(variable.numpy(), saved[name]), name
 

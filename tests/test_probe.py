@@ -82,9 +82,10 @@ def test_the_cli_prints_the_choice():
 def test_threads_per_op_follow_what_the_run_may_train_with(monkeypatch):
     from core.training import threads
 
-    assert threads.wanted(ModelConfig(cell="lstm", impl="fused")) == UNROLLERS["fused"].op_threads == 1
-    assert threads.wanted(ModelConfig(cell="lstm", impl="dynamic")) is None
-    assert threads.wanted(ModelConfig(cell="gru", impl="auto")) == 1  # fused is among its candidates
+    assert threads.asking(ModelConfig(cell="lstm", impl="fused")) == {"fused": UNROLLERS["fused"].op_threads}
+    assert UNROLLERS["fused"].op_threads == 1
+    assert threads.asking(ModelConfig(cell="lstm", impl="dynamic")) == {}
+    assert threads.asking(ModelConfig(cell="gru", impl="auto")) == {"fused": 1}  # among auto's candidates
     # TensorFlow's setter recorded, not called: it can only be called before TensorFlow starts.
     calls = []
     monkeypatch.setattr(threads.tf.config.threading, "set_intra_op_parallelism_threads", calls.append)

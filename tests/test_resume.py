@@ -143,7 +143,9 @@ def test_an_old_checkpoint_is_read_through_its_optimizer_and_equals_what_trained
     ):
         np.testing.assert_array_equal(mine.numpy(), theirs.numpy(), err_msg=mine.path)
     assert resumed.run().status == "finished"
-    assert resumed.checkpoint.restore(run_dir.latest_checkpoint()) is False  # saved in the new layout now
+    assert (
+        resumed.saver.checkpoint.restore(run_dir.latest_checkpoint()) is False
+    )  # saved in the new layout now
 
 
 def test_a_checkpoint_without_recurrent_weights_is_recognised_and_never_used(tmp_path):

@@ -96,7 +96,7 @@ def measure_here(config: RunConfig, steps: int, warmup: int) -> dict:
     state, times = trainer.state, []
     for x, y in itertools.islice(batches, 1 + warmup + steps):
         t0 = time.perf_counter()
-        loss, state, *_ = trainer.take_step(config.model.impl, x, y, state)
+        loss, state, *_ = trainer.steps.take(config.model.impl, x, y, state)
         float(loss)
         times.append(time.perf_counter() - t0)
     step_s = statistics.median(times[1 + warmup :])

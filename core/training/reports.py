@@ -59,3 +59,12 @@ class Reports:
         if self.gate_reader is None:
             self.gate_reader = Tracer(self.model, self.corpus.vocab)
         return self.gate_reader(self.corpus.vocab.decode(self.corpus.val_ids[:GATE_EXCERPT]))
+
+
+def reached(snap) -> str:
+    """The best validation loss of a run and when it came, in words (the final line of a run)."""
+    best = snap.best_eval
+    if best is None:
+        return "no validation loss yet"
+    when = f", {best['wall_s'] / 60:.1f} minutes after Start" if "wall_s" in best else ""
+    return f"best validation loss {best['val_loss']:.3f} nats/char at step {best['step']:,}{when}"

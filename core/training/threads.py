@@ -25,20 +25,16 @@ def asking(model: ModelConfig) -> dict[str, int]:
     return {name: UNROLLERS[name].op_threads for name in names if UNROLLERS[name].op_threads}
 
 
-def wanted(model: ModelConfig) -> int | None:
-    """Threads per op for a run of `model` (None: TensorFlow's default)."""
-    return min(asking(model).values(), default=None)
-
-
 def set_op_threads(model: ModelConfig) -> str:
     """Set the threads per op a run of `model` trains fastest with; a line for the run's log ('' if
     TensorFlow's default stays)."""
-    n = wanted(model)
+    asked = asking(model)
+    n = min(asked.values(), default=None)
     if n is None or os.environ.get(ENV):
         return ""
     try:
         tf.config.threading.set_intra_op_parallelism_threads(n)
     except RuntimeError:  # TensorFlow has started in this process already: it keeps its threads
         return ""
-    who = ", ".join(asking(model)) + (f", one of {AUTO}'s candidates," if model.impl == AUTO else "")
+    who = ", ".join(asked) + (f", one of {AUTO}'s candidates," if model.impl == AUTO else "")
     return f"TensorFlow ops run on {n} thread{'s' if n > 1 else ''} each, as {who} trains fastest so"

@@ -1,6 +1,5 @@
 """The training loop. It reports through a RunRecord (and so to its listeners); it never prints or renders."""
 
-import dataclasses
 import functools
 import threading
 import time
@@ -11,24 +10,24 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from core.config import AUTO, RunConfig
+from core.config import RunConfig
 from core.data.batches import batch_iterator, num_batches
 from core.data.corpus import Corpus
 from core.errors import Refusal
-from core.model.char_rnn import FALLBACK, CharRNN
-from core.runs.checkpoints import CARRY, RunCheckpoint, legacy_view, model_entries, optimizer_entries
+from core.model.char_rnn import CharRNN
 from core.runs.record import RunRecord, Status
-from core.training.budget import GO_ON, Budget
+from core.training.budget import Budget
 from core.training.clock import Clock
 from core.training.divergence import Divergence, keep_good_weights, why_diverged
-from core.training.probe import Prober
 from core.training.replicas import PEER_ERRORS, PeerLost, Replicas, make_replicas
-from core.training.reports import LN2, Reports
+from core.training.reports import LN2, Reports, reached
+from core.training.saving import RunSaver
 from core.training.schedule import learning_rate
+from core.training.steps import TrainSteps
 from core.training.summaries import FOLDER as SUMMARIES
 from core.training.summaries import Summaries
 from core.training.threads import set_op_threads
-from core.training.update import OPTIMIZER_CLASSES, make_eval_step, make_train_step
+from core.training.update import OPTIMIZER_CLASSES, input_specs, make_eval_step
 
 
 class Trainer:
@@ -62,13 +61,12 @@ class Trainer:
         self.replicas: Replicas | None = replicas
         # Made by setup(), in the thread or process that trains (building them is part of the build):
         self.model: CharRNN | None = None
-        self.prober: Prober | None = None  # which implementation takes each step (impl=auto: measured)
-        self.optimizer = self.step = self.checkpoint = None
-        self.train_steps: dict = {}  # implementation -> its train step, a tf.function traced on first use
+        self.optimizer = self.step = None
+        self.saver: RunSaver | None = None  # the checkpoint, and the carried state's variables
+        self.steps: TrainSteps | None = None  # each candidate's train step, and the probe that picks one
         self.summaries: Summaries | None = None  # TensorBoard's writer (a record listener)
         self.reports: Reports | None = None  # validation, samples, histograms (the chief's)
         self.state: tuple = ()  # carried from batch to batch, [batch, units] each
-        self.carry: tuple = ()  # its variables, for checkpoints
         # Made by run() and loop():
         self.budget = Budget(self.total_steps, tc.max_minutes, self.started)  # steps, minutes, a stop asked
         self.wall_before = 0.0  # wall seconds of the run's earlier sessions (a resumed run goes on from them)
@@ -86,7 +84,12 @@ class Trainer:
         self.replicas = self.replicas or make_replicas(self.config.train)
         self.budget.agreeing = self.replicas.workers > 1  # then the chief decides when every worker ends
         self.build_model()
-        self.open_checkpoint()
+        tc = self.config.train
+        self.saver = RunSaver(
+            self.model, self.optimizer, self.step, tc.batch_size, self.run_dir, self.replicas
+        )
+        if self.resume:
+            self.saver.restore_latest(self.record)  # every entry, or a CheckpointMismatch
         self.state = self.zero_state()
         self.compile_steps()
         if self.replicas.distributed:
@@ -113,75 +116,24 @@ class Trainer:
                 aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA,
             )
 
-    def open_checkpoint(self) -> None:
-        """The run's checkpoint of every variable, restored when resuming (the record rewound to it)."""
-        # The state carried from batch to batch ([batch, units] each), saved with the weights so that a
-        # run resumed mid-epoch goes on exactly as it would have without the stop.
-        self.carry = tuple(
-            tf.Variable(s, trainable=False) for s in self.model.zero_state(self.config.train.batch_size)
-        )
-        entries = {
-            **model_entries(self.model),
-            **optimizer_entries(self.optimizer),
-            "step": self.step,
-            **{f"{CARRY}{i}": v for i, v in enumerate(self.carry)},
-        }
-        # The chief alone writes (and tidies) the folder; another worker of a resumed run only reads it.
-        writes = self.run_dir is not None and self.replicas.chief
-        self.checkpoint = RunCheckpoint(
-            entries,
-            self.run_dir.checkpoint_dir if writes else None,
-            legacy=self.legacy_checkpoint,
-            milestones=self.run_dir.milestones_dir if writes else None,
-        )
-        if self.resume:
-            latest = self.checkpoint.latest or tf.train.latest_checkpoint(str(self.run_dir.checkpoint_dir))
-            if latest:
-                self.checkpoint.restore(latest)  # every entry, or a CheckpointMismatch
-            if self.record.last_step() > int(self.step.numpy()):
-                self.record.rewind(int(self.step.numpy()))
-
     def compile_steps(self) -> None:
         """A train step per implementation the probe may try, the eval step, and the chief's reports."""
         tc = self.config.train
-        B, T = tc.batch_size, tc.num_steps
-        ids = tf.TensorSpec([B, T], tf.int32)
-        state = tuple(tf.TensorSpec([B, n], tf.float32) for n in self.model.stack.state_size)
-        self.prober = Prober(self.probed_model())
-        # Under a strategy the inputs are per-replica values, which a TensorSpec signature cannot name.
-        signature = None if self.replicas.distributed else [ids, ids, state, tf.TensorSpec([2], tf.float32)]
-        self.train_steps = {
-            name: make_train_step(
-                self.model, self.optimizer, self.replicas, self.step, tc.clip_norm, name, signature
-            )
-            for name in self.prober.names
-        }
+        self.steps = TrainSteps(
+            self.config, self.model, self.optimizer, self.step, self.replicas, self.record
+        )
         if self.tensorboard and self.replicas.chief:
             self.summaries = Summaries(self.run_dir.path / SUMMARIES)
             self.record.subscribe(self.summaries)
+        ids, state = input_specs(tc.batch_size, tc.num_steps, self.model)
         eval_step = make_eval_step(self.model, [ids, ids, state])
         self.reports = Reports(self.config, self.corpus, self.model, self.record, eval_step, self.summaries)
 
     @property
     def train_step(self):
         """The train step the next step runs (the probe's candidate, or the chosen implementation's), as
-        a function of (x, y [batch, time] ids, state) -> (loss, state, ...): see take_step."""
-        return functools.partial(self.take_step, self.prober.next())
-
-    def take_step(self, impl: str, x, y, state, wish=(GO_ON, 0.0)):
-        """One train step by `impl` on the global batch x, y (split over the replicas) from `state` (each
-        replica's) -> (loss, state, finite, gradient norm, agreed)."""
-        split = self.replicas.split
-        return self.train_steps[impl](split(x), split(y), state, tf.constant(wish, tf.float32))
-
-    def probed_model(self):
-        """The model config the probe reads. Under multi-worker every worker must run the same graph, and
-        each would time only its own steps, so impl=auto trains with CharRNN's fallback."""
-        model = self.config.model
-        if model.impl != AUTO or self.replicas.workers == 1:
-            return model
-        self.record.log(f"impl auto under multi-worker: every worker trains with {FALLBACK} (no probe)")
-        return dataclasses.replace(model, impl=FALLBACK)
+        a function of (x, y [batch, time] ids, state) -> (loss, state, ...): see TrainSteps.take."""
+        return functools.partial(self.steps.take, self.steps.prober.next())
 
     def zero_state(self) -> tuple:
         """The state an epoch starts from, each replica's rows of it."""
@@ -189,23 +141,10 @@ class Trainer:
             tuple(s.numpy() for s in self.model.zero_state(self.config.train.batch_size))
         )
 
-    def legacy_checkpoint(self):
-        """How the earlier checkpoint layout is read (core.runs.checkpoints.legacy_view)."""
-        return legacy_view(self.model, self.optimizer, self.step)
-
     def measure_build(self) -> None:
         """Graph build time, recorded apart from training: the trace (concrete function) here, the first
         call (graph optimisation and kernel creation) when the loop makes it."""
-        t0 = time.perf_counter()
-        step = self.train_steps[self.prober.next()]
-        if self.replicas.distributed:  # no signature: traced for example inputs of the right kinds
-            ids = self.replicas.split(
-                np.zeros((self.config.train.batch_size, self.config.train.num_steps), np.int32)
-            )
-            step.get_concrete_function(ids, ids, self.state, tf.constant([GO_ON, 0.0]))
-        else:
-            step.get_concrete_function()
-        self.record.timing(trace_s=time.perf_counter() - t0)
+        self.record.timing(trace_s=self.steps.trace(self.state))
 
     # ---- the loop ----------------------------------------------------------------------------------
     def run(self, stop: threading.Event | None = None, pause: threading.Event | None = None):
@@ -228,8 +167,8 @@ class Trainer:
 
     def fail(self, err: Exception) -> None:
         """Report a crash in words (a Refusal's message as it is), leaving the last checkpoint whole."""
-        if self.checkpoint is not None:
-            self.checkpoint.tidy()  # a save cut short (a full disk) leaves no half-written files
+        if self.saver is not None:
+            self.saver.checkpoint.tidy()  # a save cut short (a full disk) leaves no half-written files
         what = str(err) if isinstance(err, Refusal) else f"{type(err).__name__}: {err}"
         self.record.set_status(
             Status.FAILED,
@@ -262,7 +201,7 @@ class Trainer:
         tc = self.config.train
         # Carried batch to batch, reset each epoch; a run resumed mid-epoch takes the state it saved.
         if skip:
-            self.state = self.replicas.split(tuple(v.numpy() for v in self.carry))
+            self.state = self.saver.carried()
         else:
             self.state = self.zero_state()
         self.epoch_losses = []
@@ -272,17 +211,17 @@ class Trainer:
             if self.wait_while_paused(stop, pause) or self.budget.stop_asked(stop):
                 return Outcome.STOPPED
             # forward, backward, update, by the implementation the probe names (impl=auto) or the config's
-            impl, compiling = self.prober.next(), self.prober.first_call
+            impl, compiling = self.steps.prober.next(), self.steps.prober.first_call
             self.optimizer.learning_rate.assign(self.rate(epoch))
             wish = self.budget.wish(stop)  # under multi-worker, the chief's becomes every worker's
             t0 = time.perf_counter()
-            loss, self.state, finite, grad_norm, agreed = self.take_step(impl, x, y, self.state, wish)
+            loss, self.state, finite, grad_norm, agreed = self.steps.take(impl, x, y, self.state, wish)
             loss, self.grad_norm = float(loss), float(grad_norm)
             self.budget.agree(agreed.numpy())
             seconds = time.perf_counter() - t0
             self.tick(seconds, compiling)
-            if self.prober.report(seconds):
-                self.settle_probe()
+            if self.steps.prober.report(seconds):
+                self.steps.settle()
             self.divergence = self.diverged(loss, bool(finite))
             if self.divergence is not None:
                 return Outcome.DIVERGED
@@ -307,13 +246,6 @@ class Trainer:
     def wall(self) -> float:
         """Seconds since the run was asked for, its earlier sessions included."""
         return self.wall_before + self.budget.elapsed()
-
-    def settle_probe(self) -> None:
-        """Record what the probe measured and chose (impl=auto), and let the other candidates' graphs go."""
-        if self.prober.auto and self.prober.taken:
-            self.record.probe(**self.prober.result().to_dict())
-        chosen = self.prober.chosen
-        self.train_steps = {chosen: self.train_steps[chosen]}
 
     def tick(self, seconds: float, compiling: bool = False) -> None:
         """Time one step; the first call of a run is graph optimisation too, so it is recorded apart (and
@@ -378,10 +310,10 @@ class Trainer:
 
     def finish(self, outcome: "Outcome") -> None:
         step = int(self.step.numpy())
-        if self.prober.deciding:  # a run shorter than its probe still says what it measured
-            self.settle_probe()
+        if self.steps.prober.deciding:  # a run shorter than its probe still says what it measured
+            self.steps.settle()
         if outcome is Outcome.DIVERGED:
-            kept = keep_good_weights(self.checkpoint, step, self.divergence)
+            kept = keep_good_weights(self.saver.checkpoint, step, self.divergence)
             self.record.set_status(Status.DIVERGED, f"{self.divergence.why}; {kept}")
             return
         self.save()
@@ -429,24 +361,7 @@ class Trainer:
         self.reports.histograms(int(self.step.numpy()))
 
     def save(self) -> None:
-        """Checkpoint, only ever with finite weights (a diverged step returns before reaching here). Every
-        worker gathers the carried state (a collective); the chief alone writes."""
-        if self.checkpoint.manager is None and not self.replicas.distributed:
-            return
-        state = self.replicas.join(self.state)  # [batch, units] each, rows in order
-        if self.checkpoint.manager is not None:
-            for variable, value in zip(self.carry, state):
-                variable.assign(value)
-            self.checkpoint.save(int(self.step.numpy()))
-
-
-def reached(snap) -> str:
-    """The best validation loss of a run and when it came, in words (the final line of a run)."""
-    best = snap.best_eval
-    if best is None:
-        return "no validation loss yet"
-    when = f", {best['wall_s'] / 60:.1f} minutes after Start" if "wall_s" in best else ""
-    return f"best validation loss {best['val_loss']:.3f} nats/char at step {best['step']:,}{when}"
+        self.saver.save(self.state)
 
 
 class Outcome(Enum):

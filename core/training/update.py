@@ -18,6 +18,12 @@ OPTIMIZER_CLASSES = {
 }
 
 
+def input_specs(batch_size: int, num_steps: int, model) -> tuple:
+    """A step's inputs for its signature: (ids [batch, time] int32, state: [batch, units] float32 each)."""
+    ids = tf.TensorSpec([batch_size, num_steps], tf.int32)
+    return ids, tuple(tf.TensorSpec([batch_size, n], tf.float32) for n in model.stack.state_size)
+
+
 def make_train_step(model, optimizer, replicas: Replicas, step: tf.Variable, clip_norm: float, impl: str,
                     signature: list | None):  # fmt: skip
     """The train step unrolled by `impl`, on every replica; every implementation's step shares the model,
