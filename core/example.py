@@ -15,8 +15,7 @@ from pathlib import Path
 
 from core.config import PRESETS
 from core.paths import EXAMPLES, ROOT
-from core.runs.checkpoints import write_index
-from core.runs.store import RunDir, RunStore
+from core.runs.store import RunDir, RunStore, write_index
 from core.train import main as train_main
 
 EXAMPLE_ID = "example-quick"

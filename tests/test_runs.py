@@ -101,3 +101,29 @@ def test_a_copy_is_a_new_run_of_its_own_with_more_epochs_to_train(tmp_path):
 def test_unknown_status_is_refused():
     with pytest.raises(ValueError, match="unknown status"):
         RunRecord("r", {}).set_status("exploded")
+
+
+def test_a_copy_of_the_shipped_example_owns_its_checkpoint_and_deletes_it_in_turn(tmp_path):
+    """The shipped example's index was written without the checkpoints' times; a CheckpointManager opened
+    on a copy would then neither list ckpt-913 nor ever delete it (5 MB left in every copy trained on)."""
+    import shutil
+
+    import tensorflow as tf
+
+    from core.example import EXAMPLE_ID
+    from core.paths import EXAMPLES
+
+    examples = tmp_path / "examples"
+    shutil.copytree(EXAMPLES / EXAMPLE_ID, examples / EXAMPLE_ID)
+    store = RunStore(tmp_path / "runs", examples=examples)
+    copy = store.copy(store.get(EXAMPLE_ID), owner="me", more_epochs=1)
+    (shipped,) = [p.name for p in copy.checkpoint_dir.glob("ckpt-*.index")]  # ckpt-913.index
+    variable = tf.Variable(0.0)
+    manager = tf.train.CheckpointManager(tf.train.Checkpoint(v=variable), str(copy.checkpoint_dir), 2)
+    assert [p.rsplit("/", 1)[-1] + ".index" for p in manager.checkpoints] == [shipped]
+    for step in (914, 915):
+        manager.save(checkpoint_number=step)
+    assert [p.name for p in sorted(copy.checkpoint_dir.glob("ckpt-*.index"))] == [
+        "ckpt-914.index",
+        "ckpt-915.index",
+    ]

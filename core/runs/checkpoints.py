@@ -28,7 +28,7 @@ from tensorflow.core.protobuf import trackable_object_graph_pb2
 
 from core.errors import DiskFull, Refusal
 from core.runs.milestones import Milestones
-from core.runs.store import checkpoint_step
+from core.runs.store import checkpoint_step, write_index
 
 MODEL, OPTIMIZER, CARRY = "model/", "optimizer/", "carry/"
 RECURRENT = MODEL + "stack/"  # the stacked cells' weights (core.model.stack names its scope "stack")
@@ -201,22 +201,6 @@ class RunCheckpoint:
         check(held, self.entries)
         self.checkpoint.read(prefix).assert_existing_objects_matched().expect_partial()
         return False
-
-
-def write_index(directory, paths: list) -> None:
-    """The folder's `checkpoint` index (the text tf.train.CheckpointManager keeps), naming `paths` (oldest
-    first) as the checkpoints kept and the last of them as the latest, by name: the folder can move. With
-    their files' times, so that a CheckpointManager opened on the folder counts them as its own (without
-    times it would neither list nor ever delete them)."""
-    names = [Path(p).name for p in paths]
-    times = [Path(directory, f"{n}.index").stat().st_mtime for n in names]
-    lines = (
-        [f'model_checkpoint_path: "{names[-1]}"']
-        + [f'all_model_checkpoint_paths: "{n}"' for n in names]
-        + [f"all_model_checkpoint_timestamps: {t!r}" for t in times]
-        + [f"last_preserved_timestamp: {min(times) - 1!r}"]
-    )
-    Path(directory, "checkpoint").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def legacy_view(model, optimizer, step) -> tuple:

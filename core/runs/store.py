@@ -87,6 +87,22 @@ def checkpoint_step(prefix: str) -> int:
     return int(str(prefix).rsplit("-", 1)[1])
 
 
+def write_index(directory, paths: list) -> None:
+    """The folder's `checkpoint` index (the text tf.train.CheckpointManager keeps), naming `paths` (oldest
+    first) as the checkpoints kept and the last of them as the latest, by name: the folder can move. With
+    their files' times, so that a CheckpointManager opened on the folder counts them as its own (without
+    times it would neither list nor ever delete them)."""
+    names = [Path(p).name for p in paths]
+    times = [Path(directory, f"{n}.index").stat().st_mtime for n in names]
+    lines = (
+        [f'model_checkpoint_path: "{names[-1]}"']
+        + [f'all_model_checkpoint_paths: "{n}"' for n in names]
+        + [f"all_model_checkpoint_timestamps: {t!r}" for t in times]
+        + [f"last_preserved_timestamp: {min(times) - 1!r}"]
+    )
+    Path(directory, "checkpoint").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
 class RunDamaged(Refusal):
     """A run folder whose files cannot be read."""
 
@@ -152,6 +168,15 @@ class RunDir:
             return None
         first = index.read_text(encoding="utf-8").splitlines()[0]  # model_checkpoint_path: "ckpt-200"
         return str(self.checkpoint_dir / first.split(":", 1)[1].strip().strip('"'))
+
+    def kept_checkpoints(self) -> list[str]:
+        """The names of the checkpoints the index keeps, oldest first ([] if none)."""
+        index = self.checkpoint_dir / "checkpoint"
+        if not index.exists():
+            return []
+        lines = index.read_text(encoding="utf-8").splitlines()  # all_model_checkpoint_paths: "ckpt-200"
+        key = "all_model_checkpoint_paths:"
+        return [line.split(":", 1)[1].strip().strip('"') for line in lines if line.startswith(key)]
 
     def checkpoint_problem(self) -> str | None:
         """Why this run's checkpoint can be neither sampled nor resumed (None: it can, or there is none)."""
@@ -286,6 +311,12 @@ class RunStore:
         config = source.config()
         run_dir = RunDir(self.new_path(config))
         shutil.copytree(source.path, run_dir.path)
+        # Re-indexed with the files' times, so that the copy's CheckpointManager counts the copied
+        # checkpoints as its own and deletes them in turn (an index without times, as the shipped
+        # example's, would keep them in every copy for good).
+        kept = run_dir.kept_checkpoints()
+        if kept:
+            write_index(run_dir.checkpoint_dir, kept)
         label = label or f"copy of {source.meta().get('label') or source.run_id}"
         if more_epochs:
             train = dataclasses.replace(config.train, epochs=config.train.epochs + more_epochs, max_steps=0)
