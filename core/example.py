@@ -3,8 +3,10 @@ trained to show on first open:
 
     python -m core.example            # trains the `quick` preset (minutes on 2 cores) into assets/examples/
 
-It trains as `python -m core.train --preset quick` does, then keeps the run's files and only its last
-checkpoint (the weights, the optimizer state a copy resumes from, the carried state), marked read-only.
+It trains as `python -m core.train --preset quick` does, then keeps the run's files, only its last
+checkpoint (the weights, the optimizer state a copy resumes from, the carried state) and only its first
+milestone (the weights early on, so the Inside tab can put the example beside itself then), marked
+read-only. Every file kept is in git: a milestone is a third of a checkpoint (1.7 MB at `quick`).
 """
 
 import argparse
@@ -42,13 +44,17 @@ def make_example(out: Path = EXAMPLES, preset: str = "quick", extra: tuple[str, 
 
 
 def _older_checkpoints(run: RunDir):
-    """shutil.copytree's ignore: every checkpoint file but the latest one's."""
+    """shutil.copytree's ignore: every checkpoint file but the latest one's, every milestone but the first."""
     keep = Path(run.latest_checkpoint()).name
 
+    first = next(iter(run.milestones().values()), None)  # the earliest milestone's path prefix
+
     def ignore(folder, names):
-        if Path(folder) != run.checkpoint_dir:
-            return []
-        return [n for n in names if n.startswith("ckpt-") and not n.startswith(keep + ".")]
+        if Path(folder) == run.checkpoint_dir:
+            return [n for n in names if n.startswith("ckpt-") and not n.startswith(keep + ".")]
+        if Path(folder) == run.milestones_dir:
+            return [n for n in names if first is None or not n.startswith(Path(first).name + ".")]
+        return []
 
     return ignore
 
