@@ -156,3 +156,23 @@ def test_an_embedding_folded_into_layer_1_gives_the_looked_up_rows_numbers_and_g
     if model.embedding is not None:
         assert model.trainable_variables[0] is model.embedding.embeddings
         assert np.abs(grads[0]).sum() > 0  # the table's gradient comes back through the fold
+
+
+def test_the_fold_is_counted_exactly_where_the_fused_unroller_makes_it():
+    """train_flops counts layer 1's input matmuls once on the table when (and only when) the run folds."""
+    from core.config import PRESETS, ModelConfig
+    from core.measure.timing import train_flops
+    from core.model.unrollers import folds_embedding
+
+    assert folds_embedding(ModelConfig(cell="lstm", impl="fused"))
+    assert not folds_embedding(ModelConfig(cell="lstm", impl="fused", dropout=0.2))  # dropped rows: no table
+    assert not folds_embedding(ModelConfig(cell="rnn", impl="fused"))  # one-hot inputs: no embedding
+    assert not folds_embedding(ModelConfig(cell="lstm", impl="dynamic"))
+    seed = PRESETS["seed"]
+    flops = {
+        impl: train_flops(dataclasses.replace(seed, model=dataclasses.replace(seed.model, impl=impl)), 65)
+        for impl in ("fused", "dynamic")
+    }
+    H, B, T, G = seed.model.state_size, seed.train.batch_size, seed.train.num_steps, 4
+    per_step_input = 2 * B * H * G * H  # layer 1's x·W at every step, forward
+    assert flops["dynamic"] - flops["fused"] == 3 * (T * per_step_input - 2 * 65 * H * G * H)

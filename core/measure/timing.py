@@ -119,12 +119,12 @@ def train_flops(config: RunConfig, vocab_size: int) -> float:
     1's input part once per step on the [V, in] table instead of at every step on [B, in] rows, and is
     counted so: the share of the matmul rate it reaches is of work it did."""
     from core.model.cells import CELLS
-    from core.model.unrollers import UNROLLERS
+    from core.model.unrollers import folds_embedding
 
     m, t = config.model, config.train
     H, B, T, G = m.state_size, t.batch_size, t.num_steps, CELLS[m.cell].impl.gates
     first_in = vocab_size if m.one_hot_inputs else H
-    folded = m.impl in UNROLLERS and UNROLLERS[m.impl].reads_rows and not m.one_hot_inputs and not m.dropout
+    folded = folds_embedding(m)
     inputs = [0 if i == 0 and folded else (first_in if i == 0 else H) for i in range(m.num_layers)]
     recurrent = sum(2 * B * (n_in + H) * G * H for n_in in inputs)
     head = 2 * B * H * vocab_size
