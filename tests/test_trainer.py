@@ -200,3 +200,15 @@ def test_the_quick_preset_trains_its_first_steps(tmp_path):
     rates = [m["learning_rate"] for m in snap.metrics]
     assert rates[:5] == pytest.approx([quick.train.learning_rate] * 5) and rates[5] < rates[4]
     assert snap.probe["chosen"] in snap.probe["build_s"]
+
+
+@pytest.mark.parametrize("name", ["adam", "rmsprop", "sgd"])
+def test_every_optimizer_the_config_offers_trains_with_its_own_class(tmp_path, corpus_path, name):
+    from core.config import OPTIMIZERS
+
+    assert name in OPTIMIZERS and len(OPTIMIZERS) == 3  # a new one: add it here and to OPTIMIZER_CLASSES
+    config = tiny_config(corpus_path, max_steps=6, optimizer=name, eval_every=0, sample_every=0)
+    trainer = tiny.train(RunStore(tmp_path / "runs"), config)
+    assert trainer.record.snapshot().status == "finished", trainer.record.snapshot().message
+    assert type(trainer.optimizer).__name__.lower() == name
+    assert int(trainer.optimizer.iterations.numpy()) == 6  # it, not another, took every step
