@@ -130,14 +130,6 @@ class Rows(NamedTuple):
         return tf.gather(self.table, self.ids)  # [batch, time, I], as keras.layers.Embedding gives them
 
 
-def folds_embedding(model) -> bool:
-    """Whether a run of `model` (a ModelConfig) trains with layer 1's x·W done on the embedding's table:
-    its unroller reads rows (CharRNN hands it Rows when there is an embedding, not one-hot inputs) and
-    no input dropout makes the rows differ from the table's (unroll_fused)."""
-    reads_rows = model.impl in UNROLLERS and UNROLLERS[model.impl].reads_rows
-    return reads_rows and not model.one_hot_inputs and not model.dropout
-
-
 @UNROLLERS.register(
     "fused",
     "a hand-derived backward (core/fused/engine.py): all layers in one forward loop and one "
@@ -166,6 +158,14 @@ def unroll_fused(stack, xs, state, training=False):
         )  # [time, batch, the layer below's units]
     outputs, state = fused.unroll(stack, xs, state, masks)
     return stack.drop(time_major(outputs), training), state
+
+
+def folds_embedding(model) -> bool:
+    """Whether a run of `model` (a ModelConfig) trains with layer 1's x·W done on the embedding's table:
+    its unroller reads rows (CharRNN hands it Rows when there is an embedding, not one-hot inputs) and
+    no input dropout makes the rows differ from the table's (unroll_fused)."""
+    reads_rows = model.impl in UNROLLERS and UNROLLERS[model.impl].reads_rows
+    return reads_rows and not model.one_hot_inputs and not model.dropout
 
 
 def unroll(name: str, cell, xs, state, training=False):
