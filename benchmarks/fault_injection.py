@@ -1,6 +1,8 @@
-"""Kill a training run at random moments, N times, and check after each kill that its folder is whole.
+"""Kill a training run at random moments, N times, and check after each kill that its folder is whole;
+with --damaged-files, also damage every kind of file of a run and check that nothing breaks
+(benchmarks/damaged_files.py says how).
 
-    python benchmarks/fault_injection.py [--kills 20] [--seed 0]
+    python benchmarks/fault_injection.py [--kills 20] [--seed 0] [--damaged-files]
 
 One small run (a GRU on 30,000 characters of Shakespeare, a checkpoint every 5 steps) is started, then
 resumed again and again with `python -m core.train`, each process SIGKILLed after a random 0.5–15 s: while
@@ -78,9 +80,20 @@ def main() -> int:
     )
     parser.add_argument("--kills", type=int, default=20)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--damaged-files", action="store_true", help="then damage every kind of run file")
     args = parser.parse_args()
-    rng = random.Random(args.seed)
     folder = Path(tempfile.mkdtemp(prefix="fault-injection-"))
+    failures = kills(args, folder) if args.kills > 0 else 0
+    if args.damaged_files:
+        import damaged_files
+
+        failures += damaged_files.main(folder / "damaged")
+    return 1 if failures else 0
+
+
+def kills(args, folder: Path) -> int:
+    """The kill phase: how many folders were found damaged (or processes that ended on their own)."""
+    rng = random.Random(args.seed)
     corpus = folder / "corpus.txt"
     corpus.write_text((ROOT / "assets" / "tinyshakespeare.txt").read_text(encoding="utf-8")[:30_000])
     runs = folder / "runs"
@@ -116,7 +129,7 @@ def main() -> int:
           f"{steps[0]}..{steps[-1]} ({len(steps)} rows, each once); " + ("; ".join(found) or "whole"))  # fmt: skip
     failures += bool(found) or final.returncode != 0
     print(f"{args.kills} kills, {failures} folders found damaged")
-    return 1 if failures else 0
+    return failures
 
 
 if __name__ == "__main__":

@@ -10,13 +10,16 @@ colour the next; all of them run in one invocation, so compare them as ratios.
 import argparse
 import statistics
 import sys
+from pathlib import Path
 
 from core.cli_flags import add_config_flags, config_from_args
 from core.config import PRESETS, ConfigError
+from core.errors import Refusal
 from core.measure.plan import SWEEPABLE, BenchPlan, summarise
 from core.measure.results import sweep_payload, write_results
 from core.measure.timing import machine, run_isolated
 from core.model.unrollers import UNROLLERS
+from core.writable import check_file
 
 
 def parse_args(argv=None):
@@ -61,15 +64,35 @@ def parse_args(argv=None):
         help="instead: the scaling table, the config's global batch on 1 replica, N mirrored replicas and N "
         "workers (chars/s, the all-reduce's share of a step), and a model of larger clusters",
     )
-    parser.add_argument("--json", help="also write the results to this file")
+    parser.add_argument(
+        "--json",
+        help="also write the results to this file (its folder is made if missing; a file there is replaced)",
+    )
     add_config_flags(parser)  # any config field can be overridden, e.g. --state-size 16 for a quick check
     return parser.parse_args(argv)
 
 
+def check_args(args) -> None:
+    """Refuse, before anything is measured, the flags that could give no figures or no results file."""
+    for flag, least in (("repeats", 1), ("matmul_size", 1), ("timed_steps", 1), ("warmup", 0)):
+        if getattr(args, flag) < least:
+            raise ConfigError(
+                f"--{flag.replace('_', '-')} must be {least} or more, got {getattr(args, flag)}"
+            )
+    if args.scaling is not None and args.scaling < 2:
+        raise ConfigError(
+            f"--scaling compares one device with N replicas: N must be 2 or more, got {args.scaling}"
+        )
+    if args.json:
+        check_file(Path(args.json))
+
+
 def plan_of(args) -> BenchPlan:
     """The plan the command line asks for."""
+    if args.sweep is not None and "=" not in args.sweep:
+        raise ConfigError(f"--sweep takes KEY=V1,V2,..., got {args.sweep!r}")
     key, values = args.sweep.split("=", 1) if args.sweep else (None, "")
-    if key is not None and not all(v.strip().isdigit() for v in values.split(",")):
+    if key is not None and not all(v.strip().isdecimal() for v in values.split(",")):
         raise ConfigError(f"--sweep takes KEY=V1,V2,... with whole numbers, got {args.sweep!r}")
     return BenchPlan(
         base=config_from_args(args),
@@ -119,17 +142,27 @@ def line(row: dict) -> str:
     return text
 
 
-def scaling_table(args) -> int:
+def scaling_cases(args) -> list[tuple]:
+    """--scaling N's cases as (label, config, processes), every config checked before any is measured."""
+    from core.measure import scaling
+
+    base = config_from_args(args)
+    return [
+        (label, scaling.config_for(base, strategy, replicas), processes)
+        for label, strategy, replicas, processes in scaling.cases(args.scaling)
+    ]
+
+
+def scaling_table(args, cases: list[tuple]) -> int:
     """--scaling N: each case in fresh processes, `repeats` interleaved rounds, medians printed."""
     from core.measure import scaling
 
     base = config_from_args(args)
-    rounds = {label: [] for label, *_ in scaling.cases(args.scaling)}
+    rounds = {label: [] for label, *_ in cases}
     print(f"scaling, preset {args.preset} ({base.model.cell} {base.model.state_size}, batch "
           f"{base.train.batch_size}×{base.train.num_steps}); {args.repeats} round(s)", flush=True)  # fmt: skip
     for _ in range(args.repeats):
-        for label, strategy, replicas, processes in scaling.cases(args.scaling):
-            config = scaling.config_for(base, strategy, replicas)
+        for label, config, processes in cases:
             result = scaling.measure_case(config, processes, args.timed_steps, args.warmup)
             rounds[label].append(result)
             print(f"  {label}: {result}", flush=True)
@@ -170,13 +203,17 @@ def scaling_table(args) -> int:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    if args.scaling:
-        return scaling_table(args)
     try:
-        bench = plan_of(args)
-    except ValueError as err:  # ConfigError included
+        check_args(args)
+        if args.scaling:
+            cases = scaling_cases(args)
+        else:
+            bench = plan_of(args)
+    except Refusal as err:  # ConfigError, a results file that cannot be written
         print(f"error: {err}", file=sys.stderr)
         return 2
+    if args.scaling:
+        return scaling_table(args, cases)
     points = bench.points()
     info = machine()
     print(
@@ -191,14 +228,14 @@ def main(argv=None) -> int:
         for i, point in enumerate(points):
             results[i].append(run_isolated(bench.job(point)))
             print(line(summarise(point, results[i][-1:])), flush=True)
-    info["matmul_gflop_per_s"] = statistics.median(m for m in matmul if not isinstance(m, dict))
-    print(
-        f"\nmedians; float32 matmul {args.matmul_size}²: {info['matmul_gflop_per_s']:.1f} GFLOP/s\n{HEADER}"
-    )
+    rates = [m for m in matmul if not isinstance(m, dict)]  # a failed matmul is {"error": ...}
+    info["matmul_gflop_per_s"] = statistics.median(rates) if rates else None
+    rate = f"{info['matmul_gflop_per_s']:.1f} GFLOP/s" if rates else f"failed: {matmul[-1]['error']}"
+    print(f"\nmedians; float32 matmul {args.matmul_size}²: {rate}\n{HEADER}")
     rows = [summarise(point, results[i]) for i, point in enumerate(points)]
     for row in rows:
         print(line(row))
-    targets = fused_targets(rows, info["matmul_gflop_per_s"])
+    targets = fused_targets(rows, info["matmul_gflop_per_s"]) if rates else None
     if targets:
         mark = {True: "met", False: "not met"}
         print(

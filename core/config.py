@@ -1,6 +1,8 @@
 """Frozen configs, one per concern, with defaults that run and errors a person can read."""
 
 import dataclasses
+import json
+import math
 from dataclasses import dataclass, field, fields
 
 from core.errors import Refusal
@@ -9,6 +11,7 @@ OPTIMIZERS = ("adam", "rmsprop", "sgd")
 SCHEDULES = ("constant", "cosine", "stable-decay")
 STRATEGIES = ("none", "mirrored", "multi-worker")  # tf.distribute strategies (core/training/replicas.py)
 AUTO = "auto"  # an implementation the trainer picks by a short probe (core/training/probe.py)
+SEED_MAX = 2**32 - 1  # the largest seed numpy's global generator takes (keras.utils.set_random_seed seeds it)
 
 
 class ConfigError(Refusal, ValueError):
@@ -50,10 +53,12 @@ def _check(ok: bool, message: str) -> None:
         raise ConfigError(message)
 
 
-def _check_bounds(config) -> None:
-    """Every field's value within its Control's low..high."""
+def _check_fields(config) -> None:
+    """Every float setting a finite number, and every setting within its Control's low..high."""
     for f in fields(config):
         control, value = f.metadata.get("control"), getattr(config, f.name)
+        if isinstance(value, float):  # inf or nan passes no comparison a setting could be read by
+            _check(math.isfinite(value), f"{f.name} must be a finite number, got {value}")
         if control is None or (control.low is None and control.high is None):
             continue
         if control.high is None:
@@ -107,7 +112,7 @@ class ModelConfig:
             self.impl in UNROLLERS or self.impl == AUTO,
             f"unknown implementation {self.impl!r}; choose one of: {AUTO}, {', '.join(UNROLLERS)}",
         )
-        _check_bounds(self)
+        _check_fields(self)
         if self.impl == AUTO:
             return
         unroller = UNROLLERS[self.impl]
@@ -167,7 +172,7 @@ class TrainConfig:
     )
     clip_norm: float = setting(
         5.0,
-        "global-norm gradient clipping (0 = off)",
+        "global-norm gradient clipping: gradients scaled down to this norm at most (0 = off, not inf)",
         Control("Gradient clip norm (0 = off)", "clip", 0.0, step=0.5, format="%.2f"),
     )
     lr_decay: float = setting(
@@ -217,8 +222,8 @@ class TrainConfig:
     )
     seed: int = setting(
         0,
-        "seeds weights, dropout and live samples: the same seed gives the same run",
-        Control("Seed", "seed", 0, step=1),
+        f"seeds weights, dropout and live samples: the same seed gives the same run (0..{SEED_MAX})",
+        Control("Seed", "seed", 0, SEED_MAX, step=1),
     )
     strategy: str = setting(
         "none",
@@ -240,7 +245,7 @@ class TrainConfig:
     )
 
     def __post_init__(self):
-        _check_bounds(self)
+        _check_fields(self)
         _check(
             self.strategy in STRATEGIES,
             f"unknown strategy {self.strategy!r}; choose one of: {', '.join(STRATEGIES)}",
@@ -293,9 +298,11 @@ class SampleConfig:
         0, "sample only among the k likeliest characters (the post's pick_top_chars; 0 = all)"
     )
     argmax: bool = setting(False, "always take the likeliest character")
-    seed: int = setting(0, "the same seed, prime and settings give the same text")
+    seed: int = setting(0, f"the same seed, prime and settings give the same text (0..{SEED_MAX})")
 
     def __post_init__(self):
+        _check_fields(self)
+        _check(0 <= self.seed <= SEED_MAX, f"seed must be 0..{SEED_MAX}, got {self.seed}")
         _check(1 <= self.length <= 100_000, f"length must be 1..100000, got {self.length}")
         _check(len(self.prime) >= 1, "the prime text must have at least one character")
         _check(self.temperature > 0, f"temperature must be positive, got {self.temperature}")
@@ -315,19 +322,50 @@ class RunConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> "RunConfig":
-        """Inverse of to_dict; unknown keys are refused so a typo never goes unnoticed."""
+        """Inverse of to_dict, for JSON from anywhere: unknown keys are refused so a typo never goes
+        unnoticed, and every value must have its setting's type."""
+        _check(isinstance(data, dict), f"a run's settings must be a JSON object, got {_shown(data)}")
+        unknown = set(data) - {f.name for f in fields(cls)}
+        _check(not unknown, f"unknown RunConfig settings: {', '.join(sorted(map(str, unknown)))}")
         return cls(
-            model=_build(ModelConfig, data.get("model", {})),
-            train=_build(TrainConfig, data.get("train", {})),
-            corpus=data.get("corpus", RunConfig.corpus),
+            model=_build(ModelConfig, "model", data.get("model", {})),
+            train=_build(TrainConfig, "train", data.get("train", {})),
+            corpus=_typed("corpus", str, data.get("corpus", RunConfig.corpus)),
         )
 
 
-def _build(cls, values: dict):
-    known = {f.name for f in fields(cls)}
-    unknown = set(values) - known
-    _check(not unknown, f"unknown {cls.__name__} settings: {', '.join(sorted(unknown))}")
-    return cls(**values)
+KINDS = {int: "a whole number", float: "a number", str: "text", bool: "true or false"}  # in a refusal
+
+
+def _build(cls, section: str, values: dict):
+    """`cls` from one section of a run's settings (model, train), each value of its field's type."""
+    _check(isinstance(values, dict), f"the {section} settings must be a JSON object, got {_shown(values)}")
+    types = {f.name: f.type for f in fields(cls)}
+    unknown = set(values) - set(types)
+    _check(not unknown, f"unknown {cls.__name__} settings: {', '.join(sorted(map(str, unknown)))}")
+    return cls(**{name: _typed(f"{section}.{name}", types[name], value) for name, value in values.items()})
+
+
+def _typed(name: str, kind: type, value):
+    """`value` if it is a `kind` (an int where a float is wanted becomes one; a bool is no int), else
+    ConfigError."""
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        try:
+            return float(value)
+        except OverflowError:  # past a float's range
+            raise ConfigError(f"{name} must be a finite number, got {_shown(value)}") from None
+    fits = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
+    _check(fits, f"{name} must be {KINDS[kind]}, got {_shown(value)}")
+    return value
+
+
+def _shown(value) -> str:
+    """A value as its JSON reads, cut short."""
+    try:
+        text = json.dumps(value)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 # The post's setting, and a default that writes legible Shakespeare soon on 2 CPU cores.

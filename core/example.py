@@ -17,7 +17,8 @@ from pathlib import Path
 
 from core.config import PRESETS
 from core.paths import EXAMPLES, ROOT
-from core.runs.store import RunDir, RunStore, write_index
+from core.runs.files import write_index
+from core.runs.store import RunDir, RunStore
 from core.train import main as train_main
 
 EXAMPLE_ID = "example-quick"

@@ -9,11 +9,13 @@ Two signatures, the vocabulary inside (and as an asset file, vocab.txt, one char
   whole sampling loop inside the graph; temperature 0 takes the likeliest character (argmax), top_k 0
   samples among all, a seed makes it repeatable.
 
-Load it anywhere with TensorFlow alone (README.md shows the five lines).
+Load it anywhere with TensorFlow alone (README.md shows the five lines). The folder must be new or empty:
+nothing is ever written over or merged into.
 """
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -23,6 +25,7 @@ import tensorflow as tf
 from core.errors import Refusal, on_interrupt
 from core.runs.checkpoints import load_model
 from core.runs.store import RunStore
+from core.writable import CannotWrite, check_can_make
 
 
 class Exported(tf.Module):
@@ -103,21 +106,51 @@ def signatures(module: Exported) -> dict:
     return {"step": step.get_concrete_function(), "generate": generate.get_concrete_function()}
 
 
+def check_out(out: Path) -> None:
+    """Refuse, in a sentence, an `out` that is not a new folder or an empty one this process can fill."""
+    if not os.path.lexists(out):
+        check_can_make(out)
+        return
+    if not out.is_dir():
+        raise CannotWrite(f"{out} already exists and is a file, not a folder; name a new folder")
+    try:
+        empty = not any(out.iterdir())
+    except OSError:  # a folder that cannot be looked into cannot be filled either
+        empty = False
+    if not empty:
+        raise CannotWrite(f"{out} already exists and is not empty; name a new folder")
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise CannotWrite(f"the folder {out} cannot be written to; name another")
+
+
 def export(run_dir, out: Path) -> int:
-    """Write the run's latest checkpoint as a SavedModel in `out`; the step its weights are from."""
+    """Write the run's latest checkpoint as a SavedModel in `out` (a new or empty folder); the step its
+    weights are from. It is written aside first, so a failure leaves `out` as it was."""
+    out = Path(os.path.abspath(out))
+    check_out(out)
     model, vocab, step = load_model(run_dir)
-    with tempfile.TemporaryDirectory() as scratch:
+    aside = out if out.is_dir() else out.parent  # on out's own filesystem, so a rename moves it
+    aside.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=aside, prefix=".export-") as scratch:
         vocab_file = Path(scratch) / "vocab.txt"
         vocab_file.write_text("".join(json.dumps(c) + "\n" for c in vocab.chars), encoding="utf-8")
         module = Exported(model, vocab, vocab_file)
-        tf.saved_model.save(module, str(out), signatures=signatures(module))
+        saved = Path(scratch) / "saved_model"
+        tf.saved_model.save(module, str(saved), signatures=signatures(module))
+        if out.is_dir():  # the empty folder named: the SavedModel's files into it
+            for entry in saved.iterdir():
+                entry.rename(out / entry.name)
+        else:
+            saved.rename(out)
     return step
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m core.export", description=__doc__.split("\n\n")[0])
     parser.add_argument("--run", required=True, help="the run's id or folder path")
-    parser.add_argument("--out", required=True, help="the folder to write the SavedModel into")
+    parser.add_argument(
+        "--out", required=True, help="the folder to write the SavedModel into: a new one, or an empty one"
+    )
     parser.add_argument("--runs-dir", default="runs")
     args = parser.parse_args(argv)
     try:
@@ -125,6 +158,12 @@ def main(argv=None) -> int:
         step = export(run_dir, Path(args.out))
     except Refusal as err:
         print(f"error: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:  # a full disk, or a folder changed under us since it was checked
+        print(f"error: cannot write the SavedModel: {err.strerror} ({err.filename})", file=sys.stderr)
+        return 2
+    except tf.errors.OpError as err:  # the same, met by TensorFlow's own file system
+        print(f"error: cannot write the SavedModel: {err.message.splitlines()[0]}", file=sys.stderr)
         return 2
     print(f"exported {run_dir.run_id} (weights from step {step:,}) to {args.out}")
     return 0

@@ -11,7 +11,7 @@ class Entry:
 
     name: str
     impl: Any
-    description: str
+    description: str  # what it is, in the code's terms (the CLI's --help, the README's tables)
     # Names of other registries' entries this one works with (None = all of them).
     supports: tuple[str, ...] | None = None
     # Where it runs: "tf2" (eagerly and in tf.function: trains anywhere) or "tf1" (inside a tf.Graph
@@ -23,6 +23,13 @@ class Entry:
     # Threads each TensorFlow op may use in a process that trains with it (None: TensorFlow's default,
     # every core); set before TensorFlow starts (core/training/threads.py).
     op_threads: int | None = None
+    # What it does in words a class follows, no code names (the app says this first, `description` second).
+    plain: str = ""
+
+    @property
+    def said(self) -> str:
+        """The plain words if there are any, else the description."""
+        return self.plain or self.description
 
     def works_with(self, name: str) -> bool:
         return self.supports is None or name in self.supports
@@ -42,7 +49,7 @@ class Registry:
 
     def register(self, name: str, description: str, supports=None, **options) -> Callable:
         """Decorator: `@CELLS.register("lstm", "...")` above a class or function; `options` are Entry's
-        other fields (family, reads_rows, op_threads)."""
+        other fields (family, reads_rows, op_threads, plain)."""
 
         def add(impl):
             self._entries[name] = Entry(

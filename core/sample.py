@@ -38,9 +38,13 @@ def main(argv=None) -> int:
     try:
         cfg = SampleConfig(**{f.name: getattr(args, f.name) for f in dataclasses.fields(SampleConfig)})
         run_dir = RunStore(args.runs_dir).find(args.run)
-        from core.runs.checkpoints import load_for_sampling  # TensorFlow only once the arguments are good
+        # TensorFlow only once the arguments are good
+        from core.runs.checkpoints import load_for_sampling, usable
 
         sampler, step = load_for_sampling(run_dir)
+        note = usable(run_dir).note()
+        if note:
+            print(f"note: run {run_dir.run_id}'s {note}", file=sys.stderr)
         sys.stdout.write(cfg.prime)
         started = True
         for char in sampler.stream(cfg):

@@ -1,6 +1,7 @@
 """CLI: python -m core.train --preset quick [--impl scan --cell lstm ... | --resume RUN]."""
 
 import argparse
+import math
 import signal
 import sys
 import threading
@@ -152,6 +153,10 @@ def main(argv=None) -> int:
 def connect(args) -> tuple[int, object]:
     """(this worker's index, its Replicas) for a multi-worker run, connected to the other workers before
     anything else touches TensorFlow (and before the chief makes a run folder); (0, None) otherwise."""
+    if not (math.isfinite(args.connect_timeout_s) and args.connect_timeout_s > 0):
+        raise ConfigError(
+            f"--connect-timeout-s must be a positive number of seconds, got {args.connect_timeout_s}"
+        )
     base = RunStore(args.runs_dir).find(args.resume).config() if args.resume is not None else None
     tc = config_from_args(args, base=base).train
     if tc.strategy != "multi-worker":

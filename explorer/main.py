@@ -1,15 +1,18 @@
-"""The page: sidebar settings, then the Train, Runs, Generate, Inside and Build time tabs (one module each)."""
+"""The page: sidebar settings, then the Tour, Train, Runs, Generate, Inside and Build time tabs (one module
+each); the Tour opens first, on a first visit."""
 
 import streamlit as st
 
-from explorer.common import services, state, ui
+from explorer.common import present, services, state, ui
 from explorer.generate import view as generate_view
 from explorer.inside import view as inside_view
 from explorer.lab import view as build_time_view
 from explorer.runs import view as runs_view
+from explorer.tour import view as tour_view
 from explorer.train import view as train_view
 
 TABS = {
+    "Tour": tour_view.render,
     "Train": train_view.render,
     "Runs": runs_view.render,
     "Generate": generate_view.render,
@@ -19,12 +22,18 @@ TABS = {
 
 
 def main() -> None:
-    st.set_page_config(page_title="RNN Explorer", layout="wide")
+    present.page_config()
+    present.style()
     owner = state.owner_id()
     services.job_manager()  # started with the first page, so a spare worker is warm before Start
     with st.sidebar, ui.shown_as_error("the settings"):
         train_view.sidebar(owner)
-    st.title("RNN Explorer")
+    title, toggle = st.columns([3, 1], vertical_alignment="bottom")
+    title.title("RNN Explorer")
+    with toggle:
+        present.toggle_ui()
+    if "tab" not in st.session_state and not st.query_params.get("tab") and st.query_params.get(state.RUN):
+        st.session_state["tab"] = "Train"  # a link that names a run, and no tab: show the run
     tabs = st.tabs(list(TABS), key="tab", bind=state.URL)
     for tab, (name, render) in zip(tabs, TABS.items()):
         with tab:

@@ -1,6 +1,8 @@
 """The app driven by Streamlit's AppTest: controls from the registries, presets, refusals, runs, generation."""
 
 import dataclasses
+import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -9,12 +11,13 @@ from streamlit.testing.v1 import AppTest
 
 from core.config import OPTIMIZERS, PRESETS, ModelConfig, RunConfig, TrainConfig
 from core.data.corpus import make_corpus
+from core.data.sources import uploads_of
 from core.model.cells import CELLS
 from core.model.unrollers import UNROLLERS
 from core.runs.record import RunRecord, RunSnapshot
 from core.runs.store import RunStore
 from core.training.trainer import Trainer
-from explorer.common import figures, services, state, tables
+from explorer.common import figures, services, state, tables, ui
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "explorer" / "app.py")
@@ -27,7 +30,9 @@ OWNER = state.owner_of(SECRET)  # the owner id its runs record
 def runs_dir(tmp_path_factory):
     """A runs folder holding one tiny finished run of OWNER's and one of someone else's, made by the core."""
     root = tmp_path_factory.mktemp("runs")
-    (root / "tiny.txt").write_text(TEXT, encoding="utf-8")
+    corpus_file = uploads_of(root, OWNER) / "tiny.txt"  # OWNER's upload, as the app keeps one
+    corpus_file.parent.mkdir(parents=True)
+    corpus_file.write_text(TEXT, encoding="utf-8")
     store = RunStore(root)
     config = RunConfig(
         model=ModelConfig(cell="gru", impl="dynamic", state_size=16),
@@ -40,7 +45,7 @@ def runs_dir(tmp_path_factory):
             sample_every=2,
             sample_length=20,
         ),
-        corpus=str(root / "tiny.txt"),
+        corpus=str(corpus_file),
     )
     corpus = make_corpus(TEXT, config.train.val_fraction)
     for owner, label in ((OWNER, "mine"), ("someone-else", "theirs"), (OWNER, "hollow")):
@@ -64,7 +69,7 @@ def app(runs_dir, monkeypatch):
 
     def make(**query):
         at = AppTest.from_file(APP, default_timeout=60)
-        at.query_params.update({"owner": SECRET, **query})
+        at.query_params.update({"owner": SECRET, "tab": "Train", **query})
         return at.run()
 
     return make
@@ -217,7 +222,9 @@ def test_a_finished_run_shows_its_status_chart_timings_and_samples(app, runs_dir
     assert not at.exception and not errors(at)
     (finished,) = [s.value for s in at.success if s.value.startswith("Finished")]
     best = min(services.snapshot(mine(runs_dir)).evals, key=lambda e: e["val_loss"])
-    assert f"best validation loss {best['val_loss']:.3f} nats/char at step {best['step']}" in finished
+    assert (
+        ui.plain(f"best validation loss {best['val_loss']:.3f} nats/char at step {best['step']}") in finished
+    )
     loss, grad = at.get("plotly_chart")  # the loss, and the gradient norm with the clip threshold
     assert "gradient norm (before clipping)" in grad.proto.spec and "clip 5" in grad.proto.spec
     metrics = {m.label: m.value for m in at.metric}
@@ -257,17 +264,25 @@ def test_a_prime_outside_the_vocabulary_is_a_message_not_a_traceback(app, runs_d
     assert any("not in the model's vocabulary" in e for e in errors(at)), errors(at)
 
 
-def test_a_broken_run_folder_shows_an_error_not_a_traceback(app, runs_dir):
+def test_a_broken_run_folder_is_listed_as_damaged_with_delete_and_the_tabs_still_draw(app, runs_dir):
     broken = runs_dir / "19990101-000000-broken"
     broken.mkdir()
-    (broken / "config.json").write_text("{ not json", encoding="utf-8")
+    (broken / "config.json").write_text(json.dumps({"meta": {"owner": OWNER}, "model": 3}), encoding="utf-8")
     try:
+        for tab in ("Runs", "Train", "Generate", "Inside", "Build time"):
+            at = app(tab=tab)
+            assert not at.exception and not [e for e in errors(at) if "Something went wrong" in e], tab
         at = app(tab="Runs")
-        assert not at.exception
-        assert any("Something went wrong" in e for e in errors(at)), errors(at)
+        (warning,) = [w.value for w in at.warning if ui.plain("19990101-000000-broken") in w.value]
+        assert ui.plain("is damaged: config.json does not hold settings this app can use") in warning
+        assert (
+            at.dataframe[0].value["run"].tolist()
+            and "19990101-000000-broken" not in at.dataframe[0].value["run"].tolist()
+        )
+        at.button(key="delete_damaged_19990101-000000-broken").click().run()
+        assert not broken.exists() and any("Deleted 19990101-000000-broken" in i.value for i in at.info)
     finally:
-        (broken / "config.json").unlink()
-        broken.rmdir()
+        shutil.rmtree(broken, ignore_errors=True)
 
 
 def test_start_trains_a_run_in_the_background(app, runs_dir):
@@ -298,7 +313,7 @@ def test_start_trains_a_run_in_the_background(app, runs_dir):
 
 def test_delete_removes_a_run(app, runs_dir):
     store = RunStore(runs_dir)
-    config = RunConfig(corpus=str(runs_dir / "tiny.txt"))
+    config = RunConfig(corpus=str(uploads_of(runs_dir, OWNER) / "tiny.txt"))
     doomed = store.create(config, make_corpus(TEXT).vocab, owner=OWNER, label="doomed").run_id
     at = app(tab="Runs")
     at.selectbox(key="manage").set_value(doomed).run()
@@ -418,13 +433,38 @@ def test_uploads_belong_to_the_session_that_made_them(app):
 
 def test_command_line_runs_are_yours_and_labels_are_text(app, runs_dir):
     store = RunStore(runs_dir)
-    config = RunConfig(corpus=str(runs_dir / "tiny.txt"))
+    config = RunConfig(corpus=str(uploads_of(runs_dir, OWNER) / "tiny.txt"))
     cli_run = store.create(config, make_corpus(TEXT).vocab, owner="cli", label="**bold** [link](http://x)")
     at = app(run=cli_run.run_id)
     assert not at.exception
     assert cli_run.run_id in at.selectbox(key="run").options  # listed as this session's own
     caption = next(c.value for c in at.caption if c.value.startswith("Label:"))
     assert r"\*\*bold\*\* \[link\]\(http\:" in caption and "Trained from the command line" in caption
+
+
+def test_a_hostile_label_is_shown_as_text_in_the_runs_tab_and_its_charts(app, runs_dir):
+    store = RunStore(runs_dir)
+    label = '<a href="https://evil">x</a><b>y</b>\u202e **bold** [link](https://evil)'
+    as_typed = '<a href="https://evil">x</a><b>y</b> **bold** [link](https://evil)'  # less the override
+    run_id = store.copy(store.get(mine(runs_dir)), owner=OWNER, label=label).run_id
+    try:
+        at = app(tab="Runs")
+        at.multiselect(key="compare").set_value([run_id]).run()
+        assert not at.exception and not errors(at)
+        assert at.dataframe[0].value.set_index("run").loc[run_id, "label"] == as_typed
+        assert f"{as_typed} · {run_id}" in at.multiselect(key="compare").options
+        escaped = as_typed.replace("<", "&lt;").replace(">", "&gt;")  # Plotly.js draws it as typed
+        for chart in at.get("plotly_chart"):  # the overlay, and quality against time
+            names = [trace.get("name", "") for trace in json.loads(chart.proto.spec)["data"]]
+            assert f"{escaped} · {run_id}" in names, names
+            assert not [n for n in names if "<a" in n or "<b>" in n or "\u202e" in n], names
+        caption = next(c.value for c in app(run=run_id).caption if c.value.startswith("Label:"))
+        assert (
+            caption
+            == r'Label: \<a href="https\://evil"\>x\</a\>\<b\>y\</b\> \*\*bold\*\* \[link\]\(https\://evil\)'
+        )
+    finally:
+        shutil.rmtree(runs_dir / run_id)
 
 
 def test_a_run_sent_as_a_zip_is_imported_as_yours_and_a_hostile_one_is_refused(app, runs_dir):
@@ -442,3 +482,70 @@ def test_a_run_sent_as_a_zip_is_imported_as_yours_and_a_hostile_one_is_refused(a
     at.file_uploader(key="import_run").set_value(("evil.zip", b"PK not really", "application/zip")).run()
     assert any(i.value.startswith("Not imported: evil") and "is not a zip file" in i.value for i in at.info)
     assert {r.run_id for r in store.list()} - before == {new}
+
+
+def test_the_train_tab_shows_the_selected_runs_own_settings_not_the_sidebars(app):
+    from core.runs.store import RunStore as Store
+
+    example = next(r for r in Store(ROOT / "runs").list() if r.read_only)
+    config = example.config()
+    at = app(run=example.run_id)  # the sidebar keeps its defaults: an LSTM 128
+    assert at.selectbox(key="cell").value == "lstm" and config.model.cell != "lstm"
+    (card,) = [m.value for m in at.markdown if m.value.startswith("**Cell:**")]
+    assert f"**Cell:** {config.model.cell.upper()}" in card
+    assert f"{config.model.num_layers} layer of {config.model.state_size} units" in card
+    assert f"{config.train.batch_size} rows × {config.train.num_steps} characters" in card
+    assert ui.plain(f"Chosen by timing (auto): {example.status()['probe']['chosen']}") in card
+    assert any("sets up the *next* run" in c.value for c in at.caption)
+    at.button(key=f"card_copy_{example.run_id}").click().run()
+    assert at.selectbox(key="cell").value == config.model.cell
+    assert at.select_slider(key="state").value == config.model.state_size
+
+
+def test_a_first_visit_opens_the_tour_and_the_train_tab_shows_the_example(app):
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params.update({"owner": SECRET})
+    at.run()
+    assert not at.exception and at.radio(key="step").value == "data"  # the tour's first section
+    at = app(tab="Train")
+    assert not at.exception and not errors(at)
+    assert any("here is the example run" in c.value for c in at.caption)
+    assert any(m.value.startswith("**Cell:** GRU") for m in at.markdown)
+
+
+def test_presentation_mode_is_a_toggle_kept_in_the_url(app):
+    at = app(present="true")
+    assert at.toggle(key="present").value is True
+    assert any("font-size: 19px" in h.proto.body for h in at.get("html"))
+    at.toggle(key="present").set_value(False).run()
+    assert not any("font-size: 19px" in h.proto.body for h in at.get("html"))
+
+
+def test_the_loss_axis_can_be_log_or_zoomed_on_the_later_loss():
+    metrics = [{"step": i, "train_loss": 4.2 * 0.97**i + 1.5} for i in range(1, 201)]
+    snap = RunSnapshot("r", {}, metrics=metrics, evals=[{"step": 200, "val_loss": 1.55}])
+    assert figures.loss_figure(snap, scale="log").layout.yaxis.type == "log"
+    low, high = figures.loss_figure(snap, smoothing=0.0, scale="recent").layout.yaxis.range
+    later = [m["train_loss"] for m in metrics[100:]] + [1.55]
+    assert low < min(later) and max(later) < high < 1.8  # the first, 5.6, is off the chart
+
+
+def test_a_share_link_carries_the_address_the_browser_used(monkeypatch):
+    class Context:
+        url = "http://127.0.0.1:8501/"
+        headers = {"Host": "classroom-server:8501"}
+
+    monkeypatch.setattr(state.st, "context", Context())
+    assert state.share_link("r1") == "http://classroom-server:8501/?tab=Train&run=r1"
+    Context.headers = {"Host": "evil.com/<script>"}  # not a host: the page's own address instead
+    assert state.share_link("r1", tab="Inside") == "http://127.0.0.1:8501/?tab=Inside&run=r1"
+
+
+def test_a_shared_run_is_listed_on_the_generate_and_inside_tabs_of_whoever_opens_the_link(app, runs_dir):
+    theirs = labelled(runs_dir, "theirs")  # another session's finished run, not in this session's lists
+    for tab, key in (("Generate", "gen_run"), ("Inside", "in_run")):
+        at = app(tab=tab, run=theirs)
+        assert not at.exception and not errors(at), (tab, errors(at))
+        assert at.selectbox(key=key).value == theirs, tab
+    at = app(tab="Generate")  # without the link, another session's run is not listed
+    assert theirs not in at.selectbox(key="gen_run").options

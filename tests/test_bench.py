@@ -6,7 +6,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from core.bench import fused_targets
+from core.config import ConfigError, RunConfig
+from core.measure.plan import BenchPlan
 from tests.tiny import write_corpus
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -117,6 +121,54 @@ def test_bench_refuses_unknown_implementations(tmp_path):
         timeout=120,
     )
     assert out.returncode == 2 and "unknown implementation 'nope'" in out.stderr
+
+
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (("--repeats", "0"), "--repeats must be 1 or more, got 0"),
+        (("--matmul-size", "0"), "--matmul-size must be 1 or more, got 0"),
+        (("--timed-steps", "0"), "--timed-steps must be 1 or more, got 0"),
+        (("--warmup", "-1"), "--warmup must be 0 or more, got -1"),
+        (("--train-epochs", "-1"), "train_epochs must be 0 or more, got -1"),
+        (("--scaling", "1"), "--scaling compares one device with N replicas: N must be 2 or more, got 1"),
+        (("--scaling", "2", "--batch-size", "0"), "batch_size must be 1..1024, got 0"),
+        (("--sweep", "num_steps"), "--sweep takes KEY=V1,V2,..., got 'num_steps'"),
+        (
+            ("--json", "{tmp}/a-file/bench.json"),
+            "cannot make {tmp}/a-file/bench.json: {tmp}/a-file is a file",
+        ),
+        (("--json", "{tmp}"), "{tmp} is a folder; name a file to write the results to"),
+        (
+            ("--json", "{tmp}/locked/bench.json"),
+            "cannot make {tmp}/locked/bench.json: the folder {tmp}/locked",
+        ),
+    ],
+)
+def test_bench_refuses_what_could_give_no_result_before_measuring(tmp_path, flags, message):
+    (tmp_path / "a-file").write_text("")
+    (tmp_path / "locked").mkdir(mode=0o555)
+    if "locked" in message and os.access(tmp_path / "locked", os.W_OK):
+        pytest.skip("as root the write bits stop nothing (the file under a file tests the same refusal)")
+    flags = [f.replace("{tmp}", str(tmp_path)) for f in flags]
+    out = subprocess.run(
+        [sys.executable, "-m", "core.bench", "--impls", "dynamic", *flags],
+        cwd=ROOT, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120,
+    )  # fmt: skip
+    assert out.returncode == 2 and out.stderr.startswith(f"error: {message.replace('{tmp}', str(tmp_path))}")
+    assert out.stdout == "" and "Traceback" not in out.stderr  # refused before the first measurement
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file", "locked"]
+
+
+def test_a_plan_that_could_time_nothing_is_refused_for_every_caller():
+    for counts, message in (
+        (dict(timed_steps=0), "timed_steps must be 1 or more, got 0"),
+        (dict(warmup=-1), "warmup must be 0 or more, got -1"),
+        (dict(train_epochs=-2), "train_epochs must be 0 or more, got -2"),
+    ):
+        with pytest.raises(ConfigError, match=f"^{message}$"):
+            BenchPlan(RunConfig(), ("dynamic",), **counts)
+    assert BenchPlan(RunConfig(), ("dynamic",), timed_steps=1, warmup=0).describe()["timed_steps"] == 1
 
 
 def test_fused_targets_are_reported_from_one_runs_medians(tmp_path):

@@ -372,3 +372,123 @@ def test_inside_reads_the_example_and_a_unit_can_be_picked(app_url, page):
     assert len(coloured_titles(page)) == 1000
     page.mouse.move(700, 5)
     page.screenshot(path=str(screenshot_path("inside.png")), full_page=False)
+
+
+def traces(page, nth: int = 0) -> list:
+    """The nth Plotly chart's traces on the page: [name, x values, y values] each."""
+    return page.evaluate(
+        """(nth) => {
+        const plots = document.querySelectorAll('[data-testid="stPlotlyChart"] .js-plotly-plot');
+        const plot = plots[nth];
+        return plot && plot.data ? plot.data.map(t => [t.name || '', Array.from(t.x || []),
+                                                        Array.from(t.y || [])]) : [];
+    }""",
+        nth,
+    )
+
+
+def grid_rows(page, first: bool = False):
+    """The data section's grid: how many lines it draws (or, with `first`, its first line's text)."""
+    return page.evaluate(
+        """(first) => {
+        const plot = document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot');
+        const grid = plot && plot.data && plot.data.find(t => t.type === 'heatmap');
+        if (!grid) return first ? '' : 0;
+        return first ? grid.text[0].join('') : grid.z.length;
+    }""",
+        first,
+    )
+
+
+def sidebar_shown(page) -> bool:
+    return page.evaluate("""() => {
+        const bar = document.querySelector('[data-testid="stSidebar"]');
+        if (!bar) return false;
+        const box = bar.getBoundingClientRect();
+        return box.width > 50 && box.right > 50;
+    }""")
+
+
+def cut_labels(page) -> list[str]:
+    """Metric labels whose text is cut (wider than their box): a 1024×768 screen must show them whole."""
+    return page.evaluate("""() => Array.from(document.querySelectorAll('[data-testid="stMetricLabel"]'))
+        .filter(l => l.scrollWidth > l.clientWidth + 1).map(l => l.innerText)""")
+
+
+@pytest.fixture
+def projector(browser, tmp_path):
+    """A page the size of a classroom projector's screen."""
+    page = browser.new_page(viewport={"width": 1024, "height": 768})
+    page.set_default_timeout(TIMEOUT_MS)
+    yield page
+    page.screenshot(path=str(tmp_path / "last.png"), full_page=True)
+    page.close()
+
+
+def tour_section(page, title: str) -> None:
+    wait_idle(page)
+    page.get_by_text(title, exact=True).first.click()
+    expect(page.get_by_role("heading", name=re.compile(re.escape(title)))).to_be_visible(timeout=TIMEOUT_MS)
+
+
+def test_the_tour_at_a_projectors_size_runs_its_experiments(app_url, projector):
+    """A first visit opens the tour; sections 1, 3 and 8 run their live experiments and show their
+    figures: the text cut into windows, the graphs' sizes against num_steps, samples at three
+    temperatures. Each section is walked to at 1024×768."""
+    page = projector
+    page.goto(app_url)
+    wait_ready(page)
+    expect(page.get_by_role("heading", name=re.compile("1 · The data"))).to_be_visible(timeout=TIMEOUT_MS)
+    wait_until(lambda: grid_rows(page) == 2 * 4)  # batch 4: each row's x line and its y line
+    assert grid_rows(page, first=True).startswith("First")  # the corpus's own first characters
+    page.locator(".st-key-tour_batch input[type=range]").press("ArrowRight")
+    page.wait_for_url(re.compile(r"[?&]tour_batch=5(&|$)"))
+    wait_until(lambda: grid_rows(page) == 2 * 5)
+    page.mouse.move(700, 5)
+    page.screenshot(path=str(screenshot_path("tour.png")), full_page=False)
+
+    for title in ("2 · One step", "4 · dynamic_rnn and scan", "5 · Better cells", "6 · Stacking and dropout",
+                  "7 · Layer normalisation"):  # fmt: skip
+        tour_section(page, title)
+        wait_idle(page)
+        assert not page.get_by_text("Something went wrong").count(), title
+
+    tour_section(page, "3 · Unrolling as a list")
+    wait_idle(page)
+    page.locator(".st-key-tour_list_run button").click()
+    wait_until(lambda: any(len(x) == 3 for _, x, _ in traces(page)), timeout=180)
+    lines = [(name, y) for name, x, y in traces(page) if len(x) == 3]  # ops, and seconds, per implementation
+    assert len({name for name, _ in lines}) >= 3, lines
+    ops = max(
+        (y for name, y in lines if "list" in name.lower()), key=lambda y: y[-1]
+    )  # ops outnumber seconds
+    assert ops[0] < ops[1] < ops[2] and ops[2] > 1000  # the list's graph grows with num_steps
+    loops = [y for name, y in lines if "list" not in name.lower() and y[-1] > 100]
+    assert loops and all(y[2] - y[0] < 50 for y in loops)  # the loops' stay flat
+
+    tour_section(page, "8 · Generating text")
+    samples = page.locator('[data-testid="stCode"]')
+    wait_until(
+        lambda: samples.count() >= 4 and all(t.startswith("ROMEO:") for t in samples.all_inner_texts())
+    )
+    texts = samples.all_inner_texts()
+    assert len(set(texts[:3])) == 3  # three temperatures, three texts from one prime and seed
+    page.locator(".st-key-tour_gen_t2 [role=slider], .st-key-tour_gen_t2 input[type=range]").first.press(
+        "ArrowLeft"
+    )
+    wait_until(lambda: samples.all_inner_texts()[:3] != texts[:3])
+    assert not page.get_by_text("Something went wrong").count()
+
+
+def test_presentation_mode_puts_the_chart_first_and_cuts_nothing_at_1024x768(app_url, projector):
+    page = projector
+    page.goto(app_url + "?tab=Train&present=true")
+    wait_ready(page)
+    chart = page.locator('[data-testid="stPlotlyChart"]').first
+    expect(chart).to_be_visible(timeout=TIMEOUT_MS)
+    wait_until(lambda: len(traces(page)) > 0)
+    assert chart.bounding_box()["y"] < 768  # above the fold: the class sees the chart without scrolling
+    assert not sidebar_shown(page)  # folded away: the page's width goes to the chart
+    assert cut_labels(page) == []
+    page.mouse.move(700, 5)
+    page.screenshot(path=str(screenshot_path("present.png")), full_page=False)

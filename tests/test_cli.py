@@ -113,6 +113,36 @@ def test_bad_flags_and_unknown_runs(tmp_path):
     assert missing.returncode == 2 and "no run named 'nope'" in missing.stderr
 
 
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (("--seed", str(2**64)), "seed must be 0..4294967295, got 18446744073709551616"),
+        (("--seed", "-1"), "seed must be 0..4294967295, got -1"),
+        (("--clip-norm", "inf"), "clip_norm must be a finite number, got inf"),
+        (("--lr", "nan"), "learning_rate must be a finite number, got nan"),
+        (("--connect-timeout-s", "nan"), "--connect-timeout-s must be a positive number of seconds"),
+    ],
+)
+def test_settings_no_run_can_use_are_refused_before_a_run_folder_is_made(tmp_path, flags, message):
+    runs = tmp_path / "runs"
+    out = cli("core.train", "--corpus", str(write_corpus(tmp_path)), "--runs-dir", str(runs), *SMALL, *flags)
+    assert out.returncode == 2 and f"error: {message}" in out.stderr and "Traceback" not in out.stderr
+    assert not runs.exists()  # refused by the config's own checks, before the store makes a folder
+
+
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (("--seed", "-5"), "seed must be 0..4294967295, got -5"),
+        (("--seed", str(2**32)), "seed must be 0..4294967295, got 4294967296"),
+        (("--temperature", "nan"), "temperature must be a finite number, got nan"),
+    ],
+)
+def test_sample_settings_out_of_range_are_a_sentence(tmp_path, flags, message):
+    out = cli("core.sample", "--runs-dir", str(tmp_path), "--run", "any", *flags)
+    assert out.returncode == 2 and out.stderr.strip() == f"error: {message}" and out.stdout == ""
+
+
 def test_help_lists_the_registries():
     out = cli("core.train", "--help")
     for name in ("static", "dynamic", "scan", "keras", "lstm", "ln_lstm", "gru", "quick", "seed"):

@@ -2,8 +2,12 @@
 
 import dataclasses
 import json
+import os
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 from core.experiment import POST_FIGURES, post_plan, ratios, run_experiment, save, table
 from tests.tiny import tiny_config, write_corpus
@@ -56,3 +60,17 @@ def test_cancel_stops_mid_measurement(tmp_path):
     rows = run_experiment(tiny_plan(tmp_path, tf1=True), cancel=cancel)
     assert time.monotonic() - t0 < 5
     assert len(rows) == 1 and rows[0]["error"] == "cancelled"
+
+
+def test_flags_that_could_give_no_result_are_refused_before_measuring(tmp_path):
+    root = Path(__file__).resolve().parents[1]
+    (tmp_path / "a-file").write_text("")
+    for flags, message in (
+        (("--epochs", "-1"), "error: --epochs must be 0 or more, got -1"),
+        (("--json", str(tmp_path / "a-file" / "r.json")), f"error: cannot make {tmp_path}/a-file/r.json: "),
+    ):
+        out = subprocess.run(
+            [sys.executable, "-m", "core.experiment", *flags],
+            cwd=root, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(root)}, timeout=120,
+        )  # fmt: skip
+        assert out.returncode == 2 and out.stderr.startswith(message) and out.stdout == "", out.stderr

@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.config import ModelConfig, RunConfig, TrainConfig
 from core.data.corpus import make_corpus
+from core.data.sources import uploads_of
 from core.inside.trace import tracer_for
 from core.runs.record import RunRecord
 from core.runs.store import RunStore
@@ -29,7 +30,9 @@ OWNER = state.owner_of(SECRET)
 def runs_dir(tmp_path_factory):
     """Two small trained runs of OWNER's: a 2-layer LSTM (6 steps) and a GRU (100 steps: a milestone)."""
     root = tmp_path_factory.mktemp("runs")
-    (root / "tiny.txt").write_text(TEXT, encoding="utf-8")
+    corpus_file = uploads_of(root, OWNER) / "tiny.txt"  # OWNER's upload, as the app keeps one
+    corpus_file.parent.mkdir(parents=True)
+    corpus_file.write_text(TEXT, encoding="utf-8")
     corpus = make_corpus(TEXT, 0.1)
     for cell, layers, steps in (("lstm", 2, 6), ("gru", 1, 120)):
         config = RunConfig(
@@ -43,7 +46,7 @@ def runs_dir(tmp_path_factory):
                 sample_every=0,
                 checkpoint_every=100,
             ),  # fmt: skip
-            corpus=str(root / "tiny.txt"),
+            corpus=str(corpus_file),
         )
         run_dir = RunStore(root).create(config, corpus.vocab, owner=OWNER, label=cell)
         record = RunRecord(run_dir.run_id, config.to_dict())

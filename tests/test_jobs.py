@@ -67,7 +67,7 @@ def test_a_job_trains_to_finished_and_its_events_reach_the_app(store, manager):
     assert snap.status == "finished", snap.message
     assert [m["step"] for m in snap.metrics] == [1, 2, 3, 4, 5, 6]
     assert [e["step"] for e in snap.evals] == [3, 6]
-    assert [s["step"] for s in snap.samples] == [3, 6]
+    assert [s["step"] for s in snap.samples] == [0, 3, 6]  # 0: what the untrained network writes
     assert snap.timings["trace_s"] > 0 and snap.timings["first_call_s"] > 0
     # The worker wrote the run folder; the app's copy holds the same events.
     on_disk = run.load_record().snapshot()
@@ -82,7 +82,9 @@ def test_a_fused_run_sets_one_thread_per_op_in_its_worker(store, manager):
     assert job.wait(90), "the job did not end"
     snap = job.snapshot()
     assert snap.status == "finished", snap.message
-    assert "TensorFlow ops run on 1 thread each, as fused trains fastest so" in snap.log
+    assert any(
+        line.endswith("TensorFlow ops run on 1 thread each, as fused trains fastest so") for line in snap.log
+    )
 
 
 def test_stop_during_training_takes_effect_within_a_second(store, manager):

@@ -38,6 +38,13 @@ def test_top_k_only_draws_among_the_k_likeliest():
     assert pick(logits, SampleConfig(top_k=1), rng) == 1
 
 
+def test_a_temperature_near_zero_takes_the_likeliest_as_its_limit_does():
+    logits = np.array([0.0, 3.0, 1.0, 2.5, -1.0])
+    rng = np.random.default_rng(0)
+    for temperature in (1e-320, 1e-300):  # logits / temperature overflows to inf
+        assert {pick(logits, SampleConfig(temperature=temperature), rng) for _ in range(20)} == {1}
+
+
 def test_temperature_sharpens():
     logits = np.array([0.0, 1.0, 2.0])
     rng = np.random.default_rng(0)

@@ -42,7 +42,9 @@ def test_a_runs_event_files_hold_what_its_record_holds(tmp_path, corpus_path):
     np.testing.assert_allclose(
         [v for _, v in tags["val/loss_nats"]], [e["val_loss"] for e in snap.evals], rtol=1e-6
     )
-    assert steps("samples") == [10, 20] and tags["samples"][0][1].item().decode() == snap.samples[0]["text"]
+    assert (
+        steps("samples") == [0, 10, 20] and tags["samples"][0][1].item().decode() == snap.samples[0]["text"]
+    )
     for name in (
         "embedding/embeddings",
         "stack/layer_1/kernel",

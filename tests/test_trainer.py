@@ -3,6 +3,7 @@
 import dataclasses
 import re
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -28,7 +29,7 @@ def test_loss_falls_on_a_tiny_corpus(tmp_path, corpus_path):
     assert len(losses) == 60
     assert np.mean(losses[-10:]) < 0.7 * np.mean(losses[:5])
     assert snap.evals[-1]["val_loss"] < snap.evals[0]["val_loss"]
-    assert snap.samples and snap.samples[0]["step"] == 10
+    assert [s["step"] for s in snap.samples] == [0, 10, 20, 30, 40, 50, 60]  # 0: the untrained network
     assert {"trace_s", "first_call_s"} <= set(snap.timings)
 
 
@@ -91,6 +92,39 @@ def test_pause_then_resume(tmp_path, corpus_path):
     snap = Trainer(config, corpus, record).run(stop, pause)
     assert snap.status == "finished"
     assert statuses == ["building", "training", "paused", "training", "finished"]
+
+
+def test_samples_come_at_early_log_spaced_steps_and_at_the_end(tmp_path, corpus_path):
+    snap, _ = train(tmp_path, tiny_config(corpus_path, epochs=2, max_steps=67, sample_every=50))
+    assert [s["step"] for s in snap.samples] == [0, 10, 30, 50, 67]  # 100 would be next, then every 50
+    assert all(len(s["text"]) == 21 for s in snap.samples)  # the prime and sample_length characters
+
+
+def test_a_pause_spends_none_of_the_time_budget(tmp_path, corpus_path, monkeypatch):
+    """Paused for ten minutes on the budget's clock, a run with a one-minute budget still trains every
+    step after it, and its wall clock leaves the pause out."""
+    from core.training import budget
+
+    skipped = [0.0]
+    monkeypatch.setattr(budget, "now", lambda: time.monotonic() + skipped[0])
+    stop, pause = threading.Event(), threading.Event()
+
+    def explained():  # ten minutes pass while the teacher explains, then Resume
+        skipped[0] += 600.0
+        pause.clear()
+
+    def listener(event):
+        if event["kind"] == "metric" and event["step"] == 3:
+            pause.set()
+        if event["kind"] == "status" and event["status"] == "paused":
+            threading.Timer(0.1, explained).start()
+
+    config = tiny_config(corpus_path, max_steps=20, max_minutes=1.0, sample_every=0)
+    record = RunRecord("r", config.to_dict())
+    record.subscribe(listener)
+    snap = Trainer(config, load_corpus(config.corpus), record).run(stop, pause)
+    assert snap.status == "finished" and "time budget" not in snap.message, snap.message
+    assert snap.progress["step"] == 20 and snap.progress["wall_s"] < 60
 
 
 def test_an_exploding_loss_is_divergence_and_only_weights_with_a_finite_loss_are_kept(tmp_path, corpus_path):

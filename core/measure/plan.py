@@ -50,6 +50,9 @@ class BenchPlan:
                 raise ConfigError(f"unknown implementation {impl!r}; choose from {', '.join(UNROLLERS)}")
         if self.sweep_key is not None and self.sweep_key not in SWEEPABLE:
             raise ConfigError(f"cannot sweep {self.sweep_key!r}; choose one of {', '.join(SWEEPABLE)}")
+        for name, least in (("timed_steps", 1), ("warmup", 0), ("train_epochs", 0)):
+            if getattr(self, name) < least:
+                raise ConfigError(f"{name} must be {least} or more, got {getattr(self, name)}")
         self.points()  # every config checked now, so a bad one is refused before anything runs
 
     def points(self) -> list[Point]:

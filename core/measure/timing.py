@@ -22,7 +22,8 @@ from core.runs.record import RunRecord
 
 
 class Engine:
-    """build_s (graph build time), zero_state() and step(x, y, state) -> (loss, state)."""
+    """build_s (graph build time), zero_state(), step(x, y, state) -> (loss, state), and eval_step, the
+    same without the update (for the validation loss)."""
 
     def __init__(self, impl: str, config: RunConfig, corpus):
         from core.measure.tf1 import TF1Graph
@@ -35,11 +36,13 @@ class Engine:
                 self.graph.train_step,
                 self.graph.zero_state,
             )
+            self.eval_step = lambda x, y, state: self.graph.forward(x, y, state)[1:]  # (loss, state)
         else:
             self.trainer = self._trainer(impl, config, corpus)
             self.build_s = self.trainer.record.snapshot().timings["trace_s"]
             self.step = lambda x, y, state: self.trainer.train_step(x, y, state)[:2]  # (loss, state)
             self.zero_state = self.trainer.zero_state
+            self.eval_step = self.trainer.reports.eval_step  # the trainer's own validation step
 
     @staticmethod
     def _trainer(impl, config, corpus):
@@ -67,18 +70,22 @@ def timed_steps(engine: Engine, batches, count: int, state=None):
 
 
 def measure(impl: str, config_dict: dict, steps: int, warmup: int, epochs: int = 0) -> dict:
-    """Build, first call, then `steps` timed steps after `warmup` ones — or `epochs` whole epochs."""
+    """Build, first call, then `steps` timed steps after `warmup` ones — or `epochs` whole epochs (at most
+    the config's max_steps steps), with the training loss curve and the validation loss after them."""
     config = RunConfig.from_dict(config_dict)
     tc = config.train
     corpus = load_corpus(config.corpus, tc.val_fraction)
     engine = Engine(impl, config, corpus)
     result = {"trace_s": engine.build_s}
     if epochs:
-        times, per_epoch = train_epochs(engine, corpus, tc, epochs)
+        times, per_epoch, losses = train_epochs(engine, corpus, tc, epochs)
         result.update(
             epoch_losses=[e["loss"] for e in per_epoch],
             epoch_s=[e["seconds"] for e in per_epoch],
             train_s=sum(e["seconds"] for e in per_epoch),
+            steps=len(losses),
+            loss_curve=loss_curve(losses),
+            val_loss=validation_loss(engine, corpus, tc),  # after training, outside its time
         )
         first, steady = times[0], times[1:]
     else:
@@ -100,16 +107,45 @@ def measure(impl: str, config_dict: dict, steps: int, warmup: int, epochs: int =
 
 
 def train_epochs(engine: Engine, corpus, tc, epochs: int):
-    """The post's experiment: state carried within an epoch, reset at each; the mean loss per epoch."""
-    all_times, per_epoch = [], []
+    """The post's experiment: state carried within an epoch, reset at each; the mean loss per epoch.
+    Ends early after tc.max_steps steps if that is set. (each step's seconds, per epoch, each step's loss)"""
+    all_times, per_epoch, all_losses = [], [], []
+    per_epoch_steps = num_batches(len(corpus.train_ids), tc.batch_size, tc.num_steps)
     for _ in range(epochs):
+        left = tc.max_steps - len(all_losses) if tc.max_steps else per_epoch_steps
+        if left <= 0:
+            break
         batches = batch_iterator(corpus.train_ids, tc.batch_size, tc.num_steps)
-        times, losses, _ = timed_steps(
-            engine, batches, num_batches(len(corpus.train_ids), tc.batch_size, tc.num_steps)
-        )
+        times, losses, _ = timed_steps(engine, batches, min(per_epoch_steps, left))
         all_times += times
+        all_losses += losses
         per_epoch.append({"loss": float(np.mean(losses)), "seconds": sum(times)})
-    return all_times, per_epoch
+    return all_times, per_epoch, all_losses
+
+
+CURVE_POINTS = 50  # points of a recorded loss curve, whatever the number of steps
+
+
+def loss_curve(losses: list[float], points: int = CURVE_POINTS) -> list[list]:
+    """[[steps done, mean loss of the steps since the previous point], ...]: at most `points` points,
+    each the mean of an equal run of steps (the last run may be shorter), so noise is averaged out."""
+    every = max(1, -(-len(losses) // points))  # ceil
+    return [
+        [min(i + every, len(losses)), float(np.mean(losses[i : i + every]))]
+        for i in range(0, len(losses), every)
+    ]
+
+
+def validation_loss(engine: Engine, corpus, tc) -> float:
+    """Mean loss over the validation split's windows (at most tc.eval_batches; 0 = all), state carried,
+    as the trainer measures it (core.training.reports)."""
+    state, losses = engine.zero_state(), []
+    for i, (x, y) in enumerate(batch_iterator(corpus.val_ids, tc.batch_size, tc.num_steps)):
+        if tc.eval_batches and i >= tc.eval_batches:
+            break
+        loss, state = engine.eval_step(x, y, state)
+        losses.append(float(loss))
+    return float(np.mean(losses))
 
 
 def train_flops(config: RunConfig, vocab_size: int) -> float:

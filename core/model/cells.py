@@ -96,7 +96,11 @@ class Cell(keras.layers.Layer):
         raise NotImplementedError
 
 
-@CELLS.register("rnn", "basic RNN: h = tanh(x·W + h·U + b), the post's first model (one-hot inputs)")
+@CELLS.register(
+    "rnn",
+    "basic RNN: h = tanh(x·W + h·U + b), the post's first model (one-hot inputs)",
+    plain="the simplest memory: the new character and the old state are mixed and squashed into the new state",
+)
 class BasicRNNCell(Cell):
     one_hot_inputs = True  # as the post's first model
 
@@ -107,7 +111,11 @@ class BasicRNNCell(Cell):
         return h, (h,), ()
 
 
-@CELLS.register("lstm", "LSTM: input, forget, candidate and output gates; state (h, c)")
+@CELLS.register(
+    "lstm",
+    "LSTM: input, forget, candidate and output gates; state (h, c)",
+    plain="keeps a second, slower memory; gates decide what to write into it, what to keep and what to show",
+)
 class LSTMCell(Cell):
     n_states, gates = 2, 4
     gate_names = ("input", "forget", "output")
@@ -130,7 +138,9 @@ class LSTMCell(Cell):
 
 
 @CELLS.register(
-    "gru", "GRU: update and reset gates, reset applied before the recurrent matmul (TF1's GRUCell)"
+    "gru",
+    "GRU: update and reset gates, reset applied before the recurrent matmul (TF1's GRUCell)",
+    plain="a lighter LSTM: one gate decides how much of the old state to keep, one how much of it to use",
 )
 class GRUCell(Cell):
     gates = 3
@@ -172,7 +182,9 @@ def normed_gates(w, z, gates: int) -> list:
 
 
 @CELLS.register(
-    "ln_lstm", "layer-normalised LSTM: LN on each gate and on c before the output tanh (the post's)"
+    "ln_lstm",
+    "layer-normalised LSTM: LN on each gate and on c before the output tanh (the post's)",
+    plain="an LSTM whose gates' inputs are rescaled to the same spread at every step, which steadies training",
 )
 class LayerNormLSTMCell(LayerNormCell):
     n_states, gates = 2, 4
@@ -197,7 +209,11 @@ class LayerNormLSTMCell(LayerNormCell):
         return h, (h, c), (i, f, o)
 
 
-@CELLS.register("ln_gru", "layer-normalised GRU: LN on the update, reset and candidate pre-activations")
+@CELLS.register(
+    "ln_gru",
+    "layer-normalised GRU: LN on the update, reset and candidate pre-activations",
+    plain="a GRU with the same rescaling as the layer-normalised LSTM",
+)
 class LayerNormGRUCell(LayerNormCell):
     gates = 3
     gate_names = ("update", "reset")

@@ -23,7 +23,10 @@ def pick(logits: np.ndarray, cfg: SampleConfig, rng: np.random.Generator) -> int
         )
     if cfg.argmax:
         return int(np.argmax(logits))
-    scaled = logits.astype(np.float64) / cfg.temperature
+    with np.errstate(over="ignore"):
+        scaled = logits.astype(np.float64) / cfg.temperature
+    if not np.all(np.isfinite(scaled)):  # a temperature so near 0 that the division overflows: its limit
+        return int(np.argmax(logits))
     if 0 < cfg.top_k < len(scaled):
         # The post's pick_top_chars: everything below the k-th largest logit gets probability 0.
         kth = np.partition(scaled, -cfg.top_k)[-cfg.top_k]

@@ -28,6 +28,10 @@ def time_major(x):
     "static",
     "a Python list of per-step tensors (the post's tf.nn.rnn): one copy of the "
     "cell per step in the graph, so build time grows with num_steps",
+    plain=(
+        "writes the cell out once for every character of the window, one copy after another, so the "
+        "bigger the window, the bigger the program TensorFlow must build"
+    ),
 )
 def unroll_static(cell, xs, state, training=False):
     outputs = []
@@ -41,6 +45,10 @@ def unroll_static(cell, xs, state, training=False):
     "dynamic",
     "one symbolic loop (the post's dynamic_rnn): tf.while_loop over TensorArrays, "
     "build time independent of num_steps",
+    plain=(
+        "one loop that runs the same cell once per character: the program stays the same size whatever "
+        "the window"
+    ),
 )
 def unroll_dynamic(cell, xs, state, training=False):
     steps = tf.shape(xs)[1]
@@ -60,6 +68,7 @@ def unroll_dynamic(cell, xs, state, training=False):
 @UNROLLERS.register(
     "scan",
     "tf.scan over time-major inputs (the post's third way): a loop that also stacks every step's state",
+    plain="the same kind of loop, written as a scan that also keeps every step's state",
 )
 def unroll_scan(cell, xs, state, training=False):
     def step(carry, x_t):
@@ -73,7 +82,11 @@ def unroll_scan(cell, xs, state, training=False):
 _keras_rnns = weakref.WeakKeyDictionary()  # cell -> its keras.layers.RNN, built once per cell
 
 
-@UNROLLERS.register("keras", "keras.layers.RNN around the same cell: Keras 3's own loop")
+@UNROLLERS.register(
+    "keras",
+    "keras.layers.RNN around the same cell: Keras 3's own loop",
+    plain="the library's general loop, run around this project's own cell",
+)
 def unroll_keras(cell, xs, state, training=False):
     if cell not in _keras_rnns:
         _keras_rnns[cell] = keras.layers.RNN(cell, return_sequences=True, return_state=True)
@@ -106,6 +119,7 @@ KERAS_TWINS = tuple(name for name in CELLS if CELLS[name].impl.keras_layer is no
     "the library's own keras.layers.LSTM / GRU, one layer after another, on the "
     f"same weights ({' and '.join(KERAS_TWINS)} only)",
     supports=KERAS_TWINS,
+    plain="the library's ready-made LSTM and GRU layers, computing with the same weights",
 )
 def unroll_keras_fused(stack, xs, state, training=False):
     # Dropout on whole [batch, time, units] sequences between layers draws an independent mask per
@@ -141,6 +155,10 @@ class Rows(NamedTuple):
     # thread per op took the seed config's step from 0.229-0.240 s to 0.183-0.204 (README, "One thread
     # per op").
     op_threads=1,
+    plain=(
+        "this project's fastest loop: every layer in one pass forward and one pass back, with the "
+        "backward written out by hand"
+    ),
 )
 def unroll_fused(stack, xs, state, training=False):
     dropped = training and stack.dropout > 0

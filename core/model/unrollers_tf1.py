@@ -14,21 +14,32 @@ v1 = tf.compat.v1
 
 
 @UNROLLERS.register(
-    "tf1-static", "tf.compat.v1.nn.static_rnn on a list of per-step inputs, in a tf.Graph", family="tf1"
+    "tf1-static",
+    "tf.compat.v1.nn.static_rnn on a list of per-step inputs, in a tf.Graph",
+    family="tf1",
+    plain="the post's own list of steps, built the 2016 way (a graph, then a session)",
 )
 def tf1_static(cell, xs, state):
     outputs, state = v1.nn.static_rnn(cell, tf.unstack(xs, axis=1), initial_state=state)
     return tf.stack(outputs, axis=1), tuple(state)
 
 
-@UNROLLERS.register("tf1-dynamic", "tf.compat.v1.nn.dynamic_rnn, in a tf.Graph", family="tf1")
+@UNROLLERS.register(
+    "tf1-dynamic",
+    "tf.compat.v1.nn.dynamic_rnn, in a tf.Graph",
+    family="tf1",
+    plain="the post's own loop, built the 2016 way",
+)
 def tf1_dynamic(cell, xs, state):
     outputs, state = v1.nn.dynamic_rnn(cell, xs, initial_state=state)
     return outputs, tuple(state)
 
 
 @UNROLLERS.register(
-    "tf1-scan", "tf.scan over time-major inputs, as the post wrote it, in a tf.Graph", family="tf1"
+    "tf1-scan",
+    "tf.scan over time-major inputs, as the post wrote it, in a tf.Graph",
+    family="tf1",
+    plain="the post's own scan, built the 2016 way",
 )
 def tf1_scan(cell, xs, state):
     def step(carry, x_t):

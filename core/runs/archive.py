@@ -8,22 +8,34 @@
 An archive comes from someone else: every member is checked before anything is written — no absolute
 path, no `..`, no link, no member or total past the size limits (nor a zip bomb's compression ratio),
 only the files a run folder holds, config.json and vocab.json present and readable — and refused, in a
-sentence, otherwise. It is then extracted into a hidden folder of the store and renamed into place as a
-new run of the importer's, so a failure half-way leaves nothing behind.
+sentence, otherwise. It is then extracted into a hidden folder of the store, where every file is read
+through its loader (core.runs.files: settings, vocabulary, status, each metrics row) and the checkpoint
+index is rebuilt from the checkpoints actually there, and only then renamed into place as a new run of
+the importer's, so a failure half-way leaves nothing behind.
+
+The run's corpus never names a file on the importer's machine: the built-in corpus is named as such;
+an uploaded one travels inside the archive (`corpus.txt`, packed only for a session that may read it)
+and becomes the importer's own upload; any other is marked absent (the run can be viewed, sampled and
+inspected, not continued).
 """
 
+import dataclasses
 import io
 import json
 import shutil
 import stat
 import zipfile
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 from core.config import RunConfig
+from core.data import sources
+from core.data.corpus import CorpusError, Vocab, decode_utf8
 from core.errors import Refusal
+from core.runs import files
 from core.runs.store import RunDir, RunStore
 
-TOP_FILES = {"config.json", "vocab.json", "metrics.jsonl", "samples.jsonl", "status.json"}
+CORPUS = "corpus.txt"  # an uploaded corpus, carried with its run
+TOP_FILES = {"config.json", "vocab.json", "metrics.jsonl", "samples.jsonl", "status.json", CORPUS}
 FOLDERS = {"ckpt", "tb", "milestones"}  # a run folder's subfolders: files directly inside them
 MAX_MEMBER = 256 * 2**20  # bytes, uncompressed
 MAX_TOTAL = 1024 * 2**20
@@ -35,14 +47,17 @@ class ArchiveRefused(Refusal):
     """An archive that is not a run this app can import safely."""
 
 
-def pack(run_dir: RunDir) -> bytes:
+def pack(run_dir: RunDir, corpus: Path | None = None) -> bytes:
     """The run folder as a zip: <run id>/ and under it every file of the folder (config.json, ..., ckpt/...,
-    milestones/..., tb/...)."""
+    milestones/..., tb/...); with `corpus` (an upload the caller may read), that file as corpus.txt."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for path in sorted(run_dir.path.rglob("*")):
-            if path.is_file() and not path.is_symlink():
-                archive.write(path, f"{run_dir.run_id}/{path.relative_to(run_dir.path).as_posix()}")
+            relative = path.relative_to(run_dir.path)
+            if path.is_file() and not path.is_symlink() and _expected(PurePosixPath(relative.as_posix())):
+                archive.write(path, f"{run_dir.run_id}/{relative.as_posix()}")
+        if corpus is not None:
+            archive.write(corpus, f"{run_dir.run_id}/{CORPUS}")
     return buffer.getvalue()
 
 
@@ -56,13 +71,17 @@ def unpack(data: bytes, store: RunStore, owner: str = "", name: str = "the archi
         top, members = check(archive, name)
         config = _read_config(archive, top, name)
         store.root.mkdir(parents=True, exist_ok=True)
+        corpus = _corpus(archive, top, members, config, store, owner, name)
         scratch = store.root / f".import-{RunDir(store.new_path(config)).run_id}"
         try:
             for info, relative in members:
+                if str(relative) == CORPUS:
+                    continue
                 target = scratch.joinpath(*relative.parts)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 with archive.open(info) as source, open(target, "wb") as sink:
                     shutil.copyfileobj(source, sink)
+            vouch(scratch, name)
             run_dir = RunDir(store.new_path(config))
             scratch.rename(run_dir.path)
         except BaseException:
@@ -70,8 +89,64 @@ def unpack(data: bytes, store: RunStore, owner: str = "", name: str = "the archi
             raise
     meta = {**run_dir.meta(), "run_id": run_dir.run_id, "owner": owner, "imported_from": top}
     meta.pop("example", None)  # an imported example is a run of the importer's
-    run_dir.save_config(run_dir.config(), meta)
+    if not corpus:
+        meta["corpus_absent"] = True
+    run_dir.save_config(dataclasses.replace(run_dir.config(), corpus=corpus), meta)
     return run_dir
+
+
+def vouch(folder: Path, name: str) -> None:
+    """Read every file of an extracted run through its loader; ArchiveRefused saying which is wrong. The
+    checkpoint index is rebuilt from the checkpoints present, so it names nothing outside the run."""
+    try:
+        files.read_config(folder / "config.json")
+        files.read_vocab(folder / "vocab.json")
+        files.read_status(folder / "status.json")
+        for rows in ("metrics.jsonl", "samples.jsonl"):
+            _rows_whole(folder / rows)
+        files.repair_index(folder / "ckpt")
+    except files.RunDamaged as err:
+        raise ArchiveRefused(f"{name} is not a run this app can read: {err}") from None
+
+
+def _rows_whole(path) -> None:
+    """Every line of a streamed file an event of ours (a last line cut short excepted, as after a crash)."""
+    if not path.exists():
+        return
+    lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    if path.read_bytes()[-1:] not in (b"\n", b""):
+        lines = lines[:-1]
+    for number, line in enumerate(lines, 1):
+        try:
+            whole = files.valid_row(json.loads(line))
+        except (json.JSONDecodeError, RecursionError):
+            whole = False
+        if not whole:
+            raise files.RunDamaged(f"line {number} of {path.name} is not a row of a run's record")
+
+
+def _corpus(
+    archive, top: str, members: list, config: RunConfig, store: RunStore, owner: str, name: str
+) -> str:
+    """The corpus path the imported run's config names: the built-in corpus, the archive's corpus.txt
+    kept as the importer's upload (its vocabulary must be the run's), or "" (absent)."""
+    carried = [info for info, relative in members if str(relative) == CORPUS]
+    if not carried:
+        return sources.builtin_path() if sources.is_builtin(config.corpus) else ""
+    if carried[0].file_size > sources.MAX_UPLOAD_BYTES:
+        raise ArchiveRefused(
+            f"{name}'s corpus is larger than an upload may be ({sources.MAX_UPLOAD_BYTES // 2**20} MB)"
+        )
+    data = archive.read(carried[0])
+    try:
+        text = decode_utf8(data, CORPUS)
+        chars = json.loads(archive.read(f"{top}/vocab.json"))["chars"]
+        if Vocab.from_text(text).chars != chars:
+            raise CorpusError("its corpus.txt does not give the run's vocabulary")
+        upload = sources.save_upload(store.root, owner, Path(config.corpus).name or CORPUS, data)
+    except CorpusError as err:
+        raise ArchiveRefused(f"{name} cannot be imported: {err}") from None
+    return str(sources.uploads_of(store.root, owner) / upload)
 
 
 def check(archive: zipfile.ZipFile, name: str) -> tuple[str, list]:
@@ -133,6 +208,8 @@ def _read_config(archive: zipfile.ZipFile, top: str, name: str) -> RunConfig:
         chars = json.loads(archive.read(f"{top}/vocab.json"))["chars"]
         if not isinstance(chars, str) or not chars:
             raise ValueError("no characters")
-    except (ValueError, KeyError, TypeError) as err:  # ConfigError is a ValueError
+        if not isinstance(config.corpus, str):
+            raise ValueError("its corpus is not a file name")
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as err:  # ConfigError too
         raise ArchiveRefused(f"{name}'s config.json or vocab.json cannot be read ({err})") from None
     return config

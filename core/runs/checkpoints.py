@@ -22,13 +22,16 @@ model.trainable_variables. They are read back through an optimizer built on the 
 
 import shutil
 from pathlib import Path
+from typing import NamedTuple
 
 import tensorflow as tf
+from google.protobuf.message import DecodeError
 from tensorflow.core.protobuf import trackable_object_graph_pb2
 
 from core.errors import DiskFull, Refusal
+from core.runs.files import repair_index, write_index
 from core.runs.milestones import Milestones
-from core.runs.store import checkpoint_step, write_index
+from core.runs.store import checkpoint_step
 
 MODEL, OPTIMIZER, CARRY = "model/", "optimizer/", "carry/"
 RECURRENT = MODEL + "stack/"  # the stacked cells' weights (core.model.stack names its scope "stack")
@@ -92,9 +95,60 @@ def is_legacy(held: dict) -> bool:
     return LEGACY_WEIGHTS + "0" in held and not any(name.startswith(RECURRENT) for name in held)
 
 
-def problem(prefix: str) -> str | None:
-    """Why a run's checkpoint can serve no model (None: it holds recurrent weights, in either layout)."""
-    held = contents(prefix)
+DAMAGE = (tf.errors.OpError, ValueError, DecodeError, IndexError)  # what reading damaged files raises
+
+
+def damage(prefix: str) -> str | None:
+    """Why a checkpoint's files cannot be read back (None: its table of contents and every tensor read,
+    their checksums included): a file cut short or overwritten, found before any weight is trusted."""
+    try:
+        reader = tf.train.load_checkpoint(prefix)
+        for name in reader.get_variable_to_shape_map():
+            reader.get_tensor(name)
+        contents(prefix)
+    except DAMAGE as err:
+        return f"{Path(prefix).name} cannot be read ({type(err).__name__})"
+    return None
+
+
+class Usable(NamedTuple):
+    """The newest of a run's checkpoints that reads back whole (None: none does), and the newer ones that
+    do not (their names: each was found damaged)."""
+
+    prefix: str | None
+    damaged: list[str]
+
+    def note(self) -> str | None:
+        """What a reader of the run is told when a newer checkpoint was passed over (None: none was)."""
+        if not self.damaged:
+            return None
+        skipped = ", ".join(self.damaged)
+        if self.prefix is None:
+            return f"every checkpoint of this run ({skipped}) is damaged"
+        return (
+            f"its latest checkpoint ({skipped}) is damaged, so the one before it, "
+            f"{Path(self.prefix).name}, is used"
+        )
+
+
+def usable(run_dir) -> Usable:
+    """The run's newest checkpoint that reads back whole, newest first among those its index keeps."""
+    damaged = []
+    for name in reversed(run_dir.kept_checkpoints()):
+        prefix = str(run_dir.checkpoint_dir / name)
+        if damage(prefix) is None:
+            return Usable(prefix, damaged)
+        damaged.append(name)
+    return Usable(None, damaged)
+
+
+def problem(run_dir) -> str | None:
+    """Why a run's checkpoints can serve no model (None: the newest whole one holds recurrent weights,
+    in either layout)."""
+    found = usable(run_dir)
+    if found.prefix is None:
+        return f"{found.note()}, so it cannot be sampled or resumed; its metrics and samples stay viewable"
+    held = contents(found.prefix)
     if is_legacy(held) or any(name.startswith(RECURRENT) for name in held):
         return None
     return NO_RECURRENT_WEIGHTS
@@ -132,6 +186,8 @@ class RunCheckpoint:
     def __init__(self, entries: dict, directory=None, max_to_keep: int = 2, legacy=None, milestones=None):
         self.entries, self.legacy, self.max_to_keep = dict(entries), legacy, max_to_keep
         self.checkpoint = tf.train.Checkpoint(**self.entries)
+        if directory is not None:  # TensorFlow deletes what the index lists: it lists only this folder's
+            repair_index(Path(directory))
         self.manager = (
             None
             if directory is None
@@ -164,12 +220,19 @@ class RunCheckpoint:
     def discard_latest(self) -> None:
         """Delete the newest checkpoint (weights found bad after it was saved); the one before it, if
         any, becomes the latest."""
-        *kept, bad = self.manager.checkpoints
-        for path in tf.io.gfile.glob(bad + ".*"):
-            tf.io.gfile.remove(path)
-        if self.milestones is not None:
-            self.milestones.drop(checkpoint_step(bad))
+        self.discard([self.manager.checkpoints[-1]])
+
+    def discard(self, bad: list[str], weights_bad: bool = True) -> None:
+        """Delete these checkpoints (weights found bad, with their milestones; or files found damaged);
+        the newest of the rest, if any, becomes the latest."""
         directory = str(self.manager.directory)
+        bad = {Path(p).name for p in bad}
+        kept = [p for p in self.manager.checkpoints if Path(p).name not in bad]
+        for name in bad:
+            for path in Path(directory).glob(f"{name}.*"):
+                path.unlink(missing_ok=True)
+            if self.milestones is not None and weights_bad:
+                self.milestones.drop(checkpoint_step(name))
         if kept:
             write_index(directory, kept)
         else:
@@ -233,6 +296,11 @@ def read_weights(model, run_dir, refusal=None, prefix: str | None = None) -> int
         raise refusal(f"run {run_dir.run_id} no longer has the checkpoint {Path(prefix).name}")
     if prefix is None and not run_dir.has_checkpoint():
         raise refusal(f"run {run_dir.run_id} has no checkpoint yet; wait for its first one")
+    if prefix is None:  # the newest whole one: a damaged latest is passed over (checkpoint_note says so)
+        found = usable(run_dir)
+        if found.prefix is None:
+            raise refusal(f"run {run_dir.run_id} cannot be read: {found.note()}")
+        prefix = found.prefix
     step = tf.Variable(0, dtype=tf.int64)
 
     def legacy():  # the optimizer is built only to read the earlier layout through it
@@ -242,11 +310,13 @@ def read_weights(model, run_dir, refusal=None, prefix: str | None = None) -> int
 
     # Every weight of the model, or a refusal that says what is missing; only the optimizer is skipped.
     try:
-        RunCheckpoint({**model_entries(model), "step": step}, legacy=legacy).restore(
-            prefix or run_dir.latest_checkpoint()
-        )
+        RunCheckpoint({**model_entries(model), "step": step}, legacy=legacy).restore(prefix)
     except CheckpointMismatch as err:
         raise refusal(f"run {run_dir.run_id} cannot be read: {err}") from None
+    except DAMAGE as err:  # a milestone (or a checkpoint named on purpose) whose files are damaged
+        raise refusal(
+            f"run {run_dir.run_id}'s {Path(prefix).name} cannot be read ({type(err).__name__})"
+        ) from None
     return int(step.numpy())
 
 

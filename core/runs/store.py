@@ -24,7 +24,8 @@ from core.config import RunConfig
 from core.data.corpus import Vocab
 from core.errors import DiskFull, Refusal
 from core.paths import EXAMPLES
-from core.runs import milestones
+from core.runs import files, milestones
+from core.runs.files import RUN_ID, RunDamaged
 from core.runs.record import RunRecord, Status
 
 STREAMED = {
@@ -69,7 +70,8 @@ def repair_tail(path: Path) -> None:
 
 
 def read_jsonl(path: Path) -> list[dict]:
-    """Every complete line; a last line cut short by a crash is skipped, not an error."""
+    """Every complete line of a JSON-lines file of ours (a run's are read through core.runs.files, which
+    checks each row); a last line cut short by a crash is skipped, not an error."""
     if not path.exists():
         return []
     rows = []
@@ -85,26 +87,6 @@ def checkpoint_step(prefix: str) -> int:
     """The train step a checkpoint's path names: tf.train.CheckpointManager numbers its files by it
     (ckpt/ckpt-913 -> 913)."""
     return int(str(prefix).rsplit("-", 1)[1])
-
-
-def write_index(directory, paths: list) -> None:
-    """The folder's `checkpoint` index (the text tf.train.CheckpointManager keeps), naming `paths` (oldest
-    first) as the checkpoints kept and the last of them as the latest, by name: the folder can move. With
-    their files' times, so that a CheckpointManager opened on the folder counts them as its own (without
-    times it would neither list nor ever delete them)."""
-    names = [Path(p).name for p in paths]
-    times = [Path(directory, f"{n}.index").stat().st_mtime for n in names]
-    lines = (
-        [f'model_checkpoint_path: "{names[-1]}"']
-        + [f'all_model_checkpoint_paths: "{n}"' for n in names]
-        + [f"all_model_checkpoint_timestamps: {t!r}" for t in times]
-        + [f"last_preserved_timestamp: {min(times) - 1!r}"]
-    )
-    Path(directory, "checkpoint").write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-
-class RunDamaged(Refusal):
-    """A run folder whose files cannot be read."""
 
 
 class RunDir:
@@ -127,65 +109,70 @@ class RunDir:
         return milestones.listed(self.milestones_dir)
 
     def meta(self) -> dict:
-        return self._config_file().get("meta", {})
+        """Who made the run and its label: read leniently, so that a run whose settings are damaged still
+        has an owner (who may delete it)."""
+        return files.read_meta(self.path / "config.json")
 
     @property
     def read_only(self) -> bool:
         """An example run that ships with the project: it can be read and copied, never changed."""
         return bool(self.meta().get("example"))
 
+    def _read(self, loader, name: str):
+        try:
+            return loader(self.path / name)
+        except RunDamaged as err:
+            raise RunDamaged(f"run {self.run_id} is damaged: {err}") from None
+
     def config(self) -> RunConfig:
-        data = self._config_file()
-        return RunConfig.from_dict({k: v for k, v in data.items() if k != "meta"})
+        return self._read(files.read_config, "config.json")[0]
 
     def save_config(self, config: RunConfig, meta: dict | None = None) -> None:
         """Write the run's config with its meta (kept as it was unless given): a resumed run may train on."""
         meta = self.meta() if meta is None else meta
         write_atomic(self.path / "config.json", json.dumps({**config.to_dict(), "meta": meta}, indent=2))
 
-    def _config_file(self) -> dict:
-        try:
-            return json.loads((self.path / "config.json").read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as err:
-            raise RunDamaged(
-                f"run {self.run_id}'s config.json cannot be read ({err}); the folder is damaged"
-            ) from None
-
     def vocab(self) -> Vocab:
-        return Vocab(json.loads((self.path / "vocab.json").read_text(encoding="utf-8"))["chars"])
+        return self._read(files.read_vocab, "vocab.json")
 
     def status(self) -> dict:
-        path = self.path / "status.json"
-        return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {"status": Status.CREATED}
+        return self._read(files.read_status, "status.json")
+
+    def problem(self) -> str | None:
+        """Why this run's folder cannot be shown (None: its config, vocabulary and status read back)."""
+        try:
+            self.config(), self.vocab(), self.status()
+        except RunDamaged as err:
+            return str(err)
+        return None
 
     def has_checkpoint(self) -> bool:
-        return (self.checkpoint_dir / "checkpoint").exists()
+        return self.latest_checkpoint() is not None
 
     def latest_checkpoint(self) -> str | None:
-        """The newest checkpoint's path prefix, as tf.train.CheckpointManager records it (None: none yet)."""
-        index = self.checkpoint_dir / "checkpoint"
-        if not index.exists():
-            return None
-        first = index.read_text(encoding="utf-8").splitlines()[0]  # model_checkpoint_path: "ckpt-200"
-        return str(self.checkpoint_dir / first.split(":", 1)[1].strip().strip('"'))
+        """The newest checkpoint's path prefix, ckpt/ckpt-<step> (None: none yet): a name the index gives
+        only if its files are in ckpt/ (core.runs.files.checkpoint_index)."""
+        latest = files.checkpoint_index(self.checkpoint_dir).latest
+        return None if latest is None else str(self.checkpoint_dir / latest)
+
+    def what_is_kept(self) -> str:
+        """How a run that ended early says what it keeps: its last checkpoint, or that it has none."""
+        latest = self.latest_checkpoint()
+        if latest is None:
+            return "no checkpoint had been written yet, so there is nothing to resume from"
+        return f"its last checkpoint (step {checkpoint_step(latest):,}) is kept"
 
     def kept_checkpoints(self) -> list[str]:
-        """The names of the checkpoints the index keeps, oldest first ([] if none)."""
-        index = self.checkpoint_dir / "checkpoint"
-        if not index.exists():
-            return []
-        lines = index.read_text(encoding="utf-8").splitlines()  # all_model_checkpoint_paths: "ckpt-200"
-        key = "all_model_checkpoint_paths:"
-        return [line.split(":", 1)[1].strip().strip('"') for line in lines if line.startswith(key)]
+        """The names of the checkpoints kept, oldest first ([] if none)."""
+        return files.checkpoint_index(self.checkpoint_dir).names
 
     def checkpoint_problem(self) -> str | None:
         """Why this run's checkpoint can be neither sampled nor resumed (None: it can, or there is none)."""
-        latest = self.latest_checkpoint()
-        if latest is None:
+        if self.latest_checkpoint() is None:
             return None
-        from core.runs.checkpoints import problem  # TensorFlow reads the file's table of contents
+        from core.runs.checkpoints import problem  # TensorFlow reads the files' tables of contents
 
-        return problem(latest)
+        return problem(self)
 
     def resume_problem(self) -> str | None:
         """Why this run cannot train on from where it stopped (None: it can), in words."""
@@ -199,10 +186,10 @@ class RunDir:
 
     def load_record(self) -> RunRecord:
         """Rebuild the run's record from its files (events replayed in the order they were written)."""
-        data = self._config_file()
-        record = RunRecord(self.run_id, data)
+        config, meta = self._read(files.read_config, "config.json")
+        record = RunRecord(self.run_id, {**config.to_dict(), "meta": meta})
         for name in ("metrics.jsonl", "samples.jsonl"):
-            for event in read_jsonl(self.path / name):
+            for event in files.read_rows(self.path / name):
                 record.apply(event)
         status = self.status()
         record.timing(**status.get("timings", {}))
@@ -310,13 +297,13 @@ class RunStore:
         budget grows by that many epochs and it waits, stopped, to be continued."""
         config = source.config()
         run_dir = RunDir(self.new_path(config))
-        shutil.copytree(source.path, run_dir.path)
+        shutil.copytree(source.path, run_dir.path, ignore=_links)  # a link inside a run is not its own file
         # Re-indexed with the files' times, so that the copy's CheckpointManager counts the copied
         # checkpoints as its own and deletes them in turn (an index without times, as the shipped
         # example's, would keep them in every copy for good).
         kept = run_dir.kept_checkpoints()
         if kept:
-            write_index(run_dir.checkpoint_dir, kept)
+            files.write_index(run_dir.checkpoint_dir, kept)
         label = label or f"copy of {source.meta().get('label') or source.run_id}"
         if more_epochs:
             train = dataclasses.replace(config.train, epochs=config.train.epochs + more_epochs, max_steps=0)
@@ -340,9 +327,9 @@ class RunStore:
 
     def get(self, run_id: str) -> RunDir:
         """A run of this folder (or an example) by its id (never a path: the app passes ids from URLs here)."""
-        if run_id and "/" not in run_id and run_id not in (".", ".."):
+        if isinstance(run_id, str) and RUN_ID.fullmatch(run_id):
             for folder in (self.root, self.examples):
-                if folder is not None and (folder / run_id / "config.json").exists():
+                if folder is not None and _is_run(folder / run_id):
                     return RunDir(folder / run_id)
         raise RunNotFound(run_id)
 
@@ -369,9 +356,23 @@ class RunStore:
         shutil.rmtree(run_dir.path)
 
 
+def _links(folder: str, names: list[str]) -> list[str]:
+    """shutil.copytree's `ignore`: the entries of `folder` that are links (copying one would copy whatever
+    file, anywhere, it points at)."""
+    return [name for name in names if Path(folder, name).is_symlink()]
+
+
+def _is_run(path: Path) -> bool:
+    """A run folder: named as a run id, a real folder (not a link to one elsewhere) holding config.json."""
+    return (
+        RUN_ID.fullmatch(path.name) is not None
+        and not path.is_symlink()
+        and path.is_dir()
+        and (path / "config.json").is_file()
+    )
+
+
 def _runs_in(folder: Path) -> list[RunDir]:
     if not folder.exists():
         return []
-    return sorted(
-        (RunDir(p) for p in folder.iterdir() if (p / "config.json").exists()), key=lambda r: r.run_id
-    )
+    return sorted((RunDir(p) for p in folder.iterdir() if _is_run(p)), key=lambda r: r.run_id)

@@ -13,20 +13,25 @@ import time
 GO_ON, STOP, TIME_UP = 0.0, 1.0, 2.0  # a wish's first number
 
 
+def now() -> float:
+    """The clock a budget is kept on (seconds, monotonic)."""
+    return time.monotonic()
+
+
 class Budget:
     """A run's steps and time budget. `started` is time.time() when the person asked for the run: the
     budget counts from it, TensorFlow's start-up and the graph build included."""
 
     def __init__(self, total_steps: int, minutes: float, started: float):
         self.total_steps = total_steps
-        self.began = time.monotonic() - max(0.0, time.time() - started)  # `started` on the monotonic clock
+        self.began = now() - max(0.0, time.time() - started)  # `started` on the monotonic clock
         self.deadline = self.began + minutes * 60 if minutes else math.inf
         self.agreeing = False  # set when the run has several workers: then the chief decides
         self.agreed = (GO_ON, 0.0)  # what the last step's all-reduce brought: (decision, time spent)
 
     def wish(self, stop) -> tuple[float, float]:
         """What this process would have every worker do after the next step, and its clock's share."""
-        decision = STOP if stop.is_set() else TIME_UP if time.monotonic() > self.deadline else GO_ON
+        decision = STOP if stop.is_set() else TIME_UP if now() > self.deadline else GO_ON
         return decision, self.time_spent()
 
     def agree(self, agreed) -> None:
@@ -36,7 +41,7 @@ class Budget:
         return self.agreed[0] == STOP if self.agreeing else stop.is_set()
 
     def time_up(self) -> bool:
-        return self.agreed[0] == TIME_UP if self.agreeing else time.monotonic() > self.deadline
+        return self.agreed[0] == TIME_UP if self.agreeing else now() > self.deadline
 
     def done(self, step: int) -> bool:
         return step >= self.total_steps or self.time_up()
@@ -45,7 +50,7 @@ class Budget:
         """The share of the time budget spent by this process's clock (0 without a budget)."""
         if self.deadline == math.inf:
             return 0.0
-        return (time.monotonic() - self.began) / (self.deadline - self.began)
+        return (now() - self.began) / (self.deadline - self.began)
 
     def done_fraction(self, step: int) -> float:
         """How much of the run is spent: by its steps or its time budget, whichever is further (the time
@@ -53,9 +58,19 @@ class Budget:
         spent = self.agreed[1] if self.agreeing else self.time_spent()
         return min(max(step / self.total_steps, spent), 1.0)
 
+    def hold(self, seconds: float) -> None:
+        """A pause of `seconds` costs the run none of its budget: the deadline moves on by it, and so does
+        the moment the run counts from (its wall clock leaves the pause out too)."""
+        self.began += seconds
+        self.deadline += seconds
+
+    @staticmethod
+    def now() -> float:
+        return now()
+
     def seconds_left(self) -> float:
-        return max(0.0, self.deadline - time.monotonic())
+        return max(0.0, self.deadline - now())
 
     def elapsed(self) -> float:
         """Seconds since the run was asked for (this session)."""
-        return time.monotonic() - self.began
+        return now() - self.began

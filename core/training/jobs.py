@@ -113,14 +113,19 @@ class Worker(Child):
 class Job:
     """One run training in a worker process, mirrored into `record` by a supervising thread."""
 
-    def __init__(self, run_dir: RunDir, worker: Worker, resume: bool = False, on_training=None, on_end=None):
+    def __init__(
+        self, run_dir: RunDir, worker: Worker, resume=False, on_training=None, on_end=None, owner: str = ""
+    ):
         self.run_dir, self.run_id, self.resume = run_dir, run_dir.run_id, resume
         self.record = record_for(run_dir, resume)  # a mirror: the worker's own record writes the folder
         self.worker, self.on_training, self.on_end = worker, on_training, on_end
         self.stop_requested_at = None  # time.monotonic() of the first stop()
+        self.owner = owner  # the session that started it (JobManager's cap per session)
+        self.started_at = None  # time.monotonic() at start()
         self.thread = threading.Thread(target=self._supervise, name=f"job-{self.run_id}", daemon=True)
 
     def start(self) -> "Job":
+        self.started_at = time.monotonic()  # for the page's "building for N s" while nothing is recorded yet
         self.worker.assign(self.run_dir, self.resume)
         self.thread.start()
         return self
@@ -210,17 +215,22 @@ class Job:
             self.worker.end()
             step = self.record.snapshot().progress.get("step", 0)
             where = f"at step {step}" if step else "before its first step (while building the graph)"
-            self._conclude(Status.STOPPED, f"stopped {where}; the last checkpoint on disk is kept")
+            self._conclude(Status.STOPPED, f"stopped {where}; {self._kept()}")
         else:
             self.worker.join(1.0)
             if self.stopping:
-                self._conclude(Status.STOPPED, "stopped; the last checkpoint on disk is kept")
+                self._conclude(Status.STOPPED, f"stopped; {self._kept()}")
             else:
                 self._conclude(
                     Status.FAILED,
-                    f"the training process ended unexpectedly ({self.worker.exit_reason()}); "
-                    "the last checkpoint on disk is kept",
+                    f"the training process ended unexpectedly ({self.worker.exit_reason()}); {self._kept()}",
                 )
+
+    def _kept(self) -> str:
+        try:
+            return self.run_dir.what_is_kept()
+        except OSError:  # the folder was deleted meanwhile
+            return "its folder is gone"
 
     def _conclude(self, status: str, message: str, error: str = "") -> None:
         """A final status the worker could not give: written to the run folder, then to the record."""
@@ -242,14 +252,15 @@ class JobManager:
         self._idle: Worker | None = None
         self._replenish()
 
-    def start(self, run_dir: RunDir, resume: bool = False) -> Job:
-        """Train `run_dir` in a worker; JobLimit if max_jobs are already training, JobError if this one is."""
+    def start(self, run_dir: RunDir, resume: bool = False, owner: str = "", per_owner: int = 0) -> Job:
+        """Train `run_dir` in a worker; JobLimit if max_jobs are already training (or `per_owner` of
+        `owner`'s: 0, no such cap), JobError if this one is."""
         with self._lock:
             old = self._jobs.get(run_dir.run_id)
             if old is not None and old.active:
                 raise JobError(f"run {run_dir.run_id} is already training")
-            self._check_room()
-            job = Job(run_dir, self._take_worker(), resume, on_training=self._training, on_end=self._ended)
+            self._check_room(owner, per_owner)
+            job = Job(run_dir, self._take_worker(), resume, self._training, self._ended, owner)
             try:
                 job.start()
             except OSError as err:  # the worker died before it got the run
@@ -259,12 +270,19 @@ class JobManager:
             self._jobs[run_dir.run_id] = job
         return job
 
-    def check_room(self) -> None:
-        """JobLimit if max_jobs runs are training already (start() checks again: this is a courtesy)."""
+    def check_room(self, owner: str = "", per_owner: int = 0) -> None:
+        """JobLimit if max_jobs runs are training already, or per_owner of `owner`'s (start() checks
+        again: this is a courtesy)."""
         with self._lock:
-            self._check_room()
+            self._check_room(owner, per_owner)
 
-    def _check_room(self) -> None:
+    def _check_room(self, owner: str, per_owner: int) -> None:
+        mine = sum(job.owner == owner for job in self._active())
+        if per_owner and mine >= per_owner:
+            raise JobLimit(
+                f"this session is training {mine} run{'s' if mine > 1 else ''} already, the most one "
+                "session may on a machine others share: stop it or wait for it to finish, then start again"
+            )
         active = len(self._active())
         if active >= self.max_jobs:
             raise JobLimit(

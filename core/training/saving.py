@@ -6,7 +6,14 @@ import functools
 
 import tensorflow as tf
 
-from core.runs.checkpoints import CARRY, RunCheckpoint, legacy_view, model_entries, optimizer_entries
+from core.runs.checkpoints import (
+    CARRY,
+    RunCheckpoint,
+    legacy_view,
+    model_entries,
+    optimizer_entries,
+    usable,
+)
 from core.training.replicas import Replicas
 
 
@@ -34,11 +41,16 @@ class RunSaver:
         )
 
     def restore_latest(self, record) -> None:
-        """Every entry from the run's latest checkpoint (or a CheckpointMismatch), if it has one; the
-        record rewound to the restored step."""
-        latest = self.checkpoint.latest or tf.train.latest_checkpoint(str(self.run_dir.checkpoint_dir))
-        if latest:
-            self.checkpoint.restore(latest)
+        """Every entry from the run's newest whole checkpoint (or a CheckpointMismatch), if it has one;
+        a newer one whose files are damaged is passed over (said in the run's log, and deleted by the
+        chief); the record rewound to the restored step."""
+        found = usable(self.run_dir)
+        if found.damaged:
+            record.log(f"Resuming: {found.note()}.")
+            if self.checkpoint.manager is not None:
+                self.checkpoint.discard(found.damaged, weights_bad=False)
+        if found.prefix:
+            self.checkpoint.restore(found.prefix)
         if record.last_step() > int(self.step.numpy()):
             record.rewind(int(self.step.numpy()))
 

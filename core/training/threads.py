@@ -37,4 +37,9 @@ def set_op_threads(model: ModelConfig) -> str:
     except RuntimeError:  # TensorFlow has started in this process already: it keeps its threads
         return ""
     who = ", ".join(asked) + (f", one of {AUTO}'s candidates," if model.impl == AUTO else "")
-    return f"TensorFlow ops run on {n} thread{'s' if n > 1 else ''} each, as {who} trains fastest so"
+    plain = (
+        "Each calculation keeps to one core, so that the layers' calculations run side by side"
+        if n == 1
+        else (f"Each calculation is split over at most {n} cores")
+    )
+    return f"{plain}: TensorFlow ops run on {n} thread{'s' if n > 1 else ''} each, as {who} trains fastest so"

@@ -170,9 +170,10 @@ class Trainer:
         if self.saver is not None:
             self.saver.checkpoint.tidy()  # a save cut short (a full disk) leaves no half-written files
         what = str(err) if isinstance(err, Refusal) else f"{type(err).__name__}: {err}"
+        kept = self.run_dir.what_is_kept() if self.run_dir is not None else "the last checkpoint is kept"
         self.record.set_status(
             Status.FAILED,
-            f"training failed: {what}; the last checkpoint on disk is kept",
+            f"training failed: {what}; {kept}",
             "" if isinstance(err, Refusal) else traceback.format_exc(),
         )
 
@@ -185,6 +186,8 @@ class Trainer:
         self.last_eval_step = -1
         metrics = self.record.snapshot().metrics  # a resumed run judges explosion by its very first loss
         self.first_loss = metrics[0]["train_loss"] if metrics else None
+        if start_step == 0 and self.replicas.chief and sample_due(0, tc.sample_every):
+            self.reports.sample(0)  # what the untrained network writes: noise, for the story to start from
         first_epoch = start_step // self.batches_per_epoch  # a resumed run re-enters its epoch mid-way
         for epoch in range(first_epoch, tc.epochs if not self.done() else first_epoch):
             skip = start_step - epoch * self.batches_per_epoch if epoch == first_epoch else 0
@@ -277,12 +280,13 @@ class Trainer:
             wall_s=self.wall(),
             done=self.budget.done_fraction(step),  # the time budget may end the run long before its last step
             eta_s=min(self.clock.eta(self.total_steps - step), self.budget.seconds_left()),
+            finishing=0.0,  # 1.0 only during a finished run's last validation (a resumed run trains again)
         )
         chief = self.replicas.chief  # validation, samples and histograms come from the chief alone
         evaluated = chief and tc.eval_every and step % tc.eval_every == 0
         if evaluated:
             self.evaluate(epoch)
-        if chief and tc.sample_every and step % tc.sample_every == 0:
+        if chief and sample_due(step, tc.sample_every):
             self.reports.sample(step)
         if tc.checkpoint_every and step % tc.checkpoint_every == 0:
             self.save()
@@ -323,8 +327,12 @@ class Trainer:
             )
             return
         if self.last_eval_step != step and self.replicas.chief:
+            self.record.progress(finishing=1.0)  # the page says what the seconds of the last validation are
             self.evaluate(self.epoch_of(step))  # every finished run ends with a validation loss
             self.histograms()
+        samples = self.record.snapshot().samples
+        if self.replicas.chief and self.config.train.sample_every and samples and samples[-1]["step"] != step:
+            self.reports.sample(step)  # and with a sample of what it writes at its end
         # The last progress came before the last step's validation and checkpoint; the budget may have run
         # out since, and a finished run's bar ends where the run did.
         self.record.progress(done=self.budget.done_fraction(step), eta_s=0.0, wall_s=self.wall())
@@ -344,9 +352,11 @@ class Trainer:
         """Block while paused (checking stop); True if stopped during the pause."""
         if not pause.is_set():
             return False
+        paused_at = self.budget.now()
         self.record.set_status(Status.PAUSED)
         while pause.is_set() and not stop.is_set():
             stop.wait(0.05)
+        self.budget.hold(self.budget.now() - paused_at)  # explaining to a class costs no training time
         if stop.is_set():
             return True
         self.record.set_status(Status.TRAINING)
@@ -362,6 +372,15 @@ class Trainer:
 
     def save(self) -> None:
         self.saver.save(self.state)
+
+
+EARLY_SAMPLES = (0, 10, 30, 100)  # steps: before training, then log-spaced, so noise turning to words shows
+
+
+def sample_due(step: int, every: int) -> bool:
+    """Whether a live sample is written after `step`: every `every` steps, and at the early, log-spaced
+    steps below `every` (0 = never)."""
+    return bool(every) and (step % every == 0 or (step in EARLY_SAMPLES and step < every))
 
 
 class Outcome(Enum):

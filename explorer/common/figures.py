@@ -1,10 +1,16 @@
-"""Pure Plotly figure builders: a run's snapshot (or summary rows) in, a go.Figure out. No Streamlit here."""
+"""Pure Plotly figure builders: a run's snapshot (or summary rows) in, a go.Figure out. No Streamlit here.
+
+Names come in as plain text (a run's label may be anything) and each builder escapes them for Plotly.
+"""
 
 import math
 
 import plotly.graph_objects as go
 
+from core.text import MAX_SHOWN, plotly_text
+
 MAX_POINTS = 2000  # per trace: a refreshing chart stays light in the browser
+NAME_CHARS = 2 * MAX_SHOWN  # a run's name in a legend or on an axis: its label (cut at MAX_SHOWN) and more
 X_AXES = {"step": ("step", "train step"), "time": ("elapsed_s", "training time (s, build excluded)")}
 # The quality chart's x axes: the choice's label, and the axis title.
 QUALITY_AXES = {
@@ -51,10 +57,15 @@ def _layout(fig: go.Figure, x_title: str, y_title: str, revision: str, height: i
     return fig
 
 
+SCALES = {"linear": "whole run", "log": "log", "recent": "zoom on later"}  # the loss axis, as offered
+
+
 def loss_figure(
-    snap, x_axis: str = "step", smoothing: float = 0.9, max_points: int = MAX_POINTS
+    snap, x_axis: str = "step", smoothing: float = 0.9, max_points: int = MAX_POINTS, scale: str = "linear"
 ) -> go.Figure:
-    """Training loss (raw and smoothed) and validation loss in nats/char against step or training time."""
+    """Training loss (raw and smoothed) and validation loss in nats/char against step or training time;
+    `scale` (SCALES): the y axis linear, logarithmic, or zoomed on the run's later half, where a loss
+    falling from 1.6 to 1.5 would look flat beside its first 4.2."""
     x_key, x_title = X_AXES[x_axis]
     fig = go.Figure()
     metrics = [m for m in snap.metrics if math.isfinite(m.get("train_loss", math.nan))]
@@ -85,7 +96,24 @@ def loss_figure(
             name="validation",
             line=dict(width=2, color="rgb(255,127,14)"),
         )
-    return _layout(fig, x_title, "loss (nats/char)", snap.run_id)
+    _layout(fig, x_title, "loss (nats/char)", f"{snap.run_id}-{scale}")
+    if scale == "log":
+        fig.update_yaxes(type="log")
+    elif scale == "recent":
+        fig.update_yaxes(
+            range=recent_range([y for trace in fig.data[1:] for y in trace.y[len(trace.y) // 2 :]])
+        )
+    return fig
+
+
+def recent_range(values: list) -> list | None:
+    """A y range around the later values (the smoothed loss's and validation's second halves)."""
+    finite = [v for v in values if v is not None and math.isfinite(v)]
+    if not finite:
+        return None
+    low, high = min(finite), max(finite)
+    pad = max(0.02, 0.1 * (high - low))
+    return [low - pad, high + pad]
 
 
 def grad_norm_figure(snap, x_axis: str = "step", clip_norm: float = 0.0, max_points: int = MAX_POINTS):
@@ -129,7 +157,7 @@ def compare_figure(
             metrics = [m for m in snap.metrics if math.isfinite(m.get("train_loss", math.nan))]
             points = thin(list(zip(metrics, ema([m["train_loss"] for m in metrics], smoothing))), max_points)
             xs, ys = [m.get(x_key, 0) for m, _ in points], [s for _, s in points]
-        fig.add_scatter(x=xs, y=ys, mode="lines", name=label)
+        fig.add_scatter(x=xs, y=ys, mode="lines", name=plotly_text(label, NAME_CHARS))
     return _layout(fig, x_title, f"{which} loss (nats/char)", "compare", height=400)
 
 
@@ -143,7 +171,8 @@ def quality_figure(runs: list, x_axis: str = "wall", max_points: int = MAX_POINT
         chars = train.get("batch_size", 0) * train.get("num_steps", 0)
         rows = thin([e for e in snap.evals if x_axis == "chars" or "wall_s" in e], max_points)
         xs = [e["wall_s"] / 60 for e in rows] if x_axis == "wall" else [e["step"] * chars for e in rows]
-        fig.add_scatter(x=xs, y=[e["val_loss"] for e in rows], mode="lines+markers", name=label)
+        name = plotly_text(label, NAME_CHARS)
+        fig.add_scatter(x=xs, y=[e["val_loss"] for e in rows], mode="lines+markers", name=name)
     for loss, source in REFERENCES:
         fig.add_hline(y=loss, line_dash="dot", line_color="grey", annotation_text=f"{loss:.2f}: {source}")
     return _layout(fig, QUALITY_AXES[x_axis][1], "validation loss (nats/char)", "quality", height=400)
@@ -151,7 +180,7 @@ def quality_figure(runs: list, x_axis: str = "wall", max_points: int = MAX_POINT
 
 def build_time_figure(rows: list[dict]) -> go.Figure:
     """Per run: graph trace, first call and training time as grouped horizontal bars (log seconds)."""
-    labels = [r["run"] for r in rows]
+    labels = [plotly_text(r["run"], NAME_CHARS) for r in rows]
     fig = go.Figure()
     for key, name, color in (
         ("trace_s", "trace (build the graph)", "rgb(214,39,40)"),

@@ -5,9 +5,10 @@ the settings, the selected run and the tab. Only values that differ from the def
 """
 
 import hashlib
+import re
 import secrets
 from dataclasses import fields
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import streamlit as st
 
@@ -95,7 +96,22 @@ def owner_of(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()[:16]
 
 
-def share_link(run_id: str) -> str:
-    """A link that shows this run, read-only, to whoever opens it: the page's address, no secret."""
-    base = (st.context.url or "").split("?")[0]
-    return f"{base}?{urlencode({'tab': 'Train', RUN: run_id})}"
+def share_link(run_id: str, tab: str = "Train") -> str:
+    """A link that shows this run on `tab`, read-only, to whoever opens it: the address this browser
+    reached the app by, no secret."""
+    return f"{page_address()}?{urlencode({'tab': tab, RUN: run_id})}"
+
+
+HOST = re.compile(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")  # a Host header's shape
+
+
+def page_address() -> str:
+    """The page's address as the browser asked for it: the Host header it sent (a class reaches a
+    served app by the server's name or address, while the server itself may see 127.0.0.1), else the
+    URL Streamlit reports."""
+    url = urlsplit(st.context.url or "")
+    host = st.context.headers.get("Host") or ""
+    if not HOST.fullmatch(host):
+        host = url.netloc
+    scheme = "https" if st.context.headers.get("X-Forwarded-Proto") == "https" else url.scheme or "http"
+    return f"{scheme}://{host}{url.path}"

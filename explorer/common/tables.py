@@ -4,6 +4,8 @@ import csv
 import io
 import json
 
+from core.text import shown
+
 
 def summary(snap) -> dict:
     """One row of the Runs table."""
@@ -11,7 +13,7 @@ def summary(snap) -> dict:
     p, t, best = snap.progress, snap.timings, snap.best_eval
     return {
         "run": snap.run_id,
-        "label": snap.config.get("meta", {}).get("label", ""),
+        "label": shown(snap.config.get("meta", {}).get("label") or ""),
         "status": snap.status,
         "cell": model.get("cell"),
         "impl": impl_of(snap),
@@ -51,7 +53,7 @@ def build_rows(snaps: list) -> list[dict]:
 
 def build_row(snap) -> dict:
     model, train = snap.config.get("model", {}), snap.config.get("train", {})
-    name = snap.config.get("meta", {}).get("label") or snap.run_id[-4:]
+    name = shown(snap.config.get("meta", {}).get("label") or snap.run_id[-4:])
     return {
         "run": f"{impl_of(snap)} {model.get('cell')} T={train.get('num_steps')} · {name}",
         "run_id": snap.run_id,

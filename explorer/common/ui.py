@@ -9,6 +9,7 @@ import streamlit as st
 from core.config import AUTO
 from core.errors import Refusal
 from core.runs.record import Status
+from core.text import shown
 
 log = logging.getLogger("rnn_explorer")
 # A run folder in one of these and no job: interrupted.
@@ -34,13 +35,15 @@ def reason(err: Exception) -> str:
     return f"{type(err).__name__}: {err}"
 
 
-MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$])")
+# Markdown's punctuation, and & (an entity such as &#8238; would become the character it names).
+MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$&])")
 
 
-def plain(text: str) -> str:
+def plain(text: str, limit: int | None = None) -> str:
     """Text a person typed (a label, a file name) made safe to put in Markdown: shown as typed, never as
-    bold, a link or an image."""
-    return MARKDOWN.sub(r"\\\1", str(text))
+    bold, a link or an image, on one line, without the characters core.text.shown drops, and at most
+    `limit` characters (a name: core.text.MAX_SHOWN)."""
+    return MARKDOWN.sub(r"\\\1", shown(text, limit))
 
 
 def whose(run_dir, owned: bool) -> str:
@@ -66,8 +69,9 @@ def seconds(value) -> str:
 
 
 def run_name(run_id: str, meta: dict, status: str = "") -> str:
-    """How a run appears in select boxes: its label (if any), its id and its status."""
-    label = meta.get("label") or ""
+    """How a run appears in select boxes and legends, as plain text: its label (if any, as core.text.shown
+    makes it), its id and its status."""
+    label = shown(meta.get("label") or "")
     name = f"{label} · {run_id}" if label else run_id
     return f"{name} ({status})" if status else name
 
@@ -88,7 +92,7 @@ def run_select(runs: list, key: str, help: str, selected: str | None = None):
 
 def status_box(snap, live: bool) -> None:
     """The run's status and message, coloured by how it went."""
-    status, message = snap.status, snap.message
+    status, message = snap.status, plain(snap.message)  # a run's files may come from anyone: text only
     if status in LIVE and not live:
         st.warning(
             f"Interrupted: this run was {status} when its training process went away (the app was "

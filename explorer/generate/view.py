@@ -26,12 +26,16 @@ def render(owner: str) -> None:
             "at each epoch end and when a run stops)."
         )
         return
-    run_id = ui.run_select(
+    run_dir = ui.run_select(
         runs,
         "gen_run",
         "Generates from the run's latest checkpoint, also while it trains.",
         state.selected_run(),
-    ).run_id
+    )
+    run_id = run_dir.run_id
+    note = services.checkpoint_note(run_dir)
+    if note:
+        st.warning(f"This run's {note}.")
     config = sample_ui()
     if st.button(
         "Generate",

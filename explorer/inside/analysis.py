@@ -13,6 +13,7 @@ from core.inside.ngram import fit_ngram
 from core.inside.trace import RunReader, Trace
 from core.inside.units import rank_all
 from core.runs.store import RunDir
+from explorer.common import services
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
@@ -21,7 +22,9 @@ def _reader(run_path: str) -> RunReader:
 
 
 def checkpoint_of(run_dir: RunDir) -> str:
-    return run_dir.latest_checkpoint() or ""
+    """The checkpoint the tab reads: the newest whose files read back whole (a damaged latest is passed
+    over, and the page says so)."""
+    return services.usable_checkpoint(run_dir) or ""
 
 
 @st.cache_data(max_entries=12, show_spinner=False)
@@ -60,10 +63,12 @@ def sample(run_dir: RunDir, length: int, seed: int) -> str:
     return _sample(str(run_dir.path), checkpoint_of(run_dir), length, seed)
 
 
-def _corpus_key(path: str) -> tuple[str, int]:
-    file = Path(path)
+def _corpus_key(run_dir: RunDir, owner: str) -> tuple[str, int]:
+    """The run's corpus file as this session may read it (never a path a run's config names unchecked:
+    core.data.sources), and its time (a cache key)."""
+    file = services.corpus_for(run_dir.config(), owner, run_dir)
     if not file.is_file():
-        raise CorpusError(f"the run's corpus is no longer at {path}")
+        raise CorpusError(f"the run's corpus is no longer at {file}")
     return str(file), file.stat().st_mtime_ns
 
 
@@ -73,10 +78,9 @@ def _validation(path: str, mtime_ns: int, val_fraction: float) -> str:
     return corpus.vocab.decode(corpus.val_ids)
 
 
-def validation_text(run_dir: RunDir) -> str:
-    """The held-out tail of the run's corpus, as text."""
-    config = run_dir.config()
-    return _validation(*_corpus_key(config.corpus), config.train.val_fraction)
+def validation_text(run_dir: RunDir, owner: str) -> str:
+    """The held-out tail of the run's corpus, as text (CorpusError: not a corpus this session may read)."""
+    return _validation(*_corpus_key(run_dir, owner), run_dir.config().train.val_fraction)
 
 
 @st.cache_resource(max_entries=6, show_spinner=False)
@@ -85,9 +89,9 @@ def _ngram(path: str, mtime_ns: int, val_fraction: float, order: int):
     return fit_ngram(corpus.train_ids, len(corpus.vocab), order), corpus.vocab
 
 
-def ngram_bits(run_dir: RunDir, text: str, order: int) -> np.ndarray:
+def ngram_bits(run_dir: RunDir, text: str, order: int, owner: str) -> np.ndarray:
     """[N-1] an n-gram's surprisal (bits) of each next character of `text`, counted on the run's own
-    training split; CorpusError if the text has characters that split lacks."""
-    config = run_dir.config()
-    model, vocab = _ngram(*_corpus_key(config.corpus), config.train.val_fraction, order)
+    training split; CorpusError if the text has characters that split lacks, or if the corpus is not one
+    this session may read."""
+    model, vocab = _ngram(*_corpus_key(run_dir, owner), run_dir.config().train.val_fraction, order)
     return model.surprisal_bits(vocab.encode(text))

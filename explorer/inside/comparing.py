@@ -6,7 +6,7 @@ import streamlit as st
 
 from core.errors import Refusal
 from core.runs.store import checkpoint_step
-from explorer.common import ui
+from explorer.common import services, state, ui
 from explorer.inside import analysis, figures, painting
 from explorer.inside.painting import MAX_DRAWN
 
@@ -42,7 +42,7 @@ def gates(run_dir, tr, runs) -> None:
 def beyond_ngram(run_dir, tr, runs) -> None:
     order = st.slider("n-gram order (characters, the next one included)", 1, 6, 5, key="in_order")
     try:
-        theirs = analysis.ngram_bits(run_dir, tr.text, order)
+        theirs = analysis.ngram_bits(run_dir, tr.text, order, state.owner_id())
     except Refusal as err:
         st.error(str(err))
         return
@@ -116,10 +116,10 @@ def compare_runs(run_dir, tr, runs) -> None:
 
 
 def checkpoints_of(run_dir, latest: bool) -> dict[str, str]:
-    """path prefix -> how it is offered: the run's latest checkpoint (if `latest`), then its milestones,
-    newest first, each by the step its file is named after (no file is read)."""
+    """path prefix -> how it is offered: the run's newest whole checkpoint (if `latest`), then its
+    milestones, newest first, each by the step its file is named after."""
     points = {}
-    newest = run_dir.latest_checkpoint()
+    newest = services.usable_checkpoint(run_dir)
     if latest and newest:
         points[newest] = f"latest (step {checkpoint_step(newest):,})"
     for step, prefix in reversed(run_dir.milestones().items()):

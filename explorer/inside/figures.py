@@ -4,6 +4,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from core.text import plotly_text
 from explorer.inside.painting import visible
 
 LAYER_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f")
@@ -21,8 +22,8 @@ def _layout(fig: go.Figure, x_title: str, y_title: str, height: int = 300) -> go
 
 
 def surprisal_figure(text: str, lines: dict[str, np.ndarray]) -> go.Figure:
-    """Bits per character along the text, one line per reader (network, n-gram, another run); each
-    point is the character being predicted (positions 1..N-1)."""
+    """Bits per character along the text, one line per reader (network, n-gram, another run: its name is
+    plain text); each point is the character being predicted (positions 1..N-1)."""
     chars = [visible(c) for c in text[1:]]
     fig = go.Figure()
     for name, bits in lines.items():
@@ -30,7 +31,7 @@ def surprisal_figure(text: str, lines: dict[str, np.ndarray]) -> go.Figure:
             go.Scatter(
                 x=np.arange(1, len(text)),
                 y=bits,
-                name=f"{name} ({np.mean(bits):.2f} bits/char)",
+                name=f"{plotly_text(name)} ({np.mean(bits):.2f} bits/char)",
                 mode="lines",
                 customdata=chars,
                 hovertemplate="%{x}: '%{customdata}' %{y:.2f} bits<extra>%{fullData.name}</extra>",

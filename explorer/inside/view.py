@@ -28,7 +28,8 @@ VIEWS = {  # the views of one trace, in the order of their tabs
 
 def render(owner: str) -> None:
     """The tab, drawn at idle priority: a run training meanwhile keeps its speed (explorer/common/priority.py)."""
-    priority.drawn_at_idle_priority(draw, owner)
+    with st.spinner("Reading the run…"):  # the first visit loads its weights: a second or two
+        priority.drawn_at_idle_priority(draw, owner)
 
 
 def draw(owner: str) -> None:
@@ -38,7 +39,10 @@ def draw(owner: str) -> None:
         return
     tip = "Read from the run's latest checkpoint, also while it trains."
     run_dir = ui.run_select(runs, "in_run", tip, state.selected_run())
-    text = text_ui(run_dir)
+    note = services.checkpoint_note(run_dir)
+    if note:
+        st.warning(f"This run's {note}.")
+    text = text_ui(run_dir, owner)
     if not text:
         return
     try:
@@ -67,7 +71,7 @@ def draw(owner: str) -> None:
                     view(run_dir, tr, runs)
 
 
-def text_ui(run_dir) -> str | None:
+def text_ui(run_dir, owner: str) -> str | None:
     """The text to read: a stretch of the held-out split, a sample from the run, or the user's own."""
     source = st.radio(
         "Text",
@@ -85,7 +89,7 @@ def text_ui(run_dir) -> str | None:
         if source == "a sample from the run":
             seed = cols[1].number_input("Seed", 0, 2**31 - 1, 0, key="in_seed")
             return analysis.sample(run_dir, length, seed)
-        validation = analysis.validation_text(run_dir)
+        validation = analysis.validation_text(run_dir, owner)
         last = max(0, len(validation) - length)
         reading.within("in_start", last)
         start = cols[1].number_input(f"Start (0–{last:,})", 0, last, 0, 100, key="in_start", bind=state.URL)

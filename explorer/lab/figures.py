@@ -1,16 +1,20 @@
 """Pure Plotly figures of the Build-time lab: result rows in, a go.Figure out. No Streamlit here.
 
 Experiment rows are core.experiment's (label, impl, post, trace_s, first_call_s, epoch_losses, train_s);
-sweep rows are core.bench's (impl, the swept setting, trace_s, first_call_s, step_s, chars_per_s, config).
-Rows with an "error" are left out of every figure (the page lists them).
+cell-comparison rows are too, with a loss_curve ([[steps done, mean loss], ...]) and a val_loss; sweep
+rows are core.bench's (impl, the swept setting, trace_s, first_call_s, step_s, chars_per_s, config).
+Rows with an "error" are left out of every figure (the page lists them). Their labels and implementation
+names are read from result files, so each is escaped for Plotly.
 """
 
 import plotly.graph_objects as go
 
 from core.experiment import POST_FIGURES
+from core.text import plotly_text
 from explorer.lab.results import x_of
 
 TRACE, FIRST, STEP, POST = "rgb(214,39,40)", "rgb(255,127,14)", "rgb(31,119,180)", "rgb(127,127,127)"
+CELL_COLORS = ("rgb(31,119,180)", "rgb(214,39,40)", "rgb(44,160,44)", "rgb(148,103,189)")
 LABELS = {
     "num_steps": "num_steps (time steps per window)",
     "num_layers": "num_layers (stacked cells)",
@@ -45,7 +49,7 @@ def _layout(fig: go.Figure, x_title: str, y_title: str, revision: str, height: i
 def post_build_figure(rows: list[dict]) -> go.Figure:
     """Per measurement: our build (trace), our first call and the post's build, as horizontal bars (log s)."""
     rows = ok(rows)
-    labels = [r["label"] for r in rows]
+    labels = [plotly_text(r["label"]) for r in rows]
     fig = go.Figure()
     fig.add_bar(
         y=labels,
@@ -75,7 +79,7 @@ def post_build_figure(rows: list[dict]) -> go.Figure:
 def post_training_figure(rows: list[dict]) -> go.Figure:
     """Training time of the trained rows, ours beside the post's (3 epochs in the post)."""
     rows = [r for r in ok(rows) if r.get("epochs")]
-    labels = [r["label"] for r in rows]
+    labels = [plotly_text(r["label"]) for r in rows]
     fig = go.Figure()
     fig.add_bar(
         y=labels, x=[r.get("train_s") for r in rows], name="training here", orientation="h", marker_color=STEP
@@ -98,7 +102,10 @@ def post_loss_figure(rows: list[dict]) -> go.Figure:
         if r.get("epoch_losses"):
             losses = r["epoch_losses"]
             fig.add_scatter(
-                x=list(range(1, len(losses) + 1)), y=losses, mode="lines+markers", name=r["label"]
+                x=list(range(1, len(losses) + 1)),
+                y=losses,
+                mode="lines+markers",
+                name=plotly_text(r["label"]),
             )
     for post in dict.fromkeys(
         r.get("post") for r in ok(rows) if r.get("epochs") and r.get("post") in POST_FIGURES
@@ -115,6 +122,27 @@ def post_loss_figure(rows: list[dict]) -> go.Figure:
     return _layout(fig, "epoch", "mean training loss (nats/char)", "post-loss")
 
 
+# ---- the post's cell comparison ------------------------------------------------------------------------
+def cells_loss_figure(rows: list[dict]) -> go.Figure:
+    """One training-loss curve per cell against the steps trained, and its validation loss at the end
+    (a diamond of the same colour)."""
+    fig = go.Figure()
+    for i, r in enumerate(r for r in ok(rows) if r.get("loss_curve")):
+        name, color = plotly_text(r["label"]), CELL_COLORS[i % len(CELL_COLORS)]
+        steps, losses = zip(*r["loss_curve"])
+        fig.add_scatter(x=steps, y=losses, mode="lines", name=name, line=dict(color=color), legendgroup=name)
+        if r.get("val_loss") is not None:
+            fig.add_scatter(
+                x=[steps[-1]],
+                y=[r["val_loss"]],
+                mode="markers",
+                name=f"{name}: validation",
+                marker=dict(symbol="diamond", size=11, color=color),
+                legendgroup=name,
+            )
+    return _layout(fig, "training steps", "loss (nats/char; lower is better)", "cells-loss", height=420)
+
+
 # ---- sweeps --------------------------------------------------------------------------------------------
 def by_impl(rows: list[dict], key: str) -> dict[str, list[dict]]:
     """Measured rows grouped by implementation (in first-seen order), each sorted by the swept value."""
@@ -128,7 +156,10 @@ def _lines(rows: list[dict], key: str, field: str) -> go.Figure:
     fig = go.Figure()
     for impl, group in by_impl(rows, key).items():
         fig.add_scatter(
-            x=[x_of(r, key) for r in group], y=[r.get(field) for r in group], mode="lines+markers", name=impl
+            x=[x_of(r, key) for r in group],
+            y=[r.get(field) for r in group],
+            mode="lines+markers",
+            name=plotly_text(impl),
         )
     return fig
 
@@ -145,7 +176,7 @@ def sweep_build_figure(rows: list[dict], key: str, log_y: bool = False) -> go.Fi
 def sweep_parts_figure(rows: list[dict], key: str) -> go.Figure:
     """Stacked bars per measurement: trace, first call and one steady train step, in seconds."""
     measured = [r for group in by_impl(rows, key).values() for r in group]
-    names = [f"{r['impl']} {key}={x_of(r, key)}" for r in measured]
+    names = [plotly_text(f"{r['impl']} {key}={x_of(r, key)}") for r in measured]
     fig = go.Figure()
     for field, name, color in (
         ("trace_s", "trace (build the graph)", TRACE),

@@ -1,4 +1,5 @@
-"""The Build-time lab's background work: one experiment or sweep at a time, measured in a thread.
+"""The Build-time lab's background work: one experiment, cell comparison or sweep at a time, measured in
+a thread.
 
     Lab.start(...) -> Task          the thread: measure(on_result, cancel) -> rows, then save(rows)
       Task.view() -> TaskView       what the page reads: rows so far, which one runs, elapsed
@@ -31,14 +32,14 @@ MAX_VALUES = 8
 
 
 class LabBusy(Refusal):
-    """Another experiment or sweep is measuring."""
+    """Another experiment, cell comparison or sweep is measuring."""
 
 
 @dataclass(frozen=True)
 class TaskView:
     """A consistent copy of a task at one moment; safe to read without its lock."""
 
-    kind: str  # "experiment" or "sweep"
+    kind: str  # "experiment", "cells" or "sweep"
     owner: str  # the browser session that started it (only it may cancel)
     labels: tuple  # one per planned measurement, in order
     rows: tuple  # the finished measurements' rows
@@ -68,7 +69,7 @@ class TaskView:
 
 @dataclass
 class Task:
-    """One experiment or sweep being measured; its thread writes, any thread reads a view()."""
+    """One experiment, cell comparison or sweep being measured; its thread writes, any thread reads a view()."""
 
     kind: str
     owner: str
@@ -179,7 +180,7 @@ class Lab:
 
 def busy_message(view: TaskView, owner: str = "") -> str:
     """Why a second task cannot start now, in words for the page."""
-    what = "an experiment" if view.kind == "experiment" else "a sweep"
+    what = {"experiment": "an experiment", "cells": "a cell comparison"}.get(view.kind, "a sweep")
     who = "you started" if view.owner == owner else "started in another browser session"
     return (
         f"{what} {who} is measuring ({len(view.rows) + 1} of {len(view.labels)}); the lab measures one "
@@ -187,7 +188,7 @@ def busy_message(view: TaskView, owner: str = "") -> str:
     )
 
 
-# ---- the two kinds of task ---------------------------------------------------------------------------
+# ---- the three kinds of task -------------------------------------------------------------------------
 def start_experiment(lab: Lab, owner: str, plan: list[Measurement], epochs: int, folder: Path) -> Task:
     """The post's experiment (core.experiment), saved in its own JSON format when it finishes."""
     return lab.start(
@@ -196,6 +197,17 @@ def start_experiment(lab: Lab, owner: str, plan: list[Measurement], epochs: int,
         [m.label for m in plan],
         measure=lambda on_result, cancel: run_experiment(plan, on_result, cancel),
         save=lambda rows: results.save_experiment(rows, folder, epochs),
+    )
+
+
+def start_cells(lab: Lab, owner: str, plan: list[Measurement], short: bool, folder: Path) -> Task:
+    """The post's cell comparison (core.experiment.cells_plan), saved in its own JSON format when it ends."""
+    return lab.start(
+        "cells",
+        owner,
+        [m.label for m in plan],
+        measure=lambda on_result, cancel: run_experiment(plan, on_result, cancel),
+        save=lambda rows: results.save_cells(rows, folder, short),
     )
 
 

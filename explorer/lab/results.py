@@ -1,9 +1,11 @@
 """Build-time results on disk: saved, listed and loaded as JSON, and shaped into table rows.
 
-Two formats, the core's own: an experiment as `core.experiment.save` writes it
-({"measured", "machine", "epochs", "rows", "ratios"}) and a sweep as `python -m core.bench --json` writes
-it ({"machine", "preset", "args", "results"}, plus "measured"). Results measured here live under
-<runs dir>/_buildtime/; a reference measured on a known machine ships in assets/ (when it exists).
+Three formats, the core's own: an experiment as `core.experiment.save` writes it
+({"measured", "machine", "epochs", "rows", "ratios"}), a cell comparison as `core.experiment.save_cells`
+writes it ({"measured", "machine", "experiment", "variant", "rows"}) and a sweep as
+`python -m core.bench --json` writes it ({"machine", "preset", "args", "results"}, plus "measured").
+Results measured here live under <runs dir>/_buildtime/; a reference measured on a known machine ships in
+assets/ (when it exists; none for the cell comparison).
 """
 
 import json
@@ -11,14 +13,16 @@ import time
 from pathlib import Path
 
 from core.errors import Refusal
-from core.experiment import POST_FIGURES
+from core.experiment import POST_FIGURES, final_loss
 from core.experiment import save as save_experiment_json
+from core.experiment import save_cells as save_cells_json
 from core.measure.plan import SWEEPABLE
 from core.measure.results import sweep_payload, write_results
 from core.paths import ROOT
 
 FOLDER = "_buildtime"  # under the runs folder; RunStore skips it (no config.json)
-KINDS = {"experiment": "rows", "sweep": "results"}  # kind -> the key that holds its rows
+KINDS = {"experiment": "rows", "cells": "rows", "sweep": "results"}  # kind -> the key that holds its rows
+NAMES = {"experiment": "experiment", "cells": "cell comparison", "sweep": "sweep"}  # kind -> in words
 REFERENCES = {
     "experiment": ROOT / "assets" / "buildtime_reference.json",
     "sweep": ROOT / "assets" / "buildtime_sweep_reference.json",
@@ -47,6 +51,13 @@ def save_experiment(rows: list[dict], folder: Path, epochs: int) -> Path:
     """The core's experiment JSON, in a new file of `folder`."""
     path = _new_path(folder, "experiment")
     save_experiment_json(rows, path, epochs)
+    return path
+
+
+def save_cells(rows: list[dict], folder: Path, short: bool) -> Path:
+    """The core's cell-comparison JSON, in a new file of `folder`."""
+    path = _new_path(folder, "cells")
+    save_cells_json(rows, path, short)
     return path
 
 
@@ -81,8 +92,8 @@ def stamp_of(path: Path) -> str:
 
 def reference(kind: str) -> Path | None:
     """The shipped reference result of this kind, if there is one."""
-    path = REFERENCES[kind]
-    return path if path.is_file() else None
+    path = REFERENCES.get(kind)
+    return path if path is not None and path.is_file() else None
 
 
 def load(path: Path, kind: str) -> dict:
@@ -137,6 +148,22 @@ def experiment_table(rows: list[dict]) -> list[dict]:
             }
         )
     return out
+
+
+def cells_table(rows: list[dict]) -> list[dict]:
+    """One row per cell: how far it trained, its losses at the end and its training time."""
+    return [
+        {
+            "cell": r.get("label", r.get("cell")),
+            "steps": r.get("steps"),
+            "final training loss": final_loss(r) if "error" not in r else None,
+            "validation loss": r.get("val_loss"),
+            "training s": r.get("train_s"),
+            "s per step": r["train_s"] / r["steps"] if r.get("train_s") and r.get("steps") else None,
+            "error": r.get("error", ""),
+        }
+        for r in rows
+    ]
 
 
 def _losses(values) -> str:

@@ -1,7 +1,8 @@
 """The Build time tab: a lab on why the way an RNN is unrolled decides how long its graph takes to build.
 
-Three sections: the post's experiment replayed (explorer/lab/post.py), sweeps of num_steps and
-friends per implementation (explorer/lab/explore.py), and the build times of your own training runs.
+Four sections: the post's experiment replayed (explorer/lab/post.py), sweeps of num_steps and friends
+per implementation (explorer/lab/explore.py), the post's comparison of cells (explorer/lab/cells.py), and
+the build times of your own training runs.
 Measurements run in the background, one set at a time for the whole app (explorer/lab/jobs.py).
 """
 
@@ -9,10 +10,10 @@ import pandas as pd
 import streamlit as st
 
 from explorer.common import figures, services, state, tables
-from explorer.lab import explore, post, widgets
+from explorer.lab import cells, explore, post, widgets
 from explorer.lab.jobs import Lab
 
-SECTIONS = {"Reproduce the post": post.render, "Explore": explore.render}
+SECTIONS = {"Reproduce the post": post.render, "Explore": explore.render, "Compare cells": cells.render}
 RUNS = "Your training runs"
 INTRO = (
     "Before its first step, a TensorFlow program **builds a graph** of the whole unrolled computation. "
@@ -36,7 +37,8 @@ def render(owner: str) -> None:
         bind=state.URL,
         horizontal=True,
         label_visibility="collapsed",
-        help="The post's experiment, your own sweeps, or the build times of your training runs.",
+        help="The post's experiment, your own sweeps, the post's comparison of cells, or the build times "
+        "of your training runs.",
     )
     if section == RUNS:
         runs_section(owner)
@@ -48,7 +50,7 @@ def render(owner: str) -> None:
 
 def runs_section(owner: str) -> None:
     """Each training run's graph build (trace, first call) against its training time."""
-    runs = services.store().list(owner=None if st.session_state.get("all_runs") else owner)
+    runs = services.runs_for(owner, bool(st.session_state.get("all_runs")))
     rows = tables.build_rows([services.snapshot(r.run_id) for r in runs])
     if not rows:
         st.info("No run has built its graph yet: start one from the Train tab.")

@@ -1,4 +1,4 @@
-"""What the lab's two sections share: the start button, the live panel of a running task, the result
+"""What the lab's sections share: the start button, the live panel of a running task, the result
 picker, the machine a result was measured on, and what each implementation builds.
 
 Worker threads never call st.*: the panel reads the lab's snapshot (a TaskView) once a second.
@@ -65,7 +65,7 @@ def live_panel(kind: str, owner: str, lab, draw) -> None:
     if view.kind == kind:
         draw({results.KINDS[kind]: list(view.rows)})
     else:
-        st.caption(f"The running {view.kind}'s rows show in its own section.")
+        st.caption(f"The running {results.NAMES[view.kind]}'s rows show in its own section.")
 
 
 def progress_ui(view, owner: str, lab) -> None:
@@ -100,7 +100,7 @@ def last_status(view, kind: str) -> None:
     elif view.status == "cancelled":
         st.warning(f"Cancelled: {view.message}")
     else:
-        st.error(f"The {kind} failed: {view.message}")
+        st.error(f"The {results.NAMES[kind]} failed: {view.message}")
 
 
 # ---- results -------------------------------------------------------------------------------------------
@@ -120,7 +120,8 @@ def sources(kind: str, view) -> dict:
     """option -> (label, what to load): the last unsaved task, results saved here (newest first), the reference."""
     options = {}
     if view is not None and view.kind == kind and not view.running and not view.saved and view.rows:
-        options["last"] = (f"the {view.status} {kind} (not saved)", {results.KINDS[kind]: list(view.rows)})
+        rows = {results.KINDS[kind]: list(view.rows)}
+        options["last"] = (f"the {view.status} {results.NAMES[kind]} (not saved)", rows)
     for path in results.saved(results_folder(), kind):
         options[path.name] = (f"measured here, {results.stamp_of(path)}", path)
     ref = results.reference(kind)
@@ -132,13 +133,14 @@ def sources(kind: str, view) -> dict:
 def result_ui(kind: str, view) -> dict | None:
     """A select box of results, the newest first; the chosen result's contents (None if there is none)."""
     options = sources(kind, view)
-    if results.reference(kind) is None:
+    if kind in results.REFERENCES and results.reference(kind) is None:
         st.caption(
             f"No reference result yet: assets/{results.REFERENCES[kind].name}, measured on a "
             "known machine, will appear here once it ships."
         )
     if not options:
-        st.info(f"Nothing measured yet, and no reference {kind} yet: start one above.")
+        reference = f", and no reference {kind} yet" if kind in results.REFERENCES else ""
+        st.info(f"Nothing measured yet{reference}: start one above.")
         return None
     first = next(iter(options))  # in the key: a newer result makes a new box, which then shows it
     choice = st.selectbox(

@@ -3,7 +3,6 @@
 import pandas as pd
 import streamlit as st
 
-from core.runs import archive
 from core.runs.store import RunNotFound
 from explorer.common import figures, services, state, tables, ui
 
@@ -21,8 +20,10 @@ def visible_runs(owner: str) -> list:
 
 def render(owner: str) -> None:
     runs = visible_runs(owner)
+    damaged_ui(owner)
     if not runs:
         st.info("No runs yet: start one from the Train tab.")
+        import_ui(owner)
         return
     snaps = {r.run_id: services.snapshot(r.run_id) for r in runs}
     examples = [r.run_id for r in runs if r.read_only]
@@ -35,7 +36,7 @@ def render(owner: str) -> None:
         pd.DataFrame([tables.summary(s) for s in snaps.values()]), hide_index=True, column_config=_columns()
     )
     for run_dir in runs:
-        problem = services.checkpoint_problem(run_dir)
+        problem = services.checkpoint_problem(run_dir) or services.checkpoint_note(run_dir)
         if problem:
             st.warning(f"{run_dir.run_id}: {problem}.")
     compare_ui(snaps)
@@ -114,7 +115,11 @@ def quality_ui(runs: list) -> None:
         help="Minutes after Start count TensorFlow's start-up and the graph build, as a person waiting does.",
     )
     st.plotly_chart(figures.quality_figure(runs, axis), key="quality_chart", config={"displayModeBar": False})
-    undated = [label for label, snap in runs if snap.evals and "wall_s" not in snap.evals[-1]]
+    undated = [
+        ui.plain(name, figures.NAME_CHARS)
+        for name, snap in runs
+        if snap.evals and "wall_s" not in snap.evals[-1]
+    ]
     if undated and axis == "wall":
         st.caption(
             f"Not on the clock: {', '.join(undated)} (trained before runs recorded when each loss came)."
@@ -156,13 +161,13 @@ def manage_ui(snaps: dict, owner: str) -> None:
     )
     cols[1].download_button(
         "Whole run (zip)",
-        lambda: archive.pack(run_dir),  # made on click, in its own thread
+        lambda: services.archive_of(run_dir, owner),  # made on click, in its own thread
         file_name=f"{run_id}.zip",
         mime="application/zip",
         on_click="ignore",
         key="download_zip",
-        help="Config, vocabulary, metrics, samples, checkpoints and TensorBoard files: import it on another "
-        "machine's Runs tab.",
+        help="Config, vocabulary, metrics, samples, checkpoints and TensorBoard files (and the corpus, if it "
+        "is one you uploaded): import it on another machine's Runs tab.",
     )
     with cols[2].popover("Copy…", help="A new run of yours with this run's weights, metrics and samples."):
         more = st.number_input("More epochs to train", 1, 100, 2, key="copy_epochs")
@@ -185,6 +190,25 @@ def manage_ui(snaps: dict, owner: str) -> None:
     import_ui(owner)
 
 
+def damaged_ui(owner: str) -> None:
+    """Runs whose files do not read back (edited by hand, cut short): said, with Delete for the owner's,
+    instead of breaking the tables and charts that read them."""
+    everyone = bool(st.session_state.get("all_runs"))
+    for run_dir, problem in services.damaged_runs(owner, everyone):
+        cols = st.columns([5, 1])
+        cols[0].warning(f"{ui.plain(problem)}. It is left out of the tables, charts and pickers.")
+        # Whose it is may be unreadable too: then only on a machine its one user reaches.
+        unknown = not run_dir.meta() and services.local_server()
+        if (services.owns(run_dir, owner) or unknown) and not services.is_live(run_dir.run_id):
+            cols[1].button(
+                "Delete",
+                key=f"delete_damaged_{run_dir.run_id}",
+                on_click=_delete,
+                args=(run_dir.run_id, owner),
+                help="Remove this run's folder, checkpoints included. This cannot be undone.",
+            )
+
+
 def import_ui(owner: str) -> None:
     """Take in a run someone sent (a zip from "Whole run (zip)"), checked before anything is written."""
     st.file_uploader(
@@ -204,7 +228,7 @@ def _import(owner: str) -> None:
     if upload is None:
         return
     try:
-        run_dir = archive.unpack(upload.getvalue(), services.store(), owner, name=ui.plain(upload.name))
+        run_dir = services.import_run(upload.getvalue(), owner, name=ui.plain(upload.name))
     except Exception as err:  # a hostile or broken archive: one sentence, nothing written
         st.session_state["import_message"] = f"Not imported: {ui.reason(err)}"
         return

@@ -72,19 +72,24 @@ def _shown(fmt: str | None):
 def model_ui() -> dict:
     """Cell, implementation, layers, state size, dropout."""
     cell = setting_ui("cell", CELLS.names(), _descriptions(CELLS))
-    st.caption(CELLS[cell].description)
+    st.caption(_said(CELLS[cell]))
     impls = [AUTO, *UNROLLERS.names(trains_only=True)]
     impl = setting_ui(
         "impl", impls, f"\n\n- **{AUTO}**: {probe.DESCRIPTION}" + _descriptions(UNROLLERS, True)
     )
     auto = f"{probe.DESCRIPTION} (for this cell: {', '.join(probe.candidates(cell))})."
-    st.caption(auto if impl == AUTO else UNROLLERS[impl].description)
+    st.caption(auto if impl == AUTO else _said(UNROLLERS[impl]))
     return {"cell": cell, "impl": impl, **{key: setting_ui(key) for key in ("layers", "state", "dropout")}}
 
 
 def _descriptions(registry, trains_only: bool = False) -> str:
     names = registry.names(trains_only) if trains_only else registry.names()
-    return "\n\n" + "\n".join(f"- **{name}**: {registry[name].description}" for name in names)
+    return "\n\n" + "\n".join(f"- **{name}**: {_said(registry[name])}" for name in names)
+
+
+def _said(entry) -> str:
+    """An entry in plain words first, then in the code's (a class reads the first, a practitioner both)."""
+    return f"{entry.plain} (in code: {entry.description})" if entry.plain else entry.description
 
 
 def train_ui() -> dict:

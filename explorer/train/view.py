@@ -7,10 +7,10 @@ import streamlit as st
 from core.config import ConfigError
 from core.data.corpus import CorpusError
 from core.runs.record import FINAL, Status
-from core.runs.store import RunNotFound
-from core.training import probe
-from explorer.common import corpora, figures, services, state, tables, ui
-from explorer.train import controls
+from core.runs.store import RunDamaged, RunNotFound
+from core.text import MAX_SHOWN
+from explorer.common import corpora, figures, present, services, state, tables, ui
+from explorer.train import card, controls
 
 # Live view refresh (AppTest cannot fire it, a browser does): every second until the first loss point, so
 # it shows soon after Start; then every 2.5 s, because a browser redrawing the chart shares the CPU with
@@ -69,12 +69,16 @@ def start_clicked(owner: str) -> None:
 def render(owner: str) -> None:
     run_id = run_picker(owner)
     if run_id is None:
-        st.info(
-            "Choose settings in the sidebar (or a preset) and press **Start training**; "
-            "the run you start, or one you pick above, shows here while it trains."
+        st.caption(
+            "Until you start a run (the sidebar's **Start training**) or pick one above, here is the example "
+            "run that ships with the app: what a few minutes of training give."
         )
-        return
-    left, right = st.columns([1, 1])
+        run_id = next((r.run_id for r in services.runs_for(owner) if r.read_only), None)
+        if run_id is None:
+            return
+    # For a projector the chart comes first: its settings fold away beneath it.
+    place = st.expander("Chart settings") if present.presenting() else st.container()
+    left, mid, right = place.columns([1, 1, 1])
     x_axis = left.radio(
         "Loss against",
         list(figures.X_AXES),
@@ -83,6 +87,15 @@ def render(owner: str) -> None:
         bind=state.URL,
         format_func=lambda k: {"step": "step", "time": "training time"}[k],
         help="Training time excludes the graph build, so implementations compare fairly.",
+    )
+    scale = mid.radio(
+        "Loss scale",
+        list(figures.SCALES),
+        key="scale",
+        horizontal=True,
+        bind=state.URL,
+        format_func=figures.SCALES.get,
+        help="The whole run on a linear or a log axis, or zoomed on its later part (where the loss falls slowly).",
     )
     smoothing = right.slider(
         "Smoothing",
@@ -94,10 +107,11 @@ def render(owner: str) -> None:
         bind=state.URL,
         help="Exponential moving average of the training loss; 0 shows it raw.",
     )
+    view = (x_axis, smoothing, scale)
     if services.is_live(run_id):
-        live_panel(run_id, owner, x_axis, smoothing)
+        live_panel(run_id, owner, view)
     else:
-        run_panel(run_id, owner, x_axis, smoothing, live=False)
+        run_panel(run_id, owner, view, live=False)
 
 
 def run_picker(owner: str) -> str | None:
@@ -107,12 +121,10 @@ def run_picker(owner: str) -> str | None:
     runs = services.runs_for(owner)
     ids = [r.run_id for r in runs]
     shared = state.selected_run()
-    if shared and shared not in ids:
-        try:
-            runs.insert(0, services.store().get(shared))
-            ids.insert(0, shared)
-        except RunNotFound:
-            pass
+    shared_run = services.shared_run(ids) if shared else None
+    if shared_run is not None:
+        runs.insert(0, shared_run)
+        ids.insert(0, shared_run.run_id)
     run_id = st.selectbox(
         "Run",
         ids,
@@ -126,62 +138,71 @@ def run_picker(owner: str) -> str | None:
     if run_dir is not None:
         label = run_dir.meta().get("label")
         whose = ui.whose(run_dir, services.owns(run_dir, owner))
-        st.caption(" · ".join(part for part in (f"Label: {ui.plain(label)}" if label else "", whose) if part))
+        named = f"Label: {ui.plain(label, MAX_SHOWN)}" if label else ""
+        st.caption(" · ".join(part for part in (named, whose) if part))
     return run_id
 
 
-def live_panel(run_id: str, owner: str, x_axis: str, smoothing: float) -> None:
+def live_panel(run_id: str, owner: str, view: tuple) -> None:
     """The live view: the quick timer until the run's first step, the slower one after."""
     job = services.job_manager().get(run_id)
     if job is not None and job.record.last_step() > 0:
-        live_steady(run_id, owner, x_axis, smoothing)
+        live_steady(run_id, owner, view)
     else:
-        live_starting(run_id, owner, x_axis, smoothing)
+        live_starting(run_id, owner, view)
 
 
 @st.fragment(run_every=REFRESH_FIRST_S)
-def live_starting(run_id: str, owner: str, x_axis: str, smoothing: float) -> None:
+def live_starting(run_id: str, owner: str, view: tuple) -> None:
     """Until the first step: redrawn every REFRESH_FIRST_S; one full rerun (to the steady timer) after it."""
     job = services.job_manager().get(run_id)
     if not services.is_live(run_id) or (job is not None and job.record.last_step() > 0):
         st.rerun()
-    run_panel(run_id, owner, x_axis, smoothing, live=True)
+    run_panel(run_id, owner, view, live=True)
 
 
 @st.fragment(run_every=REFRESH_S)
-def live_steady(run_id: str, owner: str, x_axis: str, smoothing: float) -> None:
+def live_steady(run_id: str, owner: str, view: tuple) -> None:
     """Redrawn every REFRESH_S from the job's record; one full rerun when the job has ended."""
     if not services.is_live(run_id):
         st.rerun()  # the run ended: redraw the page once, without the timer
-    run_panel(run_id, owner, x_axis, smoothing, live=True)
+    run_panel(run_id, owner, view, live=True)
 
 
-def run_panel(run_id: str, owner: str, x_axis: str, smoothing: float, live: bool) -> None:
+def run_panel(run_id: str, owner: str, view: tuple, live: bool) -> None:
+    """The run's status, controls, card, progress, losses, charts and samples; `view` is (the x axis,
+    the smoothing, the loss scale)."""
+    x_axis, smoothing, scale = view
     with ui.shown_as_error("the run"):
         try:
             snap = services.snapshot(run_id)
         except RunNotFound:
             st.warning(f"Run {run_id} is gone (deleted?).")
             return
+        except RunDamaged as err:  # files edited by hand or cut short: the Runs tab offers Delete
+            st.error(f"{err}. The Runs tab lists it, with Delete.")
+            return
+        chart = figures.loss_figure(snap, x_axis, smoothing, scale=scale)
+        if present.presenting():  # for a projector: the chart first, above the fold, in larger type
+            chart.update_layout(font_size=16, height=380)
+            st.plotly_chart(chart, key=f"loss_{run_id}", config={"displayModeBar": False})
         ui.status_box(snap, live)
         if live:
             pending_ui(services.job_manager().get(run_id), snap)
-        if services.owns(services.store().get(run_id), owner):
+        run_dir = services.store().get(run_id)
+        if services.owns(run_dir, owner):
             buttons_ui(run_id, owner, snap, live)
         share_ui(run_id)
         progress_ui(snap)
-        probe_ui(snap)
         timings_ui(snap)
-        st.plotly_chart(
-            figures.loss_figure(snap, x_axis, smoothing),
-            key=f"loss_{run_id}",
-            config={"displayModeBar": False},
-        )
+        if not present.presenting():
+            st.plotly_chart(chart, key=f"loss_{run_id}", config={"displayModeBar": False})
         clip = snap.config.get("train", {}).get("clip_norm", 0.0)
         grad = figures.grad_norm_figure(snap, x_axis, clip)
         if grad is not None:
             st.plotly_chart(grad, key=f"grad_{run_id}", config={"displayModeBar": False})
         samples_ui(snap)
+        card.card_ui(snap, run_dir)
 
 
 def share_ui(run_id: str) -> None:
@@ -256,9 +277,13 @@ def stop_and_wait(job) -> None:
 
 
 def pending_ui(job, snap) -> None:
-    """A stop or pause asked for but not yet taken effect (the worker acts between steps)."""
+    """A stop or pause asked for but not yet taken effect (the worker acts between steps); the seconds
+    a run has waited for its first step."""
     if job.stopping and not snap.done:
         st.caption("Stopping… (within a second; the last checkpoint is kept)")
+    elif snap.status in (Status.CREATED, Status.BUILDING) and job.started_at is not None:
+        waited = time.monotonic() - job.started_at  # a static graph takes tens of seconds: show it going
+        st.caption(f"{waited:.0f} s since Start: loading TensorFlow, then building the graph.")
     elif job.pause_requested and snap.status != Status.PAUSED:
         st.caption("Pausing after the current step…")
 
@@ -283,22 +308,24 @@ def progress_ui(snap) -> None:
     if not total:
         st.progress(0.0, text="waiting for the first step…")
         return
-    text = (
-        f"step {step:,}/{total:,} · epoch {p.get('epoch', 0)}/{p.get('epochs', 0)} · "
-        f"{p.get('chars_per_s', 0):,.0f} chars/s · elapsed {ui.duration(p.get('elapsed_s'))} · "
-        f"ETA {ui.duration(p.get('eta_s')) if snap.status in ('training', 'paused') else '–'}"
-    )
+    since = ui.duration(p.get("wall_s", p.get("elapsed_s")))
+    if snap.done:  # where it ended, not where it was headed ("epoch 17/30" reads as unfinished)
+        epochs = f"epoch {p.get('epoch', 0)} of {p.get('epochs', 0)} planned"
+        text = f"ended at step {step:,} ({epochs}), {since} after Start"
+    else:
+        if p.get("finishing"):  # the last steps are done: a final validation, a checkpoint, a sample
+            st.progress(1.0, text=f"step {step:,}: measuring the final validation loss and saving…")
+            return
+        eta = ui.duration(p.get("eta_s")) if snap.status in ("training", "paused") else "–"
+        text = (
+            f"step {step:,}/{total:,} · epoch {p.get('epoch', 0)}/{p.get('epochs', 0)} · "
+            f"{p.get('chars_per_s', 0):,.0f} chars/s · {since} since Start · ETA {eta}"
+        )
     best = snap.best_eval
     if best is not None:  # what a person waits for: how good, and how soon after Start
         when = f" at {ui.duration(best['wall_s'])} after Start" if "wall_s" in best else ""
         text += f" · best validation {best['val_loss']:.3f} nats/char{when} (step {best['step']:,})"
     st.progress(min(1.0, p.get("done", step / total)), text=text)
-
-
-def probe_ui(snap) -> None:
-    """Which implementation `auto` chose, with the probe's figures."""
-    if snap.probe:
-        st.caption(f"Implementation: {probe.Probe.from_dict(snap.probe).summary()}.")
 
 
 def timings_ui(snap) -> None:
