@@ -188,7 +188,7 @@ def page(browser, tmp_path):
 
 
 def test_train_watch_stop_reload_and_generate(app_url, runs, browser, page):
-    page.goto(app_url)
+    page.goto(app_url + "?tab=Train")
     wait_ready(page)
     page.wait_for_url(re.compile(r"owner=\w+"))
     owner = re.search(r"owner=(\w+)", page.url).group(1)
@@ -205,6 +205,11 @@ def test_train_watch_stop_reload_and_generate(app_url, runs, browser, page):
     page.get_by_role("button", name="Start training").click()
     page.wait_for_url(re.compile(r"[?&]run=[\w-]+"))
     run_id = re.search(r"[?&]run=([\w-]+)", page.url).group(1)
+    # Until now the tab showed the example run's chart: wait for this run's own panel.
+    status = page.locator('[data-testid="stAlert"]').filter(
+        has_text=re.compile(r"Building the graph|Training")
+    )
+    expect(status.first).to_be_visible(timeout=TIMEOUT_MS)
 
     # The live view updates by itself: more loss points, then a newer sample, with no input from us.
     wait_until(lambda: chart_points(page) > 0)
@@ -492,3 +497,8 @@ def test_presentation_mode_puts_the_chart_first_and_cuts_nothing_at_1024x768(app
     assert cut_labels(page) == []
     page.mouse.move(700, 5)
     page.screenshot(path=str(screenshot_path("present.png")), full_page=False)
+    for tab in ("Runs", "Generate", "Inside", "Build time", "Tour"):  # every tab reads whole at this size
+        page.get_by_role("tab", name=tab).click()
+        wait_idle(page)
+        assert cut_labels(page) == [], tab
+        assert not page.get_by_text("Something went wrong").count(), tab

@@ -212,7 +212,7 @@ def test_sweep_figures_show_static_growing_and_skip_failures():
         "first",
         "one",
     ]
-    assert list(parts.data[0].x) == [
+    assert parts.data[0].orientation == "h" and list(parts.data[0].y) == [
         "static num_steps=25",
         "static num_steps=50",
         "dynamic num_steps=25",

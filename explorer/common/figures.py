@@ -58,6 +58,14 @@ def _layout(fig: go.Figure, x_title: str, y_title: str, revision: str, height: i
 
 
 SCALES = {"linear": "whole run", "log": "log", "recent": "zoom on later"}  # the loss axis, as offered
+# Ticks of a log axis: the 1-2-5 series, each labelled whole ("0.5", "20"). Plotly's own labels a log axis's
+# minor ticks with their first digit only ("4 5 6 7 8 9 1 2"), which a class cannot read.
+LOG_TICKS = [m * 10.0**e for e in range(-4, 7) for m in (1, 2, 5)]
+
+
+def log_axis() -> dict:
+    """The settings that make a Plotly axis logarithmic with readable labels: `fig.update_xaxes(**log_axis())`."""
+    return dict(type="log", tickvals=LOG_TICKS, ticktext=[f"{v:g}" for v in LOG_TICKS])
 
 
 def loss_figure(
@@ -98,7 +106,7 @@ def loss_figure(
         )
     _layout(fig, x_title, "loss (nats/char)", f"{snap.run_id}-{scale}")
     if scale == "log":
-        fig.update_yaxes(type="log")
+        fig.update_yaxes(**log_axis())
     elif scale == "recent":
         fig.update_yaxes(
             range=recent_range([y for trace in fig.data[1:] for y in trace.y[len(trace.y) // 2 :]])
@@ -135,7 +143,7 @@ def grad_norm_figure(snap, x_axis: str = "step", clip_norm: float = 0.0, max_poi
         fig.add_hline(
             y=clip_norm, line_dash="dash", line_color="rgb(214,39,40)", annotation_text=f"clip {clip_norm:g}"
         )
-    fig.update_yaxes(type="log")
+    fig.update_yaxes(**log_axis())
     return _layout(fig, x_title, "global gradient norm", snap.run_id, height=260)
 
 
@@ -190,5 +198,6 @@ def build_time_figure(rows: list[dict]) -> go.Figure:
         fig.add_bar(
             y=labels, x=[r.get(key) or None for r in rows], name=name, orientation="h", marker_color=color
         )
-    fig.update_layout(barmode="group", xaxis_type="log")
+    fig.update_layout(barmode="group")
+    fig.update_xaxes(**log_axis())
     return _layout(fig, "seconds (log scale)", "", "build-time", height=max(260, 90 + 60 * len(rows)))

@@ -74,6 +74,14 @@ def apply_settings(values: dict) -> None:
         st.session_state[key] = value
 
 
+def show(run_id: str | None = None, tab: str | None = None) -> None:
+    """Select a run and/or open a tab, from a callback (their widgets, bound to the URL, follow)."""
+    if tab is not None:
+        st.session_state["tab"] = tab
+    if run_id is not None:
+        st.session_state[RUN] = run_id
+
+
 def selected_run() -> str | None:
     """The run the page shows: the Train tab's picker, else the URL's `run` (that picker is only drawn
     while its tab is open)."""

@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 
 from core.experiment import POST_FIGURES
 from core.text import plotly_text
+from explorer.common.figures import log_axis
 from explorer.lab.results import x_of
 
 TRACE, FIRST, STEP, POST = "rgb(214,39,40)", "rgb(255,127,14)", "rgb(31,119,180)", "rgb(127,127,127)"
@@ -72,7 +73,8 @@ def post_build_figure(rows: list[dict]) -> go.Figure:
         orientation="h",
         marker_color=POST,
     )
-    fig.update_layout(barmode="group", xaxis_type="log", yaxis_autorange="reversed")
+    fig.update_layout(barmode="group", yaxis_autorange="reversed")
+    fig.update_xaxes(**log_axis())
     return _layout(fig, "seconds (log scale)", "", "post-build", height=max(280, 90 + 70 * len(rows)))
 
 
@@ -152,14 +154,22 @@ def by_impl(rows: list[dict], key: str) -> dict[str, list[dict]]:
     return {impl: sorted(group, key=lambda r: x_of(r, key)) for impl, group in groups.items()}
 
 
+DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
+SYMBOLS = ("circle", "square", "diamond", "triangle-up", "x", "cross")
+
+
 def _lines(rows: list[dict], key: str, field: str) -> go.Figure:
+    """One line per implementation; each its own dash and marker, so lines that lie on top of each other
+    (the loops, whose build does not grow) still read apart."""
     fig = go.Figure()
-    for impl, group in by_impl(rows, key).items():
+    for i, (impl, group) in enumerate(by_impl(rows, key).items()):
         fig.add_scatter(
             x=[x_of(r, key) for r in group],
             y=[r.get(field) for r in group],
             mode="lines+markers",
             name=plotly_text(impl),
+            line=dict(dash=DASHES[i % len(DASHES)]),
+            marker=dict(symbol=SYMBOLS[i % len(SYMBOLS)], size=9),
         )
     return fig
 
@@ -167,7 +177,7 @@ def _lines(rows: list[dict], key: str, field: str) -> go.Figure:
 def sweep_build_figure(rows: list[dict], key: str, log_y: bool = False) -> go.Figure:
     """Trace (graph build) time against the swept setting, one line per implementation."""
     fig = _lines(rows, key, "trace_s")
-    fig.update_yaxes(type="log" if log_y else "linear")
+    fig.update_yaxes(**(log_axis() if log_y else {"type": "linear"}))
     return _layout(
         fig, LABELS.get(key, key), "trace s" + (" (log scale)" if log_y else ""), f"sweep-build-{key}"
     )
@@ -182,10 +192,12 @@ def sweep_parts_figure(rows: list[dict], key: str) -> go.Figure:
         ("trace_s", "trace (build the graph)", TRACE),
         ("first_call_s", "first call (optimise + run once)", FIRST),
         ("step_s", "one train step after that", STEP),
-    ):
-        fig.add_bar(x=names, y=[r.get(field) for r in measured], name=name, marker_color=color)
-    fig.update_layout(barmode="stack")
-    return _layout(fig, "", "seconds", f"sweep-parts-{key}")
+    ):  # bars lying down: a label per measurement reads level, however many there are
+        fig.add_bar(
+            y=names, x=[r.get(field) for r in measured], name=name, marker_color=color, orientation="h"
+        )
+    fig.update_layout(barmode="stack", yaxis_autorange="reversed")
+    return _layout(fig, "seconds", "", f"sweep-parts-{key}", height=max(300, 90 + 24 * len(measured)))
 
 
 def sweep_rate_figure(rows: list[dict], key: str) -> go.Figure:

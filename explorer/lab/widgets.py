@@ -172,5 +172,5 @@ def explain_ui(name: str) -> None:
     """What `name` builds, and the lines of the project's code that build it."""
     with st.expander(f"What `{name}` builds"):
         st.markdown(implementations.explanation(name))
-        st.code(implementations.snippet(name), language="python")
+        st.code(implementations.snippet(name), language="python", wrap_lines=True)  # a half-width column
         st.caption(f"From {implementations.source_of(name)}.")

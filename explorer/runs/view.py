@@ -232,7 +232,7 @@ def _import(owner: str) -> None:
     except Exception as err:  # a hostile or broken archive: one sentence, nothing written
         st.session_state["import_message"] = f"Not imported: {ui.reason(err)}"
         return
-    st.session_state[state.RUN] = run_dir.run_id
+    state.show(run_dir.run_id)
     st.session_state["import_message"] = f"Imported as {run_dir.run_id}: it is selected on the Train tab."
 
 
@@ -269,7 +269,7 @@ def _copy(run_id: str, owner: str, more_epochs: int) -> None:
     except Exception as err:  # a live run, a full disk: said on the page
         st.session_state["delete_message"] = f"Not copied: {ui.reason(err)}"
         return
-    st.session_state[state.RUN] = copy.run_id
+    state.show(copy.run_id)
     st.session_state["delete_message"] = (
         f"Copied {run_id} into {copy.run_id}: it is selected on the Train tab, where it can be continued."
     )

@@ -9,7 +9,7 @@ def open_tab(tab: str, settings: dict | None = None) -> None:
     """A button's on_click: set these sidebar settings (keyed by their URL keys: "cell", "layers", ...)
     and switch to `tab` ("Train", "Runs", "Generate", "Inside", "Build time")."""
     state.apply_settings(settings or {})
-    st.session_state["tab"] = tab
+    state.show(tab=tab)
 
 
 def continue_in(tab: str, label: str, settings: dict | None = None, key: str = "") -> None:

@@ -61,8 +61,7 @@ def start_clicked(owner: str) -> None:
     except Exception as err:  # a callback's error would reach the page raw: say it in words instead
         st.session_state["start_error"] = f"Not started: {ui.reason(err)}"
         return
-    st.session_state[state.RUN] = run_dir.run_id
-    st.session_state["tab"] = "Train"
+    state.show(run_dir.run_id, tab="Train")
 
 
 # ---- the tab -----------------------------------------------------------------------------------------
