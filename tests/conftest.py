@@ -9,3 +9,46 @@ from tests.tiny import write_corpus
 def corpus_path(tmp_path):
     """The tiny repetitive corpus in this test's folder (its path)."""
     return write_corpus(tmp_path)
+
+
+# Markers (pytest.ini declares them), so that `-m "not slow and not browser and not distributed"` is the
+# inner loop: README.md, "Tests". By module, for files whose every test spawns processes, trains for
+# seconds or drives a whole app; by name, for the few slow tests among fast ones.
+MODULE_MARKS = {
+    "test_browser": "browser",
+    "test_distribute": "distributed",
+    **dict.fromkeys(
+        (
+            "test_bench",
+            "test_buildtime",
+            "test_cells_experiment",
+            "test_checkpoints",
+            "test_cli",
+            "test_disk_full",
+            "test_example",
+            "test_experiment",
+            "test_inside_app",
+            "test_jobs",
+            "test_resume",
+            "test_tour_basics",
+            "test_tour_cells",
+        ),
+        "slow",
+    ),
+}
+SLOW_TESTS = (  # measured at 5-22 s each (--durations)
+    "test_an_exported_run_loads_without_the_project_and_matches_core_sample",
+    "test_trains_like_dynamic",
+    "test_a_run_keeps_milestones_across_a_resume_and_the_reader_reads_any_of_them",
+    "test_an_auto_run_records_its_choice_and_learns_as_a_named_one",
+    "test_start_trains_a_run_in_the_background",
+)
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        mark = MODULE_MARKS.get(item.module.__name__.rsplit(".", 1)[-1])
+        if mark:
+            item.add_marker(getattr(pytest.mark, mark))
+        if item.originalname in SLOW_TESTS:
+            item.add_marker(pytest.mark.slow)
