@@ -157,12 +157,19 @@ def set_choice(page, key: str, value, press: str) -> None:
     page.wait_for_url(wanted, timeout=10_000)
 
 
-def chart_points(page) -> int:
-    """How many training-loss points the live Plotly chart holds (0 before it has any)."""
-    return page.evaluate("""() => {
+def chart_points(page, run_id: str = "") -> int:
+    """How many training-loss points the live Plotly chart holds (0 before it has any) — that of `run_id`
+    only, if given (a chart keeps its run's id in its layout's uirevision): until a new run's panel is
+    drawn, the page may still show the one before (the Train tab shows the example until a run is picked)."""
+    return page.evaluate(
+        """(run) => {
         const plot = document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot');
-        return plot && plot.data && plot.data.length ? plot.data[0].x.length : 0;
-    }""")
+        if (!plot || !plot.data || !plot.data.length) return 0;
+        if (run && !String(plot.layout.uirevision || '').startsWith(run)) return 0;
+        return plot.data[0].x.length;
+    }""",
+        run_id,
+    )
 
 
 def latest_sample_step(page) -> int:
@@ -212,9 +219,9 @@ def test_train_watch_stop_reload_and_generate(app_url, runs, browser, page):
     expect(status.first).to_be_visible(timeout=TIMEOUT_MS)
 
     # The live view updates by itself: more loss points, then a newer sample, with no input from us.
-    wait_until(lambda: chart_points(page) > 0)
-    first = chart_points(page)
-    wait_until(lambda: chart_points(page) > first)
+    wait_until(lambda: chart_points(page, run_id) > 0)
+    first = chart_points(page, run_id)
+    wait_until(lambda: chart_points(page, run_id) > first)
     expect(page.get_by_text(re.compile(r"Live sample at step"))).to_be_visible(timeout=TIMEOUT_MS)
     step = latest_sample_step(page)
     wait_until(lambda: latest_sample_step(page) > step)
@@ -226,9 +233,9 @@ def test_train_watch_stop_reload_and_generate(app_url, runs, browser, page):
     page.reload()
     wait_ready(page)
     assert f"run={run_id}" in page.url
-    wait_until(lambda: chart_points(page) > 0)
-    before = chart_points(page)
-    wait_until(lambda: chart_points(page) > before)
+    wait_until(lambda: chart_points(page, run_id) > 0)
+    before = chart_points(page, run_id)
+    wait_until(lambda: chart_points(page, run_id) > before)
 
     page.get_by_role("button", name="Stop", exact=True).click()
     expect(page.get_by_text(re.compile(r"^Stopped: "))).to_be_visible(timeout=20_000)
