@@ -11,6 +11,20 @@ def corpus_path(tmp_path):
     return write_corpus(tmp_path)
 
 
+@pytest.fixture(scope="module")
+def no_lab_workers_left():
+    """After a module that drives the Build time lab: its measurement cancelled, the app's workers ended."""
+    yield
+    from explorer.common import services  # Streamlit: only for the modules that ask
+    from explorer.lab import view as build_time_view
+
+    task = build_time_view.lab().task()
+    if task is not None:
+        task.cancel.set()
+        task.wait(10)
+    services.job_manager().shutdown()  # the spare training worker the app's first page starts
+
+
 # Markers (pytest.ini declares them), so that `-m "not slow and not browser and not distributed"` is the
 # inner loop: README.md, "Tests". By module, for files whose every test spawns processes, trains for
 # seconds or drives a whole app; by name, for the few slow tests among fast ones.

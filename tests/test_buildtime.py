@@ -73,14 +73,7 @@ def write_json(path: Path, payload: dict) -> Path:
     return path
 
 
-@pytest.fixture(scope="module", autouse=True)
-def no_workers_left():
-    yield
-    task = build_time_view.lab().task()
-    if task is not None:
-        task.cancel.set()
-        task.wait(10)
-    services.job_manager().shutdown()  # the spare training worker the app's first page starts
+pytestmark = pytest.mark.usefixtures("no_lab_workers_left")
 
 
 @pytest.fixture

@@ -17,7 +17,6 @@ from core.data.sources import (  # noqa: F401  (re-exported: the pages' one impo
     uploads,
     uploads_of,
 )
-from core.paths import ROOT  # noqa: F401  (the runs folder's default home: explorer.common.services)
 
 BUILTIN = "tinyshakespeare"  # the name the select box shows for assets/tinyshakespeare.txt
 

@@ -13,12 +13,13 @@ import core.model.cells  # noqa: F401  the registries (and TensorFlow) load once
 import core.model.unrollers  # noqa: F401
 from core.config import RunConfig
 from core.data.corpus import CorpusError, Vocab
+from core.paths import ROOT
 from core.runs import archive
 from core.runs.checkpoints import load_for_sampling
 from core.runs.store import RunDir, RunNotFound, RunStore
 from core.training.jobs import JobError, JobManager
 from explorer.common import state
-from explorer.common.corpora import MAX_UPLOAD_BYTES, ROOT, corpus_facts, readable_corpus
+from explorer.common.corpora import MAX_UPLOAD_BYTES, corpus_facts, readable_corpus
 
 RUNS_DIR_ENV = "RNN_EXPLORER_RUNS_DIR"
 MAX_JOBS = max(1, min(2, os.cpu_count() or 1))  # one training process per core, at most two

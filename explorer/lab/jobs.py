@@ -191,23 +191,24 @@ def busy_message(view: TaskView, owner: str = "") -> str:
 # ---- the three kinds of task -------------------------------------------------------------------------
 def start_experiment(lab: Lab, owner: str, plan: list[Measurement], epochs: int, folder: Path) -> Task:
     """The post's experiment (core.experiment), saved in its own JSON format when it finishes."""
-    return lab.start(
-        "experiment",
-        owner,
-        [m.label for m in plan],
-        measure=lambda on_result, cancel: run_experiment(plan, on_result, cancel),
-        save=lambda rows: results.save_experiment(rows, folder, epochs),
+    return _start_plan(
+        lab, "experiment", owner, plan, lambda rows: results.save_experiment(rows, folder, epochs)
     )
 
 
 def start_cells(lab: Lab, owner: str, plan: list[Measurement], short: bool, folder: Path) -> Task:
     """The post's cell comparison (core.experiment.cells_plan), saved in its own JSON format when it ends."""
+    return _start_plan(lab, "cells", owner, plan, lambda rows: results.save_cells(rows, folder, short))
+
+
+def _start_plan(lab: Lab, kind: str, owner: str, plan: list[Measurement], save) -> Task:
+    """A plan of core.experiment measurements as one lab task of `kind`, saved by `save(rows)`."""
     return lab.start(
-        "cells",
+        kind,
         owner,
         [m.label for m in plan],
         measure=lambda on_result, cancel: run_experiment(plan, on_result, cancel),
-        save=lambda rows: results.save_cells(rows, folder, short),
+        save=save,
     )
 
 
