@@ -142,10 +142,10 @@ def usable(run_dir) -> Usable:
     return Usable(None, damaged)
 
 
-def problem(run_dir) -> str | None:
+def problem(run_dir, found: Usable | None = None) -> str | None:
     """Why a run's checkpoints can serve no model (None: the newest whole one holds recurrent weights,
-    in either layout)."""
-    found = usable(run_dir)
+    in either layout); `found`: usable(run_dir), if the caller has read it already."""
+    found = found or usable(run_dir)
     if found.prefix is None:
         return f"{found.note()}, so it cannot be sampled or resumed; its metrics and samples stay viewable"
     held = contents(found.prefix)

@@ -293,11 +293,11 @@ def _checkpoint_stamp(run_dir: RunDir) -> tuple:
 
 @st.cache_data(max_entries=256, show_spinner=False)
 def _checkpoint_facts(run_path: str, stamp: tuple) -> tuple[str | None, str | None, str | None]:
-    from core.runs.checkpoints import usable
+    from core.runs.checkpoints import problem, usable
 
     run_dir = RunDir(Path(run_path))
-    found = usable(run_dir)
-    return run_dir.checkpoint_problem(), found.note(), found.prefix
+    found = usable(run_dir)  # every tensor read back once: the problem and the note both come from it
+    return problem(run_dir, found), found.note(), found.prefix
 
 
 def checkpoint_problem(run_dir: RunDir) -> str | None:
