@@ -2,7 +2,7 @@
 
     python benchmarks/fused_levers.py [--preset seed] [--rounds 3]
 
-1. The embedding fold (built into `fused`: core/fused/engine.py). Layer 1's input x·W and its two
+1. The embedding fold (built into `fused`: core/model/fused/engine.py). Layer 1's input x·W and its two
    gradients (Xᵀ·DZ for W, DZ·Wᵀ for x) are three [T·B, I] x [I, G·H]-sized matmuls. For an embedding
    input they equal a row lookup in the [V, G·H] table E·W and, backwards, a V-row segment sum of DZ.
    Both forms are timed alone, beside a whole train step of `fused` as it is now (forward, backward,
@@ -28,8 +28,8 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from core.config import PRESETS  # noqa: E402
-from core.fused.engine import rule_for  # noqa: E402
 from core.model.char_rnn import CharRNN  # noqa: E402
+from core.model.fused.engine import rule_for  # noqa: E402
 
 VOCAB = 65  # tiny-shakespeare's characters
 

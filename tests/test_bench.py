@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from core.bench import fused_targets
+from core.commands.bench import fused_targets
 from core.config import ConfigError, RunConfig
 from core.measure.plan import BenchPlan
 from tests.tiny import write_corpus

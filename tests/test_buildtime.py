@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.bench import parse_args, plan_of
+from core.commands.bench import parse_args, plan_of
+from core.commands.experiment import POST_FIGURES, post_plan
 from core.config import PRESETS, ConfigError
-from core.experiment import POST_FIGURES, post_plan
 from core.measure.plan import BenchPlan
 from core.model.unrollers import UNROLLERS
 from explorer.common import services

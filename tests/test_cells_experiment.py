@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.experiment import (
+from core.commands.experiment import (
     CELLS_COMPARED,
     POST_CELLS_SOURCE,
     SHORT_STEPS,

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.cluster import free_ports, start_worker
+from core.commands.cluster import free_ports, start_worker
 from core.runs.record import Status
 from core.runs.store import RunDir
 from tests.tiny import tiny_config, train, write_corpus
@@ -227,7 +227,7 @@ def test_settings_a_strategy_cannot_use_are_refused_in_words():
 def test_a_multi_worker_run_without_a_usable_tf_config_is_refused_before_a_run_folder(
     tmp_path, monkeypatch, capsys, tf_config, says
 ):
-    from core import train as cli
+    from core.commands import train as cli
 
     if tf_config is None:
         monkeypatch.delenv("TF_CONFIG", raising=False)

@@ -6,8 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from core.commands.example import EXAMPLE_ID
 from core.data.corpus import load_corpus
-from core.example import EXAMPLE_ID
 from core.inside.trace import Tracer, tracer_for
 from core.model.char_rnn import CharRNN
 from core.paths import ASSETS, EXAMPLES

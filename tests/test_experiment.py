@@ -9,7 +9,7 @@ import threading
 import time
 from pathlib import Path
 
-from core.experiment import POST_FIGURES, post_plan, ratios, run_experiment, save, table
+from core.commands.experiment import POST_FIGURES, post_plan, ratios, run_experiment, save, table
 from tests.tiny import tiny_config, write_corpus
 
 

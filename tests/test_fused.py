@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from core.fused import engine as fused
 from core.model.cells import CELLS, make_cell
+from core.model.fused import engine as fused
 from core.model.stack import make_stack
 from core.model.unrollers import time_major, unroll
 from core.runs.store import RunStore

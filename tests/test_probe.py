@@ -68,7 +68,7 @@ def test_a_run_shorter_than_its_probe_still_records_what_it_measured(tmp_path, c
 
 
 def test_the_cli_prints_the_choice():
-    from core.train import ProgressPrinter
+    from core.commands.train import ProgressPrinter
 
     out = io.StringIO()
     figures = probe.Probe("fused", {"fused": 0.09, "dynamic": 0.12}, {"fused": 1.0, "dynamic": 1.1}, {}, 8)

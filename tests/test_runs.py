@@ -110,7 +110,7 @@ def test_a_copy_of_the_shipped_example_owns_its_checkpoint_and_deletes_it_in_tur
 
     import tensorflow as tf
 
-    from core.example import EXAMPLE_ID
+    from core.commands.example import EXAMPLE_ID
     from core.paths import EXAMPLES
 
     examples = tmp_path / "examples"

@@ -10,9 +10,9 @@ import pytest
 import tensorflow as tf
 from streamlit.testing.v1 import AppTest
 
+from core.commands.example import EXAMPLE_ID
 from core.config import ModelConfig
 from core.data.corpus import Vocab
-from core.example import EXAMPLE_ID
 from core.inside.trace import Tracer, tracer_for
 from core.model.char_rnn import CharRNN
 from core.paths import EXAMPLES

@@ -257,7 +257,7 @@ def test_a_damaged_latest_checkpoint_falls_back_to_the_one_before_saying_so(tmp_
     assert step == 10 and len(sampler.generate(SampleConfig(length=20, prime="F", seed=1))) >= 20
     assert run.checkpoint_problem() is None
 
-    from core import sample
+    from core.commands import sample
 
     assert sample.main(["--run", str(run.path), "--length", "5", "--prime", "F"]) == 0
     assert "note: run" in capsys.readouterr().err

@@ -16,7 +16,7 @@ import numpy as np
 import tensorflow as tf
 
 from core.data.corpus import CorpusError, Vocab
-from core.fused import engine as fused
+from core.model.fused import engine as fused
 
 
 @dataclass(frozen=True, eq=False)

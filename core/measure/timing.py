@@ -151,7 +151,7 @@ def validation_loss(engine: Engine, corpus, tc) -> float:
 def train_flops(config: RunConfig, vocab_size: int) -> float:
     """Matmul FLOPs one train step does: forward 2·B·(in + H)·gates·H per layer and step, plus the
     softmax head; backward is about twice the forward, so ×3. Elementwise work is left out. An
-    implementation that folds the embedding into layer 1 (reads_rows: core/fused/engine.py) does layer
+    implementation that folds the embedding into layer 1 (reads_rows: core/model/fused/engine.py) does layer
     1's input part once per step on the [V, in] table instead of at every step on [B, in] rows, and is
     counted so: the share of the matmul rate it reaches is of work it did."""
     from core.model.cells import CELLS

@@ -12,8 +12,8 @@ from typing import NamedTuple
 import keras
 import tensorflow as tf
 
-from core.fused import engine as fused
 from core.model.cells import CELLS
+from core.model.fused import engine as fused
 from core.registry import Registry
 
 UNROLLERS = Registry("implementation")
@@ -146,7 +146,7 @@ class Rows(NamedTuple):
 
 @UNROLLERS.register(
     "fused",
-    "a hand-derived backward (core/fused/engine.py): all layers in one forward loop and one "
+    "a hand-derived backward (core/model/fused/engine.py): all layers in one forward loop and one "
     "backward loop, weight gradients as one large matmul each, an embedding folded into layer 1's "
     "input matmul; the fastest here for stacked layers and, on some machines, for one wide layer",
     reads_rows=True,
@@ -162,7 +162,7 @@ class Rows(NamedTuple):
 )
 def unroll_fused(stack, xs, state, training=False):
     dropped = training and stack.dropout > 0
-    if isinstance(xs, Rows) and not dropped:  # layer 1's x·W as a lookup in E·W (core/fused/engine.py)
+    if isinstance(xs, Rows) and not dropped:  # layer 1's x·W as a lookup in E·W (core/model/fused/engine.py)
         outputs, state = fused.unroll(stack, xs.table, state, ids=tf.transpose(xs.ids))  # ids [time, batch]
         return time_major(outputs), state
     if isinstance(xs, Rows):  # dropped-out inputs are rows of no table

@@ -230,7 +230,7 @@ def copy_run(run_id: str, owner: str, more_epochs: int) -> RunDir:
 
 @st.cache_data(max_entries=2, show_spinner=False)
 def _saved_model_zip(run_path: str, checkpoint: str) -> bytes:
-    from core.export import export
+    from core.commands.export import export
 
     with tempfile.TemporaryDirectory() as scratch:
         export(RunDir(Path(run_path)), Path(scratch) / "saved_model")

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from core.experiment import CELLS_BASE, CELLS_COMPARED, POST_CELLS_SOURCE, SHORT_STEPS, cells_plan
+from core.commands.experiment import CELLS_BASE, CELLS_COMPARED, POST_CELLS_SOURCE, SHORT_STEPS, cells_plan
 from core.model.cells import CELLS
 from core.paths import ROOT
 from explorer.common import corpora, state

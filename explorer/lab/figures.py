@@ -9,7 +9,7 @@ names are read from result files, so each is escaped for Plotly.
 
 import plotly.graph_objects as go
 
-from core.experiment import POST_FIGURES
+from core.commands.experiment import POST_FIGURES
 from core.text import plotly_text
 from explorer.common.figures import log_axis
 from explorer.lab.results import x_of

@@ -27,7 +27,7 @@ EXPLANATIONS = {
     "keras-fused": "The library's **own `keras.layers.LSTM` / `GRU` layers**, one per layer of the stack, "
     "computing with our cell's weights: each layer runs its whole sequence in one optimised loop "
     "before the next begins. `lstm` and `gru` cells only.",
-    "fused": "The fastest this project found, for stacked layers and for one wide layer (`core/fused/engine.py`; "
+    "fused": "The fastest this project found, for stacked layers and for one wide layer (`core/model/fused/engine.py`; "
     "the machine decides: `auto` measures). Autodiff through a loop replays every op's "
     "gradient at every step and adds up each weight's gradient **inside** the backward loop; here the "
     "backward pass is **written out** (`tf.custom_gradient`). Every layer runs in the **same** iteration "

@@ -17,9 +17,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from core.commands.experiment import Measurement, run_experiment
 from core.config import PRESETS, ConfigError
 from core.errors import Refusal
-from core.experiment import Measurement, run_experiment
 from core.measure.plan import BenchPlan, summarise, with_value
 from core.measure.timing import run_each
 from core.model.unrollers import UNROLLERS

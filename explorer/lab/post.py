@@ -10,8 +10,8 @@ import dataclasses
 import pandas as pd
 import streamlit as st
 
+from core.commands.experiment import post_plan, ratios
 from core.config import PRESETS
-from core.experiment import post_plan, ratios
 from explorer.common import corpora, state
 from explorer.lab import figures, implementations, jobs, results, widgets
 

@@ -12,10 +12,10 @@ import json
 import time
 from pathlib import Path
 
+from core.commands.experiment import POST_FIGURES, final_loss
+from core.commands.experiment import save as save_experiment_json
+from core.commands.experiment import save_cells as save_cells_json
 from core.errors import Refusal
-from core.experiment import POST_FIGURES, final_loss
-from core.experiment import save as save_experiment_json
-from core.experiment import save_cells as save_cells_json
 from core.measure.plan import SWEEPABLE
 from core.measure.results import sweep_payload, write_results
 from core.paths import ROOT

@@ -9,10 +9,10 @@ import dataclasses
 import pandas as pd
 import streamlit as st
 
+from core.commands.experiment import POST_FIGURES
 from core.config import PRESETS, TrainConfig
 from core.data.corpus import Corpus, CorpusError, load_corpus
 from core.data.sources import builtin_path
-from core.experiment import POST_FIGURES
 from core.tour import batches, step
 from core.tour import loops as tour_loops
 from core.tour import unrolling as tour_unrolling

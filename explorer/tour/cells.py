@@ -12,10 +12,10 @@ from pathlib import Path
 
 import streamlit as st
 
+from core.commands.example import EXAMPLE_ID
 from core.config import ConfigError
 from core.data.corpus import Vocab
 from core.errors import Refusal
-from core.example import EXAMPLE_ID
 from core.model.cells import CELLS
 from core.runs.store import RunDir, RunNotFound
 from core.tour import cells_gates, cells_layernorm, cells_stacking

@@ -1,5 +1,5 @@
 """The fused engine's step rules: one cell's step, and its derivative written out by hand, for
-core/fused/engine.py (the layer-normalised cells' are in core/fused/steps_ln.py). `@rule_of(Cell)`
+core/model/fused/engine.py (the layer-normalised cells' are in core/model/fused/steps_ln.py). `@rule_of(Cell)`
 registers a rule for its cell: a new cell needs its class in core/model/cells.py and one rule here.
 
 Each rule mirrors one cell of core/model/cells.py (tests/test_unrollers.py and tests/test_fused.py hold them

@@ -1,5 +1,5 @@
 """The fused engine's step rules for the layer-normalised cells (core.model.cells.LayerNormLSTMCell and
-LayerNormGRUCell): as their plain twins in core/fused/steps.py, with layer norm's backward written out.
+LayerNormGRUCell): as their plain twins in core/model/fused/steps.py, with layer norm's backward written out.
 
 Layer norm y = x̂·γ + β with x̂ = (x - mean) / σ over a block of units has the backward
 dx = (dx̂ - mean(dx̂) - x̂·mean(dx̂·x̂)) / σ, with dx̂ = dy·γ: two means per block inside the loop; x̂
@@ -10,9 +10,9 @@ from typing import NamedTuple
 
 import tensorflow as tf
 
-from core.fused.steps import GRURule, LSTMRule, candidate_doubled, rule_of
 from core.model import cells
 from core.model.cells import LN_EPSILON
+from core.model.fused.steps import GRURule, LSTMRule, candidate_doubled, rule_of
 
 
 def normalized(x):

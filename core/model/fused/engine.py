@@ -12,7 +12,7 @@ gradient inside the loop. Here the backward pass is written out (tf.custom_gradi
 - compute the weight gradients after the loop as one large matmul each (Σ_t x_tᵀ·dz_t = Xᵀ·DZ)
   instead of an accumulation at every step.
 
-The cell-specific part is a step rule (core/fused/steps.py): given xw = x·W (+ b), the step's recurrent
+The cell-specific part is a step rule (core/model/fused/steps.py): given xw = x·W (+ b), the step's recurrent
 matmul(s) and nonlinearity, and their derivatives written out (layer norm's included); every cell in
 core.model.cells has one. Shapes below: T time, B batch, H units, I the layer's input features, G gates.
 """
@@ -22,15 +22,15 @@ from typing import NamedTuple
 
 import tensorflow as tf
 
-from core.fused import steps_ln  # noqa: F401  registers the layer-normalised cells' rules
-from core.fused.steps import RULES
+from core.model.fused import steps_ln  # noqa: F401  registers the layer-normalised cells' rules
+from core.model.fused.steps import RULES
 
 
 def rule_for(cell):
     """The step rule registered (@rule_of) for this cell's class."""
     if type(cell) not in RULES:
         raise NotImplementedError(
-            f"the fused engine has no step rule for {type(cell).__name__}; write one in core/fused/steps.py "
+            f"the fused engine has no step rule for {type(cell).__name__}; write one in core/model/fused/steps.py "
             "with @rule_of(its class) (tests/test_fused.py checks every cell has one)"
         )
     return RULES[type(cell)]
