@@ -50,7 +50,7 @@ def problems(run: RunDir) -> list[str]:
         run.status()
     except json.JSONDecodeError:
         found.append("status.json does not parse")
-    steps = [m["step"] for m in run.load_record().snapshot().metrics]
+    steps = [m.step for m in run.load_record().snapshot().metrics]
     if steps != sorted(set(steps)):
         found.append("the record's steps repeat or go back")
     if run.has_checkpoint():
@@ -124,7 +124,7 @@ def kills(args, folder: Path) -> int:
         command + ["--resume", run.run_id], cwd=ROOT, env=env, capture_output=True, text=True
     )
     found = problems(run)
-    steps = [m["step"] for m in run.load_record().snapshot().metrics]
+    steps = [m.step for m in run.load_record().snapshot().metrics]
     print(f"resumed to the end: exit {final.returncode}, status {run.status()['status']}, steps "
           f"{steps[0]}..{steps[-1]} ({len(steps)} rows, each once); " + ("; ".join(found) or "whole"))  # fmt: skip
     failures += bool(found) or final.returncode != 0

@@ -34,7 +34,7 @@ from core.runs.store import RunStore  # noqa: E402
 
 
 def reading_times() -> dict:
-    from core.commands.example import EXAMPLE_ID
+    from core.paths import EXAMPLE_ID
 
     run = RunStore("runs").get(EXAMPLE_ID)
     corpus = load_corpus(ROOT / "assets" / "tinyshakespeare.txt")

@@ -31,7 +31,7 @@ def throughput(config, corpus, tensorboard: bool) -> float:
     record = RunRecord(run_dir.run_id, config.to_dict())
     snap = Trainer(config, corpus, record, run_dir, tensorboard=tensorboard).run()
     assert snap.status == "finished", snap.message
-    steps, seconds = snap.progress["step"], snap.progress["elapsed_s"]
+    steps, seconds = snap.progress.step, snap.progress.elapsed_s
     return steps * config.train.batch_size * config.train.num_steps / seconds
 
 

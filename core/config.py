@@ -5,12 +5,20 @@ import json
 import math
 from dataclasses import dataclass, field, fields
 
+from core.catalogue import AUTO, CELL_CHOICES, IMPL_CHOICES
 from core.errors import Refusal
 
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
 SCHEDULES = ("constant", "cosine", "stable-decay")
-STRATEGIES = ("none", "mirrored", "multi-worker")  # tf.distribute strategies (core/training/replicas.py)
-AUTO = "auto"  # an implementation the trainer picks by a short probe (core/training/probe.py)
+STRATEGIES = {  # tf.distribute strategies (core/training/replicas.py), in words
+    "none": "one device: TensorFlow's own threads use every core",
+    "mirrored": "tf.distribute.MirroredStrategy: the batch split over replicas on this machine (its GPUs, "
+    "else logical CPU devices sharing its cores), gradients summed every step",
+    "multi-worker": "tf.distribute.MultiWorkerMirroredStrategy: one replica per process, on this machine "
+    "or several, named by TF_CONFIG; start them with python -m core.cluster",
+}
+# The app trains a run in one process of its own; several processes are the command line's (core.cluster).
+STRATEGIES_IN_APP = ("none", "mirrored")
 SEED_MAX = 2**32 - 1  # the largest seed numpy's global generator takes (keras.utils.set_random_seed seeds it)
 
 
@@ -104,22 +112,21 @@ class ModelConfig:
     )
 
     def __post_init__(self):
-        from core.model.cells import CELLS  # late imports: the registries pull in TensorFlow
-        from core.model.unrollers import UNROLLERS
-
-        _check(self.cell in CELLS, f"unknown cell {self.cell!r}; choose one of: {', '.join(CELLS)}")
+        # Checked against the catalogue, which holds the names without TensorFlow.
+        cells, impls = CELL_CHOICES, IMPL_CHOICES
+        _check(self.cell in cells, f"unknown cell {self.cell!r}; choose one of: {', '.join(cells)}")
         _check(
-            self.impl in UNROLLERS or self.impl == AUTO,
-            f"unknown implementation {self.impl!r}; choose one of: {AUTO}, {', '.join(UNROLLERS)}",
+            self.impl in impls or self.impl == AUTO,
+            f"unknown implementation {self.impl!r}; choose one of: {AUTO}, {', '.join(impls)}",
         )
         _check_fields(self)
         if self.impl == AUTO:
             return
-        unroller = UNROLLERS[self.impl]
+        unroller = impls[self.impl]
         _check(
             unroller.trains,
             f"{self.impl!r} runs only inside a TF1 graph (the benchmark and the Build time lab); train with "
-            f"one of: {', '.join(UNROLLERS.names(trains_only=True))}",
+            f"one of: {', '.join(impls.names(trains_only=True))}",
         )
         _check(
             unroller.works_with(self.cell),
@@ -129,10 +136,8 @@ class ModelConfig:
     @property
     def one_hot_inputs(self) -> bool:
         """The post fed the basic RNN one-hot characters and every other cell a learned embedding: the
-        cell class says which (`one_hot_inputs`)."""
-        from core.model.cells import CELLS
-
-        return CELLS[self.cell].impl.one_hot_inputs
+        cell's catalogue entry says which."""
+        return CELL_CHOICES[self.cell].one_hot_inputs
 
 
 @dataclass(frozen=True)

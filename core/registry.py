@@ -1,5 +1,14 @@
-"""Name -> implementation maps that the UI, the CLI and the tests all read."""
+"""Name -> implementation maps that the UI, the CLI and the tests all read.
 
+A `Catalogue` holds the choices' names and words and imports nothing heavy, so a config can be checked and
+a page drawn before TensorFlow loads (core/catalogue.py holds the cells' and the implementations'). A
+`Registry` is a catalogue whose entries gain their implementation: `@CELLS.register("lstm")` above the
+class, in the module the entry names; the registry imports that module the first time the entry is looked
+up, so every module of a family is read without any importing another for its side effect.
+"""
+
+import dataclasses
+import importlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -7,57 +16,32 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Entry:
-    """One registered choice: what to call, and one line a person can read."""
+    """One choice: its name, its words, and where its implementation is registered."""
 
     name: str
-    impl: Any
     description: str  # what it is, in the code's terms (the CLI's --help, the README's tables)
-    # Names of other registries' entries this one works with (None = all of them).
-    supports: tuple[str, ...] | None = None
-    # Where it runs: "tf2" (eagerly and in tf.function: trains anywhere) or "tf1" (inside a tf.Graph
-    # run by a Session: the benchmark and the Build time lab only).
-    family: str = "tf2"
-    # An unroller that takes an embedding's table and ids (core.model.unrollers.Rows) rather than the
-    # looked-up rows, to fold the lookup into its first matmul.
-    reads_rows: bool = False
-    # Threads each TensorFlow op may use in a process that trains with it (None: TensorFlow's default,
-    # every core); set before TensorFlow starts (core/training/threads.py).
-    op_threads: int | None = None
     # What it does in words a class follows, no code names (the app says this first, `description` second).
     plain: str = ""
+    module: str = ""  # the module whose import registers the implementation ("core.model.cells")
+    impl: Any = dataclasses.field(default=None, compare=False, repr=False)  # set by Registry.register
 
     @property
     def said(self) -> str:
         """The plain words if there are any, else the description."""
         return self.plain or self.description
 
-    def works_with(self, name: str) -> bool:
-        return self.supports is None or name in self.supports
-
     @property
     def trains(self) -> bool:
         """Whether the trainer (the app's Train tab, python -m core.train) can use it."""
-        return self.family == "tf2"
+        return True
 
 
-class Registry:
+class Catalogue:
     """An ordered name -> Entry map with readable errors for unknown names."""
 
-    def __init__(self, kind: str):
+    def __init__(self, kind: str, entries: tuple[Entry, ...]):
         self.kind = kind
-        self._entries: dict[str, Entry] = {}
-
-    def register(self, name: str, description: str, supports=None, **options) -> Callable:
-        """Decorator: `@CELLS.register("lstm", "...")` above a class or function; `options` are Entry's
-        other fields (family, reads_rows, op_threads, plain)."""
-
-        def add(impl):
-            self._entries[name] = Entry(
-                name, impl, description, tuple(supports) if supports else None, **options
-            )
-            return impl
-
-        return add
+        self._entries: dict[str, Entry] = {e.name: e for e in entries}
 
     def __getitem__(self, name: str) -> Entry:
         if name not in self._entries:
@@ -77,3 +61,31 @@ class Registry:
     def help(self, trains_only: bool = False) -> str:
         """`name: description` lines, for --help texts and the UI."""
         return "\n".join(f"  {name}: {self._entries[name].description}" for name in self.names(trains_only))
+
+
+class Registry(Catalogue):
+    """A catalogue's entries with their implementations attached (entry.impl)."""
+
+    def __init__(self, catalogue: Catalogue):
+        super().__init__(catalogue.kind, tuple(catalogue._entries.values()))
+
+    def register(self, name: str) -> Callable:
+        """Decorator: `@CELLS.register("lstm")` above a class or function; its words are the catalogue's."""
+        if name not in self:  # refused at import: the words come first
+            raise KeyError(f"unknown {self.kind} {name!r}: give it an entry in core/catalogue.py first")
+        entry = self._entries[name]
+
+        def add(impl):
+            self._entries[name] = dataclasses.replace(entry, impl=impl)
+            return impl
+
+        return add
+
+    def __getitem__(self, name: str) -> Entry:
+        entry = super().__getitem__(name)
+        if entry.impl is None:  # its module has not been imported yet: importing it registers it
+            importlib.import_module(entry.module)
+            entry = self._entries[name]
+        if entry.impl is None:
+            raise LookupError(f"{entry.module} registers no {self.kind} named {name!r}")
+        return entry

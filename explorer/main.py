@@ -1,9 +1,13 @@
 """The page: sidebar settings, then the Tour, Train, Runs, Generate, Inside and Build time tabs (one module
-each); the Tour opens first, on a first visit."""
+each); the Tour opens first, on a first visit.
+
+The first page (the sidebar and the Tour's first section) is drawn without TensorFlow; once it is, a thread
+imports it (explorer/common/loading.py), and every other tab waits for that import before it is drawn.
+"""
 
 import streamlit as st
 
-from explorer.common import present, services, state, ui
+from explorer.common import loading, present, services, state, ui
 from explorer.generate import view as generate_view
 from explorer.inside import view as inside_view
 from explorer.lab import view as build_time_view
@@ -19,13 +23,13 @@ TABS = {
     "Inside": inside_view.render,
     "Build time": build_time_view.render,
 }
+WITHOUT_TENSORFLOW = {"Tour"}  # tabs drawn before TensorFlow has loaded (the Tour waits section by section)
 
 
 def main() -> None:
     present.page_config()
     present.style()
     owner = state.owner_id()
-    services.job_manager()  # started with the first page, so a spare worker is warm before Start
     with st.sidebar, ui.shown_as_error("the settings"):
         train_view.sidebar(owner)
     title, toggle = st.columns([3, 1], vertical_alignment="bottom")
@@ -39,4 +43,10 @@ def main() -> None:
         with tab:
             if tab.open is not False:  # only the open tab's content is computed
                 with ui.shown_as_error(f"the {name} tab"):
+                    if name not in WITHOUT_TENSORFLOW:
+                        loading.wait()
                     render(owner)
+    # Once the page is drawn (importing TensorFlow beside it would slow it): the spare worker, so that it
+    # is warm before Start, and TensorFlow in this process, for the other tabs.
+    services.job_manager()
+    loading.start()

@@ -29,7 +29,16 @@ def no_lab_workers_left():
 # inner loop: README.md, "Tests". By module, for files whose every test spawns processes, trains for
 # seconds or drives a whole app; by name, for the few slow tests among fast ones.
 MODULE_MARKS = {
-    "test_browser": "browser",
+    **dict.fromkeys(
+        (
+            "test_browser_inside",
+            "test_browser_lab",
+            "test_browser_stop",
+            "test_browser_tour",
+            "test_browser_train",
+        ),
+        "browser",
+    ),
     "test_distribute": "distributed",
     **dict.fromkeys(
         (

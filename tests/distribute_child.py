@@ -30,9 +30,10 @@ def steps(config, corpus) -> dict:
     batches = batch_iterator(corpus.train_ids, config.train.batch_size, config.train.num_steps)
     for _ in range(STEPS):
         x, y = next(batches)
-        loss, state, _, norm, _ = trainer.steps.take(config.model.impl, x, y, state)
-        losses.append(float(loss))
-        norms.append(float(norm))
+        took = trainer.steps.take(config.model.impl, x, y, state)
+        state = took.state
+        losses.append(float(took.loss))
+        norms.append(float(took.grad_norm))
     weights = [v.numpy().tolist() for v in trainer.model.trainable_variables]
     return {"losses": losses, "norms": norms, "weights": weights, "replicas": trainer.replicas.n}
 

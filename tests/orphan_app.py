@@ -11,7 +11,7 @@ from core.training.jobs import JobManager
 if __name__ == "__main__":
     jobs = JobManager(max_jobs=1, prestart=False)
     job = jobs.start(RunDir(Path(sys.argv[1])))
-    while job.snapshot().progress.get("step", 0) < 3:
+    while job.snapshot().progress.step < 3:
         time.sleep(0.05)
     job.pause()
     print(job.pid, flush=True)

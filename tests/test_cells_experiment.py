@@ -13,19 +13,14 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.commands.experiment import (
-    CELLS_COMPARED,
-    POST_CELLS_SOURCE,
-    SHORT_STEPS,
-    cells_plan,
-    cells_table,
-    final_loss,
-)
+from core.commands.experiment import cells_table
+from core.lab import jobs, results
+from core.lab.jobs import Lab
+from core.measure.experiment import CELLS_COMPARED, POST_CELLS_SOURCE, SHORT_STEPS, cells_plan, final_loss
 from core.measure.timing import CURVE_POINTS, loss_curve
 from explorer.common import services
-from explorer.lab import figures, jobs, results
+from explorer.lab import figures
 from explorer.lab import view as build_time_view
-from explorer.lab.jobs import Lab
 from tests.tiny import TEXT, tiny_config, write_corpus
 
 ROOT = Path(__file__).resolve().parents[1]

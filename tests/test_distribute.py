@@ -20,9 +20,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.commands.cluster import free_ports, start_worker
+from core.commands.cluster import start_worker
+from core.runs import checkpoints
 from core.runs.record import Status
 from core.runs.store import RunDir
+from core.training.cluster_env import free_ports
 from tests.tiny import tiny_config, train, write_corpus
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -124,10 +126,10 @@ def test_two_workers_train_as_one_process(tmp_path):
     snap = only_run(tmp_path / "two").load_record().snapshot()
     assert snap.status == Status.FINISHED
     np.testing.assert_allclose(
-        [m["train_loss"] for m in snap.metrics], [m["train_loss"] for m in single.metrics], rtol=1e-5
+        [m.train_loss for m in snap.metrics], [m.train_loss for m in single.metrics], rtol=1e-5
     )
     np.testing.assert_allclose(
-        [e["val_loss"] for e in snap.evals], [e["val_loss"] for e in single.evals], rtol=1e-5
+        [e.val_loss for e in snap.evals], [e.val_loss for e in single.evals], rtol=1e-5
     )
     assert len(snap.metrics) == 6
 
@@ -172,7 +174,7 @@ def test_a_lost_worker_fails_the_run_in_words_and_it_resumes(tmp_path, fault):
     assert ended_after < 60
     step = checkpointed_step(run_dir)
     assert step >= 4
-    assert run_dir.resume_problem() is None  # the checkpoint is whole: a resume can read every entry
+    assert checkpoints.resume_problem(run_dir) is None  # the checkpoint is whole: a resume reads every entry
     if fault == "hung":
         return  # resuming is the same as after a kill (and CI's minutes are counted)
     more = ["--resume", run_dir.run_id, "--runs-dir", str(runs), "--max-steps", str(step + 3)]
@@ -180,7 +182,7 @@ def test_a_lost_worker_fails_the_run_in_words_and_it_resumes(tmp_path, fault):
         assert wait_all(procs, logs) == [0, 0], output(logs[0])[-3000:]
     snap = run_dir.load_record().snapshot()
     assert snap.status == Status.FINISHED
-    assert [m["step"] for m in snap.metrics][-3:] == [step + 1, step + 2, step + 3]
+    assert [m.step for m in snap.metrics][-3:] == [step + 1, step + 2, step + 3]
     assert checkpointed_step(run_dir) == step + 3
 
 

@@ -6,11 +6,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from core.commands.example import EXAMPLE_ID
 from core.data.corpus import load_corpus
-from core.inside.trace import Tracer, tracer_for
+from core.inside.trace import tracer_for
 from core.model.char_rnn import CharRNN
-from core.paths import ASSETS, EXAMPLES
+from core.model.trace import Tracer
+from core.paths import ASSETS, EXAMPLE_ID, EXAMPLES
+from core.runs import checkpoints
 from core.runs.store import RunStore
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,7 +26,7 @@ def test_it_is_small_read_only_and_holds_every_weight():
     assert run.read_only and run.meta()["owner"] == ""
     size = sum(p.stat().st_size for p in run.path.rglob("*") if p.is_file())
     assert size < 8e6, f"{size / 1e6:.1f} MB"
-    assert run.checkpoint_problem() is None
+    assert checkpoints.problem(run) is None
     assert len(list(run.checkpoint_dir.glob("*.index"))) == 1  # the last checkpoint only
     assert run.config().corpus == "assets/tinyshakespeare.txt"
 

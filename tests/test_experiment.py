@@ -9,7 +9,8 @@ import threading
 import time
 from pathlib import Path
 
-from core.commands.experiment import POST_FIGURES, post_plan, ratios, run_experiment, save, table
+from core.commands.experiment import table
+from core.measure.experiment import POST_FIGURES, post_plan, ratios, run_experiment, save
 from tests.tiny import tiny_config, write_corpus
 
 

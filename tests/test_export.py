@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.commands.export import export
+from core.runs.export import export
 from core.runs.store import RunStore
 from core.writable import CannotWrite
 from tests.tiny import tiny_config, train, write_corpus

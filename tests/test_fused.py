@@ -118,7 +118,7 @@ def test_trains_like_dynamic(tmp_path, cell):
         trainer = tiny.train(RunStore(tmp_path / impl), dataclasses.replace(base, model=model))
         snap = trainer.record.snapshot()
         assert snap.status == "finished", snap.message
-        losses[impl] = [m["train_loss"] for m in snap.metrics]
+        losses[impl] = [m.train_loss for m in snap.metrics]
     np.testing.assert_allclose(losses["fused"][:4], losses["dynamic"][:4], rtol=1e-4)
     np.testing.assert_allclose(losses["fused"], losses["dynamic"], rtol=0.03)
     assert np.mean(losses["fused"][-3:]) < np.mean(losses["fused"][:3])

@@ -1,4 +1,4 @@
-"""core.inside.trace: the states, gates and predictions it reads off a text are training's own."""
+"""core.model.trace: the states, gates and predictions it reads off a text are training's own."""
 
 import math
 
@@ -8,9 +8,9 @@ import tensorflow as tf
 
 from core.config import ModelConfig
 from core.data.corpus import CorpusError, Vocab
-from core.inside.trace import Tracer
 from core.model.cells import CELLS
 from core.model.char_rnn import CharRNN
+from core.model.trace import Tracer
 from tests.tiny import TEXT
 
 VOCAB = Vocab.from_text(TEXT)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.config import ModelConfig, RunConfig, TrainConfig
+from core.config import ModelConfig, RunConfig, SampleConfig, TrainConfig
 from core.data.corpus import make_corpus
 from core.data.sources import uploads_of
 from core.inside.trace import tracer_for
@@ -185,3 +185,41 @@ def test_the_inside_tab_is_drawn_at_idle_priority_and_lands_in_its_tab(app, runs
     assert seen == [os.SCHED_IDLE]
     inside = at.tabs[[t.label for t in at.tabs].index("Inside")]
     assert inside.get("selectbox") and any(s.key == "in_run" for s in inside.get("selectbox"))
+
+
+def test_depends_on_shades_each_character_by_the_cores_gradient(app, runs_dir):
+    from core.inside.connectivity import connectivity
+
+    lstm = run_of(runs_dir, "lstm")
+    at = app("Depends on", run=lstm.run_id)
+    assert not at.exception and not errors(at), errors(at)
+    tracer, _ = tracer_for(lstm)
+    validation = make_corpus(TEXT, 0.1)
+    text = validation.vocab.decode(validation.val_ids[:200])
+    expected = connectivity(tracer.model, tracer.vocab, text).influence[198]  # the last prediction's row
+    drawn = next(h.proto.body for h in at.get("html") if "title=" in h.proto.body)
+    for s in (0, 100, 198):
+        assert f'title="position {s}: {expected[s]:.3g}"' in drawn
+
+
+def test_holding_a_unit_generates_beside_the_free_text_from_the_same_seed(app, runs_dir):
+    from core.model.sampler import Sampler
+
+    lstm = run_of(runs_dir, "lstm")
+    at = app("Hold a unit", run=lstm.run_id)
+    at.selectbox(key="in_hold_unit").set_value("layer 2 c 3").run()
+    at.radio(key="in_hold_where").set_value("generated text").run()
+    at.number_input(key="in_hold_from").set_value(30).run()
+    assert not at.exception and not errors(at), errors(at)
+    free, held = (c.value for c in at.code[-2:])
+    tracer, _ = tracer_for(lstm)
+    prime = at.text_input(key="in_hold_prime").value
+    assert free == prime + Sampler(tracer.model, tracer.vocab).generate(SampleConfig(length=200, prime=prime))
+    assert held[: len(prime) + 30] == free[: len(prime) + 30]
+
+
+def test_find_units_says_which_properties_the_text_never_shows(app, runs_dir):
+    at = app("Find units", run=run_of(runs_dir, "gru").run_id)
+    assert not at.exception and not errors(at), errors(at)
+    (said,) = [c.value for c in at.caption if c.value.startswith("Not in this text")]
+    assert "inside a comment (code)" in said and "bracket depth (code)" in said

@@ -10,6 +10,7 @@ import pytest
 
 from core.config import ModelConfig, RunConfig, TrainConfig
 from core.data.corpus import make_corpus
+from core.runs import checkpoints
 from core.runs.record import FINAL
 from core.runs.store import RunStore
 from core.training.jobs import JobError, JobLimit, JobManager
@@ -55,7 +56,7 @@ def wait_for(predicate, timeout: float) -> bool:
 
 
 def step_of(job) -> int:
-    return job.snapshot().progress.get("step", 0)
+    return job.snapshot().progress.step
 
 
 def test_a_job_trains_to_finished_and_its_events_reach_the_app(store, manager):
@@ -65,10 +66,10 @@ def test_a_job_trains_to_finished_and_its_events_reach_the_app(store, manager):
     assert job.wait(90), "the job did not end"
     snap = job.snapshot()
     assert snap.status == "finished", snap.message
-    assert [m["step"] for m in snap.metrics] == [1, 2, 3, 4, 5, 6]
-    assert [e["step"] for e in snap.evals] == [3, 6]
-    assert [s["step"] for s in snap.samples] == [0, 3, 6]  # 0: what the untrained network writes
-    assert snap.timings["trace_s"] > 0 and snap.timings["first_call_s"] > 0
+    assert [m.step for m in snap.metrics] == [1, 2, 3, 4, 5, 6]
+    assert [e.step for e in snap.evals] == [3, 6]
+    assert [s.step for s in snap.samples] == [0, 3, 6]  # 0: what the untrained network writes
+    assert snap.timings.trace_s > 0 and snap.timings.first_call_s > 0
     # The worker wrote the run folder; the app's copy holds the same events.
     on_disk = run.load_record().snapshot()
     assert on_disk.metrics == snap.metrics and on_disk.status == "finished"
@@ -108,7 +109,7 @@ def test_stop_during_a_long_graph_build_ends_the_worker_within_a_second(store, m
     job = manager.start(run)
     assert wait_for(lambda: job.record.status == "building", 90)
     time.sleep(1.0)  # past model set-up, inside the trace: the trainer cannot look at the stop event now
-    assert "trace_s" not in job.snapshot().timings, (
+    assert job.snapshot().timings.trace_s is None, (
         "the trace finished too soon for this test to mean anything"
     )
     t0 = time.monotonic()
@@ -198,7 +199,7 @@ def test_a_paused_worker_whose_app_dies_saves_its_checkpoint_and_exits(store):
         assert wait_for(gone, 15), "the worker outlived its app"
         status = run_dir.status()
         assert status["status"] == "stopped", status
-        assert run_dir.has_checkpoint() and run_dir.resume_problem() is None
+        assert run_dir.has_checkpoint() and checkpoints.resume_problem(run_dir) is None
     finally:
         app.kill()
 
@@ -216,6 +217,6 @@ def test_a_mirrored_run_trains_in_its_worker_process(store, manager):
     config = run.config()
     single = dataclasses.replace(config, train=dataclasses.replace(config.train, strategy="none", replicas=1))
     trained = train(RunStore(store.root.parent / "single"), single).record.snapshot()
-    assert [m["train_loss"] for m in mirrored.metrics] == pytest.approx(
-        [m["train_loss"] for m in trained.metrics], rel=1e-5
+    assert [m.train_loss for m in mirrored.metrics] == pytest.approx(
+        [m.train_loss for m in trained.metrics], rel=1e-5
     )

@@ -49,22 +49,22 @@ def test_an_auto_run_records_its_choice_and_learns_as_a_named_one(tmp_path, corp
 
     auto, run_dir = train(tmp_path, tiny_config(corpus_path, impl="auto", max_steps=12, sample_every=0))
     names = probe.candidates("gru")
-    assert auto.probe["chosen"] in names and set(auto.probe["step_s"]) == set(names)
-    assert auto.probe["steps"] == len(names) * (1 + probe.TIMED_STEPS)
+    assert auto.probe.chosen in names and set(auto.probe.step_s) == set(names)
+    assert auto.probe.steps == len(names) * (1 + probe.TIMED_STEPS)
     assert run_dir.config().model.impl == "auto"  # the run asked for auto; its record says what it got
     assert run_dir.load_record().snapshot().probe == auto.probe  # kept in the folder
     named, _ = train(tmp_path, tiny_config(corpus_path, impl="dynamic", max_steps=12, sample_every=0))
-    assert named.probe == {}
+    assert named.probe is None
     # The probe's steps trained the run: the implementations compute the same numbers (float rounding).
-    losses = [m["train_loss"] for m in auto.metrics]
-    assert losses == pytest.approx([m["train_loss"] for m in named.metrics], rel=1e-4)
+    losses = [m.train_loss for m in auto.metrics]
+    assert losses == pytest.approx([m.train_loss for m in named.metrics], rel=1e-4)
 
 
 def test_a_run_shorter_than_its_probe_still_records_what_it_measured(tmp_path, corpus_path):
     from tests.test_trainer import train
 
     snap, _ = train(tmp_path, tiny_config(corpus_path, impl="auto", max_steps=3, sample_every=0))
-    assert snap.status == "finished" and snap.probe["steps"] == 3 and snap.probe["build_s"]
+    assert snap.status == "finished" and snap.probe.steps == 3 and snap.probe.build_s
 
 
 def test_the_cli_prints_the_choice():
@@ -72,7 +72,7 @@ def test_the_cli_prints_the_choice():
 
     out = io.StringIO()
     figures = probe.Probe("fused", {"fused": 0.09, "dynamic": 0.12}, {"fused": 1.0, "dynamic": 1.1}, {}, 8)
-    ProgressPrinter(out)({"kind": "probe", **figures.to_dict()})
+    ProgressPrinter(out)({"kind": "probe", **figures.to_json()})
     assert out.getvalue() == (
         "\nimplementation: fused, the fastest of fused 90 ms, dynamic 120 ms a step "
         "(timed on the run's first 8 steps)\n"

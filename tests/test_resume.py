@@ -18,6 +18,7 @@ import tensorflow as tf
 from core.config import PRESETS
 from core.model.char_rnn import CharRNN
 from core.model.sampler import SampleError, Sampler
+from core.runs import checkpoints
 from core.runs.checkpoints import (
     LEGACY_WEIGHTS,
     NO_RECURRENT_WEIGHTS,
@@ -67,12 +68,12 @@ def test_resume_is_exact_across_an_epoch_end_and_mid_epoch(tmp_path):
     assert 1 < first.batches_per_epoch < 20
     resumed = train(store, config, resume_dir=first.run_dir)
 
-    losses = [m["train_loss"] for m in straight.record.snapshot().metrics]
-    again = [m["train_loss"] for m in resumed.record.snapshot().metrics]
+    losses = [m.train_loss for m in straight.record.snapshot().metrics]
+    again = [m.train_loss for m in resumed.record.snapshot().metrics]
     assert len(losses) == len(again) == 40
     np.testing.assert_allclose(again, losses, rtol=1e-5)
-    vals = [e["val_loss"] for e in straight.record.snapshot().evals]
-    np.testing.assert_allclose([e["val_loss"] for e in resumed.record.snapshot().evals], vals, rtol=1e-5)
+    vals = [e.val_loss for e in straight.record.snapshot().evals]
+    np.testing.assert_allclose([e.val_loss for e in resumed.record.snapshot().evals], vals, rtol=1e-5)
     assert int(resumed.optimizer.iterations.numpy()) == int(straight.optimizer.iterations.numpy()) == 40
     epochs_begun = 40 // straight.batches_per_epoch  # the rate set at the start of the last epoch
     expected_lr = config.train.learning_rate * config.train.lr_decay**epochs_begun
@@ -127,7 +128,7 @@ def test_an_old_checkpoint_is_read_through_its_optimizer_and_equals_what_trained
     # What that version wrote: no model/stack entries, every weight in the optimizer's list.
     assert not any(name.startswith("model/stack") for name in held)
     assert len([n for n in held if n.startswith(LEGACY_WEIGHTS)]) == len(trainer.model.trainable_variables)
-    assert run_dir.checkpoint_problem() is None
+    assert checkpoints.problem(run_dir) is None
     sampler, step = load_for_sampling(run_dir)
     assert step == 4
     for mine, theirs in zip(sampler.model.variables, trainer.model.variables):
@@ -150,7 +151,7 @@ def test_an_old_checkpoint_is_read_through_its_optimizer_and_equals_what_trained
 
 def test_a_checkpoint_without_recurrent_weights_is_recognised_and_never_used(tmp_path):
     run_dir, trainer = old_layout_run(tmp_path, keep=("model", "step"))  # the walk from the model alone
-    assert run_dir.checkpoint_problem() == NO_RECURRENT_WEIGHTS
+    assert checkpoints.problem(run_dir) == NO_RECURRENT_WEIGHTS
     with pytest.raises(SampleError, match="holds no recurrent weights"):
         load_for_sampling(run_dir)
     config = with_train(run_dir.config(), max_steps=8)

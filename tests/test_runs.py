@@ -7,6 +7,7 @@ import pytest
 from core.config import RunConfig
 from core.data.corpus import Vocab
 from core.runs.record import RunRecord
+from core.runs.rows import EvalRow, MetricRow
 from core.runs.store import ReadOnlyRun, RunNotFound, RunStore, read_jsonl, write_atomic
 
 
@@ -31,9 +32,9 @@ def test_record_rebuilt_from_disk_equals_the_live_one(tmp_path):
     live.set_status("training")
     live.timing(trace_s=1.5, first_call_s=0.5)
     for step in (1, 2):
-        live.metric(step=step, epoch=1, train_loss=3.0 - step)
+        live.metric(MetricRow(step=step, epoch=1, train_loss=3.0 - step))
         live.progress(step=step, total_steps=2)
-    live.eval(step=2, epoch=1, val_loss=2.5, val_bits=3.6)
+    live.eval(EvalRow(step=2, epoch=1, val_loss=2.5, val_bits=3.6))
     live.sample(2, "ab ba")
     live.set_status("finished", "done")
     a, b = live.snapshot(), run_dir.load_record().snapshot()
@@ -110,8 +111,7 @@ def test_a_copy_of_the_shipped_example_owns_its_checkpoint_and_deletes_it_in_tur
 
     import tensorflow as tf
 
-    from core.commands.example import EXAMPLE_ID
-    from core.paths import EXAMPLES
+    from core.paths import EXAMPLE_ID, EXAMPLES
 
     examples = tmp_path / "examples"
     shutil.copytree(EXAMPLES / EXAMPLE_ID, examples / EXAMPLE_ID)

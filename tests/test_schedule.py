@@ -48,7 +48,7 @@ def test_the_trainer_anneals_to_its_step_budget(tmp_path, corpus_path):
     from tests.tiny import tiny_config
 
     snap, _ = train(tmp_path, tiny_config(corpus_path, max_steps=20, lr_schedule="cosine", warmup_steps=4))
-    rates = [m["learning_rate"] for m in snap.metrics]  # the rate each step ran with (a float32 variable)
+    rates = [m.learning_rate for m in snap.metrics]  # the rate each step ran with (a float32 variable)
 
     def cosine(step):
         return 1e-2 * (FLOOR + (1 - FLOOR) * 0.5 * (1 + math.cos(math.pi * step / 20)))
@@ -76,9 +76,9 @@ def test_the_time_budget_counts_from_start_and_every_validation_loss_says_when(t
     assert snap.metrics == []
     assert trainer.rate(epoch=0) == pytest.approx(1e-2 * FLOOR)
     (val,) = snap.evals
-    assert 20.0 < val["wall_s"] < 60.0
+    assert 20.0 < val.wall_s < 60.0
     assert (
-        f"best validation loss {val['val_loss']:.3f} nats/char at step 0, {val['wall_s'] / 60:.1f} minutes after Start"
+        f"best validation loss {val.val_loss:.3f} nats/char at step 0, {val.wall_s / 60:.1f} minutes after Start"
         in snap.message
     )
 
@@ -91,7 +91,7 @@ def test_wall_time_goes_on_across_a_resume(tmp_path, corpus_path):
     first, run_dir = train(tmp_path, config)
     longer = tiny_config(corpus_path, max_steps=20, sample_every=0)
     second, _ = train(tmp_path, longer, resume_dir=run_dir)
-    walls = [e["wall_s"] for e in second.evals]
-    assert [e["step"] for e in second.evals] == [10, 20]
-    assert walls[1] > walls[0] == first.evals[-1]["wall_s"]
-    assert second.progress["wall_s"] > first.progress["wall_s"]
+    walls = [e.wall_s for e in second.evals]
+    assert [e.step for e in second.evals] == [10, 20]
+    assert walls[1] > walls[0] == first.evals[-1].wall_s
+    assert second.progress.wall_s > first.progress.wall_s

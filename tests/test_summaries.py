@@ -33,18 +33,16 @@ def test_a_runs_event_files_hold_what_its_record_holds(tmp_path, corpus_path):
     for tag in ("train/loss", "train/grad_norm", "train/learning_rate", "train/chars_per_s"):
         assert steps(tag) == list(range(1, 21)), tag
     np.testing.assert_allclose(
-        [v for _, v in tags["train/loss"]], [m["train_loss"] for m in snap.metrics], rtol=1e-6
+        [v for _, v in tags["train/loss"]], [m.train_loss for m in snap.metrics], rtol=1e-6
     )
-    norms = [m["grad_norm"] for m in snap.metrics]
+    norms = [m.grad_norm for m in snap.metrics]
     np.testing.assert_allclose([v for _, v in tags["train/grad_norm"]], norms, rtol=1e-6)
     assert all(n > 0 for n in norms)
-    assert steps("val/loss_nats") == steps("val/loss_bits") == [e["step"] for e in snap.evals] == [10, 20]
+    assert steps("val/loss_nats") == steps("val/loss_bits") == [e.step for e in snap.evals] == [10, 20]
     np.testing.assert_allclose(
-        [v for _, v in tags["val/loss_nats"]], [e["val_loss"] for e in snap.evals], rtol=1e-6
+        [v for _, v in tags["val/loss_nats"]], [e.val_loss for e in snap.evals], rtol=1e-6
     )
-    assert (
-        steps("samples") == [0, 10, 20] and tags["samples"][0][1].item().decode() == snap.samples[0]["text"]
-    )
+    assert steps("samples") == [0, 10, 20] and tags["samples"][0][1].item().decode() == snap.samples[0].text
     for name in (
         "embedding/embeddings",
         "stack/layer_1/kernel",
@@ -63,4 +61,4 @@ def test_the_gradient_norm_is_measured_before_clipping(tmp_path, corpus_path):
     """With a clip far below the gradients' norm, the recorded norm is still the unclipped one."""
     config = tiny_config(corpus_path, max_steps=3, clip_norm=1e-3, eval_every=0, sample_every=0)
     snap = train(RunStore(tmp_path / "runs", examples=None), config).record.snapshot()
-    assert all(m["grad_norm"] > 1e-2 for m in snap.metrics), [m["grad_norm"] for m in snap.metrics]
+    assert all(m.grad_norm > 1e-2 for m in snap.metrics), [m.grad_norm for m in snap.metrics]

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from core.runs.record import RunSnapshot
+from core.runs.rows import EvalRow, MetricRow, Timings
 from core.text import BIDI_CONTROLS, MAX_SHOWN, plotly_text, shown
 from explorer.common import figures, tables, ui
 from explorer.inside import figures as inside_figures
@@ -47,11 +48,11 @@ def run(label) -> RunSnapshot:
     snap = RunSnapshot("20250101-000000-lstm-dynamic-abcd", {"meta": {"label": label}})
     snap.config["train"], snap.config["model"] = {"batch_size": 8, "num_steps": 20}, {"cell": "lstm"}
     snap.evals = [
-        {"step": 10, "val_loss": 2.0, "wall_s": 60.0},
-        {"step": 20, "val_loss": 1.8, "wall_s": 90.0},
+        EvalRow(step=10, val_loss=2.0, wall_s=60.0),
+        EvalRow(step=20, val_loss=1.8, wall_s=90.0),
     ]
-    snap.metrics = [{"step": s, "train_loss": 3.0 - s / 100} for s in range(1, 21)]
-    snap.timings = {"trace_s": 1.0, "first_call_s": 0.5}
+    snap.metrics = [MetricRow(step=s, train_loss=3.0 - s / 100) for s in range(1, 21)]
+    snap.timings = Timings(trace_s=1.0, first_call_s=0.5)
     return snap
 
 

@@ -10,12 +10,12 @@ import pytest
 import tensorflow as tf
 from streamlit.testing.v1 import AppTest
 
-from core.commands.example import EXAMPLE_ID
 from core.config import ModelConfig
 from core.data.corpus import Vocab
-from core.inside.trace import Tracer, tracer_for
+from core.inside.trace import tracer_for
 from core.model.char_rnn import CharRNN
-from core.paths import EXAMPLES
+from core.model.trace import Tracer
+from core.paths import EXAMPLE_ID, EXAMPLES
 from core.runs.checkpoints import load_for_sampling
 from core.runs.store import RunDir
 from core.tour import cells_gates, cells_layernorm, cells_stacking, generating

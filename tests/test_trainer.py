@@ -10,6 +10,7 @@ import pytest
 
 from core.data.corpus import load_corpus
 from core.runs.record import RunRecord
+from core.runs.rows import MetricRow
 from core.runs.store import RunStore
 from core.training.trainer import Trainer
 from tests import tiny
@@ -25,27 +26,27 @@ def train(tmp_path, config, stop=None, pause=None, store=None, resume_dir=None):
 def test_loss_falls_on_a_tiny_corpus(tmp_path, corpus_path):
     snap, _ = train(tmp_path, tiny_config(corpus_path, max_steps=60))
     assert snap.status == "finished", snap.message
-    losses = [m["train_loss"] for m in snap.metrics]
+    losses = [m.train_loss for m in snap.metrics]
     assert len(losses) == 60
     assert np.mean(losses[-10:]) < 0.7 * np.mean(losses[:5])
-    assert snap.evals[-1]["val_loss"] < snap.evals[0]["val_loss"]
-    assert [s["step"] for s in snap.samples] == [0, 10, 20, 30, 40, 50, 60]  # 0: the untrained network
-    assert {"trace_s", "first_call_s"} <= set(snap.timings)
+    assert snap.evals[-1].val_loss < snap.evals[0].val_loss
+    assert [s.step for s in snap.samples] == [0, 10, 20, 30, 40, 50, 60]  # 0: the untrained network
+    assert snap.timings.trace_s > 0 and snap.timings.first_call_s > 0
 
 
 def test_same_seed_same_losses(tmp_path, corpus_path):
     config = tiny_config(corpus_path, max_steps=8, sample_every=0)
     a, _ = train(tmp_path, config)
     b, _ = train(tmp_path, config)
-    assert [m["train_loss"] for m in a.metrics] == [m["train_loss"] for m in b.metrics]
+    assert [m.train_loss for m in a.metrics] == [m.train_loss for m in b.metrics]
 
 
 def test_epoch_line_and_multi_epoch(tmp_path, corpus_path):
     config = tiny_config(corpus_path, max_steps=0, epochs=2, batch_size=8, num_steps=32)
     snap, _ = train(tmp_path, config)
-    assert [e["epoch"] for e in snap.epochs] == [1, 2]
+    assert [e.epoch for e in snap.epochs] == [1, 2]
     assert snap.log[0].startswith("Average training loss for Epoch 1 : ")
-    assert snap.progress["step"] == snap.progress["total_steps"]
+    assert snap.progress.step == snap.progress.total_steps
 
 
 def test_resume_continues_the_step_count_and_the_curves(tmp_path, corpus_path):
@@ -55,7 +56,7 @@ def test_resume_continues_the_step_count_and_the_curves(tmp_path, corpus_path):
     longer = dataclasses.replace(config, train=dataclasses.replace(config.train, max_steps=20))
     second, _ = train(tmp_path, longer, resume_dir=run_dir)
     assert second.status == "finished"
-    assert [m["step"] for m in second.metrics] == list(range(1, 21))
+    assert [m.step for m in second.metrics] == list(range(1, 21))
     assert second.metrics[:12] == first.metrics  # the first part of the curve is the saved one
     reloaded = run_dir.load_record().snapshot()
     assert len(reloaded.metrics) == 20 and reloaded.status == "finished"
@@ -96,8 +97,8 @@ def test_pause_then_resume(tmp_path, corpus_path):
 
 def test_samples_come_at_early_log_spaced_steps_and_at_the_end(tmp_path, corpus_path):
     snap, _ = train(tmp_path, tiny_config(corpus_path, epochs=2, max_steps=67, sample_every=50))
-    assert [s["step"] for s in snap.samples] == [0, 10, 30, 50, 67]  # 100 would be next, then every 50
-    assert all(len(s["text"]) == 21 for s in snap.samples)  # the prime and sample_length characters
+    assert [s.step for s in snap.samples] == [0, 10, 30, 50, 67]  # 100 would be next, then every 50
+    assert all(len(s.text) == 21 for s in snap.samples)  # the prime and sample_length characters
 
 
 def test_a_pause_spends_none_of_the_time_budget(tmp_path, corpus_path, monkeypatch):
@@ -124,7 +125,7 @@ def test_a_pause_spends_none_of_the_time_budget(tmp_path, corpus_path, monkeypat
     record.subscribe(listener)
     snap = Trainer(config, load_corpus(config.corpus), record).run(stop, pause)
     assert snap.status == "finished" and "time budget" not in snap.message, snap.message
-    assert snap.progress["step"] == 20 and snap.progress["wall_s"] < 60
+    assert snap.progress.step == 20 and snap.progress.wall_s < 60
 
 
 def test_an_exploding_loss_is_divergence_and_only_weights_with_a_finite_loss_are_kept(tmp_path, corpus_path):
@@ -144,10 +145,8 @@ def test_an_exploding_loss_is_divergence_and_only_weights_with_a_finite_loss_are
     assert step == kept and np.isfinite(tracer(TEXT[:200]).bits_per_char)
     lower = dataclasses.replace(config, train=dataclasses.replace(config.train, learning_rate=0.05))
     resumed, _ = train(tmp_path, lower, resume_dir=run_dir)
-    assert resumed.status == "finished" and resumed.progress["step"] == 30
-    assert [m["step"] for m in resumed.metrics] == list(
-        range(1, 31)
-    )  # rows after `kept` replaced, none twice
+    assert resumed.status == "finished" and resumed.progress.step == 30
+    assert [m.step for m in resumed.metrics] == list(range(1, 31))  # rows after `kept` replaced, none twice
 
 
 def test_a_loss_that_is_not_finite_before_any_good_checkpoint_keeps_nothing_and_says_so(
@@ -190,9 +189,9 @@ def test_time_budget_ends_the_run_with_a_validation_loss(tmp_path, corpus_path):
     )
     snap, _ = train(tmp_path, config)
     assert snap.status == "finished" and "time budget" in snap.message
-    assert 0 < snap.progress["step"] < snap.progress["total_steps"]
-    assert snap.progress["done"] > 0.9  # the budget, not the steps, says how much of the run is spent
-    assert snap.evals[-1]["step"] == snap.progress["step"]
+    assert 0 < snap.progress.step < snap.progress.total_steps
+    assert snap.progress.done > 0.9  # the budget, not the steps, says how much of the run is spent
+    assert snap.evals[-1].step == snap.progress.step
 
 
 def test_resume_forgets_rows_written_after_the_last_checkpoint(tmp_path, corpus_path):
@@ -202,14 +201,14 @@ def test_resume_forgets_rows_written_after_the_last_checkpoint(tmp_path, corpus_
     ghost = RunRecord(run_dir.run_id, {})
     ghost.subscribe(run_dir.writer())
     for step in (13, 14, 15):
-        ghost.metric(step=step, epoch=1, train_loss=9.0)
+        ghost.metric(MetricRow(step=step, epoch=1, train_loss=9.0))
     ghost.sample(14, "ghost")
     longer = dataclasses.replace(
         config, train=dataclasses.replace(config.train, max_steps=20, sample_every=4)
     )
     second, _ = train(tmp_path, longer, resume_dir=run_dir)
-    assert [m["step"] for m in second.metrics] == list(range(1, 21))
-    assert "ghost" not in [s["text"] for s in second.samples] and [s["step"] for s in second.samples] == [
+    assert [m.step for m in second.metrics] == list(range(1, 21))
+    assert "ghost" not in [s.text for s in second.samples] and [s.step for s in second.samples] == [
         16,
         20,
     ]
@@ -229,11 +228,11 @@ def test_the_quick_preset_trains_its_first_steps(tmp_path):
     )
     snap, _ = train(tmp_path, config)
     assert snap.status == "finished", snap.message
-    losses = [m["train_loss"] for m in snap.metrics]
+    losses = [m.train_loss for m in snap.metrics]
     assert len(losses) == 6 and losses[-1] < losses[0]
-    rates = [m["learning_rate"] for m in snap.metrics]
+    rates = [m.learning_rate for m in snap.metrics]
     assert rates[:5] == pytest.approx([quick.train.learning_rate] * 5) and rates[5] < rates[4]
-    assert snap.probe["chosen"] in snap.probe["build_s"]
+    assert snap.probe.chosen in snap.probe.build_s
 
 
 @pytest.mark.parametrize("name", ["adam", "rmsprop", "sgd"])

@@ -16,7 +16,7 @@ from core.config import SampleConfig
 from core.data import sources
 from core.data.corpus import CorpusError
 from core.errors import Refusal
-from core.runs import files
+from core.runs import checkpoints, files
 from core.runs.archive import ArchiveRefused, pack, unpack
 from core.runs.checkpoints import load_for_sampling, usable
 from core.runs.store import RunDamaged, RunStore
@@ -98,7 +98,7 @@ def test_a_hand_edited_index_naming_other_files_deletes_nothing_outside_its_run(
     resumed = train(
         store, tiny_config(trained.config().corpus, epochs=3, max_steps=60, checkpoint_every=10), attacker
     )
-    assert resumed.record.snapshot().progress["step"] == 60  # the sweep ran, over four saves
+    assert resumed.record.snapshot().progress.step == 60  # the sweep ran, over four saves
     assert {"victim": tree(victim.path), "outside": tree(outside)} == before
     assert attacker.kept_checkpoints() == ["ckpt-50", "ckpt-60"]
     assert files.checkpoint_index(attacker.checkpoint_dir).clean
@@ -255,7 +255,7 @@ def test_a_damaged_latest_checkpoint_falls_back_to_the_one_before_saying_so(tmp_
     assert "ckpt-20" in found.note() and "ckpt-10" in found.note()
     sampler, step = load_for_sampling(run)
     assert step == 10 and len(sampler.generate(SampleConfig(length=20, prime="F", seed=1))) >= 20
-    assert run.checkpoint_problem() is None
+    assert checkpoints.problem(run) is None
 
     from core.commands import sample
 
@@ -272,6 +272,6 @@ def test_when_every_checkpoint_is_damaged_the_run_says_so_and_is_never_sampled(t
     _, run = copied(trained, tmp_path / "runs")
     for index in run.checkpoint_dir.glob("*.index"):
         index.write_bytes(b"garbage")
-    assert "every checkpoint of this run (ckpt-20, ckpt-10) is damaged" in run.checkpoint_problem()
+    assert "every checkpoint of this run (ckpt-20, ckpt-10) is damaged" in checkpoints.problem(run)
     with pytest.raises(Refusal, match="every checkpoint"):
         load_for_sampling(run)

@@ -10,45 +10,14 @@ chief is gone the rest are given END_GRACE_S to follow and then ended.
 """
 
 import argparse
-import json
-import os
-import socket
 import subprocess
 import sys
 import threading
 import time
 
+from core.training.cluster_env import free_ports, worker_env
+
 END_GRACE_S = 30.0  # after the chief has ended, how long the other workers may take to end on their own
-
-
-def free_ports(n: int) -> list[int]:
-    """n ports nobody listens on now (held open together so that they differ)."""
-    sockets = [socket.socket() for _ in range(n)]
-    try:
-        for s in sockets:
-            s.bind(("localhost", 0))
-        return [s.getsockname()[1] for s in sockets]
-    finally:
-        for s in sockets:
-            s.close()
-
-
-def tf_config(ports: list[int], index: int) -> str:
-    """The TF_CONFIG of worker `index` of workers on localhost at `ports` (worker 0 is the chief)."""
-    cluster = {"worker": [f"localhost:{port}" for port in ports]}
-    return json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})
-
-
-def worker_env(ports: list[int], index: int) -> dict:
-    """The environment of worker `index` on this machine: its TF_CONFIG, and its share of the cores.
-    Each TensorFlow process sizes its thread pools to every core; N of them on one machine would run
-    N× the threads the cores can, which cost the quick preset's 2 workers a third of their speed
-    (README, "Training on several devices and machines")."""
-    threads = str(max(1, (os.cpu_count() or 1) // len(ports)))
-    shares = {
-        name: os.environ.get(name, threads) for name in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
-    }
-    return {**os.environ, **shares, "TF_CONFIG": tf_config(ports, index)}
 
 
 def start_worker(index: int, ports: list[int], train_args: list[str], **popen) -> subprocess.Popen:

@@ -2,11 +2,12 @@
 trained to show on first open:
 
     python -m core.example            # trains the `quick` preset (minutes on 2 cores) into assets/examples/
+    python -m core.example --code     # the second example: an LSTM on the code corpus (python-stdlib.txt)
 
 It trains as `python -m core.train --preset quick` does, then keeps the run's files, only its last
 checkpoint (the weights, the optimizer state a copy resumes from, the carried state) and only its first
 milestone (the weights early on, so the Inside tab can put the example beside itself then), marked
-read-only. Every file kept is in git: a milestone is a third of a checkpoint (1.7 MB at `quick`).
+read-only. Every file kept is in git: a milestone is a third of a checkpoint's size.
 """
 
 import argparse
@@ -17,29 +18,36 @@ from pathlib import Path
 
 from core.commands.train import main as train_main
 from core.config import PRESETS
-from core.paths import EXAMPLES, ROOT
+from core.paths import EXAMPLE_ID, EXAMPLES, ROOT
 from core.runs.files import write_index
 from core.runs.store import RunDir, RunStore
 
-EXAMPLE_ID = "example-quick"
 LABEL = "example: the quick preset, trained"
+CODE_ID, CODE_LABEL = "example-code", "example: an LSTM on Python's own source (the quick preset's budget)"
+CODE_FLAGS = ("--corpus", "assets/python-stdlib.txt", "--cell", "lstm")  # an LSTM: its c holds counts
 
 
-def make_example(out: Path = EXAMPLES, preset: str = "quick", extra: tuple[str, ...] = ()) -> RunDir:
-    """Train `preset` in a scratch folder, then install it as the read-only example run `out/EXAMPLE_ID`."""
+def make_example(
+    out: Path = EXAMPLES,
+    preset: str = "quick",
+    extra: tuple[str, ...] = (),
+    run_id: str = EXAMPLE_ID,
+    label: str = LABEL,
+) -> RunDir:
+    """Train `preset` in a scratch folder, then install it as the read-only example run `out/run_id`."""
     with tempfile.TemporaryDirectory() as scratch:
         code = train_main(["--preset", preset, "--runs-dir", scratch, *extra])
         if code != 0:
             raise SystemExit(f"training the example failed (exit code {code}); nothing was installed")
         (trained,) = RunStore(scratch, examples=None).list()
         latest = Path(trained.latest_checkpoint()).name  # "ckpt-1560"
-        target = out / EXAMPLE_ID
+        target = out / run_id
         shutil.rmtree(target, ignore_errors=True)
         shutil.copytree(trained.path, target, ignore=_older_checkpoints(trained))
     example = RunDir(target)
     write_index(example.checkpoint_dir, [latest])
     config = example.config()
-    meta = {**example.meta(), "run_id": EXAMPLE_ID, "owner": "", "label": LABEL, "example": True}
+    meta = {**example.meta(), "run_id": run_id, "owner": "", "label": label, "example": True}
     example.save_config(config, meta)
     return example
 
@@ -64,8 +72,12 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m core.example", description=__doc__.split("\n\n")[0])
     parser.add_argument("--preset", default="quick", choices=list(PRESETS))
     parser.add_argument("--out", default=str(EXAMPLES), help="where example runs are kept")
+    parser.add_argument("--code", action="store_true", help=f"make {CODE_ID}: {CODE_LABEL}")
     args, extra = parser.parse_known_args(argv)  # anything else goes to core.train (e.g. --max-steps)
-    example = make_example(Path(args.out), args.preset, tuple(extra))
+    if args.code:
+        example = make_example(Path(args.out), args.preset, CODE_FLAGS + tuple(extra), CODE_ID, CODE_LABEL)
+    else:
+        example = make_example(Path(args.out), args.preset, tuple(extra))
     size = sum(p.stat().st_size for p in example.path.rglob("*") if p.is_file())
     print(f"example run: {example.path.relative_to(ROOT) if example.path.is_relative_to(ROOT) else example.path}"
           f" ({size / 1e6:.1f} MB)")  # fmt: skip

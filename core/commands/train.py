@@ -1,6 +1,7 @@
 """CLI: python -m core.train --preset quick [--impl scan --cell lstm ... | --resume RUN]."""
 
 import argparse
+import dataclasses
 import math
 import signal
 import sys
@@ -15,14 +16,15 @@ if __name__ == "__main__":  # Ctrl-C while the imports below load TensorFlow: on
     on_interrupt("before training began; nothing was trained")
 
 from core.commands.flags import add_config_flags, config_from_args
-from core.config import AUTO, PRESET_DESCRIPTIONS, PRESETS, ConfigError
-from core.data.corpus import CorpusError, load_corpus
+from core.config import AUTO, PRESET_DESCRIPTIONS, PRESETS, ConfigError, RunConfig
+from core.data.sources import builtin_path, is_builtin
 from core.model.cells import CELLS
 from core.model.unrollers import UNROLLERS
 from core.runs.record import RunRecord, Status
+from core.runs.rows import EvalRow, Progress, fields_of
 from core.runs.store import RunStore
 from core.training import probe
-from core.training.launch import make_trainer, open_record
+from core.training.launch import create_run, fitting_corpus, make_trainer, open_record, record_for, resume_run
 from core.training.replicas import CONNECT_TIMEOUT_S, cluster_spec, make_replicas
 
 
@@ -43,7 +45,9 @@ def parse_args(argv=None) -> argparse.Namespace:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--preset", choices=list(PRESETS), help="start from a named setting")
-    parser.add_argument("--corpus", help="a UTF-8 text file (default: assets/tinyshakespeare.txt)")
+    parser.add_argument(
+        "--corpus", help="a UTF-8 text file (default: the project's assets/tinyshakespeare.txt)"
+    )
     parser.add_argument("--runs-dir", default="runs", help="where run folders are kept (default: runs)")
     parser.add_argument(
         "--resume",
@@ -70,18 +74,20 @@ class ProgressPrinter:
 
     def __call__(self, event: dict) -> None:
         kind = event["kind"]
-        if kind == "progress" and "total_steps" in event:
-            done = event.get("done", event["step"] / max(event["total_steps"], 1))
+        p = Progress.from_json(fields_of(event)) if kind == "progress" else None
+        if p is not None and p.total_steps:  # a step's progress (a finishing run's few fields: not drawn)
+            done = p.done if p.done is not None else p.step / p.total_steps
             bar = "#" * int(done * 30)
             self.out.write(
-                f"\r[{bar:<30}] step {event['step']}/{event['total_steps']}  epoch {event['epoch']}"
-                f"  {event['chars_per_s']:,.0f} chars/s  elapsed {event['elapsed_s']:.0f}s"
-                f"  ETA {event['eta_s']:.0f}s "
+                f"\r[{bar:<30}] step {p.step}/{p.total_steps}  epoch {p.epoch}"
+                f"  {p.chars_per_s:,.0f} chars/s  elapsed {p.elapsed_s:.0f}s"
+                f"  ETA {p.eta_s:.0f}s "
             )
         elif kind == "eval":
+            row = EvalRow.from_json(fields_of(event))
             self.out.write(
-                f"\nvalidation loss at step {event['step']}: {event['val_loss']:.3f} nats/char "
-                f"({event['val_bits']:.3f} bits/char)\n"
+                f"\nvalidation loss at step {row.step}: {row.val_loss:.3f} nats/char "
+                f"({row.val_bits:.3f} bits/char)\n"
             )
         elif kind == "log":
             self.out.write("\n" + event["line"] + "\n")
@@ -96,50 +102,26 @@ class ProgressPrinter:
         self.out.flush()
 
 
+def new_config(args) -> RunConfig:
+    """A new run's config from the flags; without --corpus, the project's own corpus wherever the command
+    runs from (core.data.sources.builtin_path: relative in the checkout, as configs record it)."""
+    config = config_from_args(args)
+    if args.corpus is None and is_builtin(config.corpus):
+        config = dataclasses.replace(config, corpus=builtin_path())
+    return config
+
+
 def prepare(args) -> tuple:
-    """(run folder, resume, corpus) for a new or resumed run, checked; errors are readable."""
+    """(run folder, resume, corpus) for a new or resumed run, checked (core.training.launch); errors are
+    readable."""
     store = RunStore(args.runs_dir)
-    if args.resume is not None:  # --resume "" names no run: refused, not a new run
-        run_dir = store.find(args.resume)
-        saved = run_dir.config()
-        args.preset, args.corpus = None, args.corpus or saved.corpus
-        config = config_from_args(args, base=saved)
-        check_resumable(run_dir, saved, config)
-    else:
-        config = config_from_args(args)
-    corpus = load_corpus(config.corpus, config.train.val_fraction)
-    config.train.check_fits(len(corpus.train_ids), len(corpus.val_ids))
     if args.resume is None:
-        return store.create(config, corpus.vocab, owner="cli"), False, corpus
-    if corpus.vocab != run_dir.vocab():
-        raise CorpusError(
-            f"{config.corpus} gives a different vocabulary from the one run {run_dir.run_id} was trained on"
-        )
-    if config != saved:
-        run_dir.save_config(config)  # the folder describes what it was trained with
-    return run_dir, True, corpus
-
-
-# What a checkpoint's shapes and the position in the text depend on: a resumed run keeps them.
-KEPT_ON_RESUME = ("batch_size", "num_steps", "optimizer", "val_fraction")
-
-
-def check_resumable(run_dir, saved, config) -> None:
-    """Refuse, in words, a resume that cannot continue the run exactly."""
-    if config.model != saved.model:
-        raise ConfigError(
-            "a resumed run keeps its model: only training settings (--epochs, --max-steps, "
-            "--lr, ...) can change"
-        )
-    changed = [name for name in KEPT_ON_RESUME if getattr(config.train, name) != getattr(saved.train, name)]
-    if changed:
-        raise ConfigError(
-            f"a resumed run keeps its {', '.join(changed)}: the checkpoint's optimizer state and "
-            "carried RNN state, and its place in the text, depend on them"
-        )
-    problem = run_dir.resume_problem()
-    if problem:
-        raise ConfigError(f"run {run_dir.run_id} cannot be resumed: {problem}")
+        run_dir, corpus = create_run(store, new_config(args), owner="cli")
+        return run_dir, False, corpus
+    run_dir = store.find(args.resume)  # --resume "" names no run: refused, not a new run
+    saved = run_dir.config()
+    args.preset, args.corpus = None, args.corpus or saved.corpus
+    return run_dir, True, resume_run(run_dir, config_from_args(args, base=saved))
 
 
 def main(argv=None) -> int:
@@ -174,7 +156,6 @@ def prepare_worker(args, index: int, replicas):
     """A multi-worker run's other workers (index > 0) write nothing: the chief keeps the run folder. They
     read the same config and corpus, and on resume the same checkpoint and record (so every worker judges
     the run's losses alike), from the run folder (on a filesystem every host sees)."""
-    from core.training.launch import record_for
     from core.training.trainer import Trainer
 
     if args.resume is not None:
@@ -182,10 +163,9 @@ def prepare_worker(args, index: int, replicas):
         config = config_from_args(args, base=run_dir.config())
         record = record_for(run_dir, True)  # not subscribed to the folder's writer: read, never written
     else:
-        run_dir, config = None, config_from_args(args)
+        run_dir, config = None, new_config(args)
         record = RunRecord(f"worker-{index}", config.to_dict())
-    corpus = load_corpus(config.corpus, config.train.val_fraction)
-    config.train.check_fits(len(corpus.train_ids), len(corpus.val_ids))
+    corpus = fitting_corpus(config)
     resume = run_dir is not None
     return Trainer(
         config, corpus, record, run_dir, resume, tensorboard=False, started=STARTED, replicas=replicas

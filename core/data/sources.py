@@ -19,27 +19,28 @@ from pathlib import Path
 from core.data.corpus import CorpusError, decode_utf8
 from core.paths import ASSETS
 
-BUILTIN_FILE = "tinyshakespeare.txt"  # in assets/
+BUILTIN_FILE = "tinyshakespeare.txt"  # in assets/: the default corpus
+BUILTIN_FILES = (BUILTIN_FILE, "python-stdlib.txt")  # and source code (core/data/code_corpus.py made it)
 CORPORA_DIR = "_corpora"  # under the runs folder (the run store skips it: no config.json)
 MAX_UPLOAD_BYTES = 5 * 2**20  # one upload; the server itself takes up to 64 MB (a whole run)
 MAX_UPLOADS = 20  # uploads one session keeps at once
 MAX_UPLOADS_BYTES = 40 * 2**20  # and their total size
 
 
-def builtin_path() -> str:
-    """The built-in corpus: relative when run from the checkout (as configs record it), else absolute."""
-    relative = Path("assets") / BUILTIN_FILE
+def builtin_path(name: str = BUILTIN_FILE) -> str:
+    """A built-in corpus: relative when run from the checkout (as configs record it), else absolute."""
+    relative = Path("assets") / name
     return (
         str(relative)
-        if (Path.cwd() / relative).resolve() == (ASSETS / BUILTIN_FILE).resolve()
-        else str(ASSETS / BUILTIN_FILE)
+        if (Path.cwd() / relative).resolve() == (ASSETS / name).resolve()
+        else str(ASSETS / name)
     )
 
 
 def is_builtin(path: str) -> bool:
-    """Whether a run's corpus path names the built-in corpus (on this machine or the one it came from)."""
+    """Whether a run's corpus path names a built-in corpus (on this machine or the one it came from)."""
     parts = Path(path).parts
-    return len(parts) >= 2 and parts[-2:] == ("assets", BUILTIN_FILE)
+    return len(parts) >= 2 and parts[-2] == "assets" and parts[-1] in BUILTIN_FILES
 
 
 def uploads_of(runs_root: Path, owner: str) -> Path:
@@ -105,7 +106,7 @@ def readable_corpus(path: str, runs_root: Path, owner: str, any_file: bool = Fal
             "sampled and inspected, but not continued, and it has no validation excerpt here"
         )
     if is_builtin(path):  # on this machine, ours: wherever the run was trained, and from any folder
-        return (ASSETS / BUILTIN_FILE).resolve()
+        return (ASSETS / Path(path).name).resolve()
     given = Path(path)
     resolved = (given if given.is_absolute() else Path.cwd() / given).resolve()
     if resolved.parent == ASSETS.resolve() and resolved.suffix == ".txt" and resolved.is_file():
@@ -126,5 +127,6 @@ def readable_corpus(path: str, runs_root: Path, owner: str, any_file: bool = Fal
         )
     raise CorpusError(
         f"this run's corpus ({given.name}) is not one the app reads (the built-in tiny-shakespeare and "
-        "this session's own uploads); continue it from the command line: python -m core.train --resume RUN"
+        "Python source, and this session's own uploads); continue it from the command line: "
+        "python -m core.train --resume RUN"
     )

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.inside.code_scan import indentation, scan
+
 
 @dataclass(frozen=True)
 class Property:
@@ -185,3 +187,34 @@ def upper_case(text: str) -> np.ndarray:
 @_property("vowel", "1 for a, e, i, o or u in either case")
 def vowel(text: str) -> np.ndarray:
     return np.isin(_chars(text), list("aeiouAEIOU")).astype(np.float32)
+
+
+# Properties of source code (the code corpus, assets/python-stdlib.txt): the units Karpathy found on the
+# Linux source. On prose they are mostly constant, and the Inside tab says so.
+@_property(
+    "inside a string (code)", "1 inside a Python string literal: '...', \"...\" or a triple-quoted one"
+)
+def inside_code_string(text: str) -> np.ndarray:
+    return scan(text).in_string.astype(np.float32)
+
+
+@_property("inside a comment (code)", "1 from a # outside strings to the end of its line")
+def inside_comment(text: str) -> np.ndarray:
+    return scan(text).in_comment.astype(np.float32)
+
+
+@_property(
+    "bracket depth (code)", "how many (, [ or { are open in the code (not counting strings and comments)"
+)
+def bracket_depth(text: str) -> np.ndarray:
+    return scan(text).depth.astype(np.float32)
+
+
+@_property("indentation (code)", "how far the line is indented, in levels of 4 spaces, as read so far")
+def indentation_level(text: str) -> np.ndarray:
+    return indentation(text)
+
+
+def absent(text: str) -> list[str]:
+    """The properties that never change over `text` (no quotes in it, no code...): no unit can track them."""
+    return [name for name, prop in PROPERTIES.items() if len(text) and np.ptp(prop(text)) == 0]

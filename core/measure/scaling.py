@@ -45,7 +45,7 @@ def config_for(base: RunConfig, strategy: str, replicas: int) -> RunConfig:
 
 def measure_case(config: RunConfig, processes: int, steps: int, warmup: int, timeout: float = 900) -> dict:
     """Start the case's processes and return the chief's figures (or {"error": ...})."""
-    from core.commands.cluster import free_ports, worker_env
+    from core.training.cluster_env import free_ports, worker_env
 
     args = [
         sys.executable,

@@ -39,10 +39,14 @@ class Engine:
             self.eval_step = lambda x, y, state: self.graph.forward(x, y, state)[1:]  # (loss, state)
         else:
             self.trainer = self._trainer(impl, config, corpus)
-            self.build_s = self.trainer.record.snapshot().timings["trace_s"]
-            self.step = lambda x, y, state: self.trainer.train_step(x, y, state)[:2]  # (loss, state)
+            self.build_s = self.trainer.record.snapshot().timings.trace_s
+            self.step = self._loss_and_state
             self.zero_state = self.trainer.zero_state
             self.eval_step = self.trainer.reports.eval_step  # the trainer's own validation step
+
+    def _loss_and_state(self, x, y, state):
+        took = self.trainer.train_step(x, y, state)  # core.training.update.StepResult
+        return took.loss, took.state
 
     @staticmethod
     def _trainer(impl, config, corpus):

@@ -4,14 +4,16 @@ Every cell is `cell(x_t, state) -> (h_t, new_state)` with x_t [batch, input_size
 and state always a tuple of [batch, units] tensors, so the LSTM's (h, c) pair fits the same contract.
 Weights are created up front and laid out as Keras's own cells lay them out (kernel [in, gates*units],
 recurrent_kernel [units, gates*units], gate order as Keras), so weights can be copied between the two.
+Each cell's name and words (and whether it reads one-hot characters) are its entry in core/catalogue.py.
 """
 
 import keras
 import tensorflow as tf
 
+from core.catalogue import CELL_CHOICES
 from core.registry import Registry
 
-CELLS = Registry("cell")
+CELLS = Registry(CELL_CHOICES)  # the catalogue's cells, each with its class below
 LN_EPSILON = 1e-5
 
 
@@ -34,7 +36,6 @@ class Cell(keras.layers.Layer):
     # Keras's own layer computing this very cell on the same weights, and its options (None: none).
     keras_layer = None
     keras_options: dict = {}
-    one_hot_inputs = False  # the model feeds this cell one-hot characters instead of an embedding
     gate_names: tuple[str, ...] = ()  # the sigmoid gates `gated` returns, in order (the Inside tab's)
 
     def __init__(self, input_size: int, units: int, seed: int = 0, **kwargs):
@@ -96,13 +97,9 @@ class Cell(keras.layers.Layer):
         raise NotImplementedError
 
 
-@CELLS.register(
-    "rnn",
-    "basic RNN: h = tanh(x·W + h·U + b), the post's first model (one-hot inputs)",
-    plain="the simplest memory: the new character and the old state are mixed and squashed into the new state",
-)
+@CELLS.register("rnn")
 class BasicRNNCell(Cell):
-    one_hot_inputs = True  # as the post's first model
+    """The post's first model; it reads one-hot characters (`one_hot_inputs` in its catalogue entry)."""
 
     @staticmethod
     def gated(w, xw, state):
@@ -111,11 +108,7 @@ class BasicRNNCell(Cell):
         return h, (h,), ()
 
 
-@CELLS.register(
-    "lstm",
-    "LSTM: input, forget, candidate and output gates; state (h, c)",
-    plain="keeps a second, slower memory; gates decide what to write into it, what to keep and what to show",
-)
+@CELLS.register("lstm")
 class LSTMCell(Cell):
     n_states, gates = 2, 4
     gate_names = ("input", "forget", "output")
@@ -137,11 +130,7 @@ class LSTMCell(Cell):
         return h, (h, c), (i, f, o)
 
 
-@CELLS.register(
-    "gru",
-    "GRU: update and reset gates, reset applied before the recurrent matmul (TF1's GRUCell)",
-    plain="a lighter LSTM: one gate decides how much of the old state to keep, one how much of it to use",
-)
+@CELLS.register("gru")
 class GRUCell(Cell):
     gates = 3
     gate_names = ("update", "reset")
@@ -181,11 +170,7 @@ def normed_gates(w, z, gates: int) -> list:
     return [layer_norm(zg, g, s) for zg, g, s in zip(zs, gains, shifts)]
 
 
-@CELLS.register(
-    "ln_lstm",
-    "layer-normalised LSTM: LN on each gate and on c before the output tanh (the post's)",
-    plain="an LSTM whose gates' inputs are rescaled to the same spread at every step, which steadies training",
-)
+@CELLS.register("ln_lstm")
 class LayerNormLSTMCell(LayerNormCell):
     n_states, gates = 2, 4
     gate_names = ("input", "forget", "output")
@@ -209,11 +194,7 @@ class LayerNormLSTMCell(LayerNormCell):
         return h, (h, c), (i, f, o)
 
 
-@CELLS.register(
-    "ln_gru",
-    "layer-normalised GRU: LN on the update, reset and candidate pre-activations",
-    plain="a GRU with the same rescaling as the layer-normalised LSTM",
-)
+@CELLS.register("ln_gru")
 class LayerNormGRUCell(LayerNormCell):
     gates = 3
     gate_names = ("update", "reset")

@@ -42,16 +42,27 @@ class Sampler:
         self.model, self.vocab = model, vocab
         self._step = tf.function(model.step, reduce_retracing=True)
 
-    def stream(self, cfg: SampleConfig) -> Iterator[str]:
-        """Feed the prime one character at a time, then yield `cfg.length` new characters."""
+    def primed(self, prime: str) -> tuple:
+        """(logits [1, vocab], state) after feeding `prime` one character at a time from the zero state."""
         try:
-            prime = self.vocab.encode(cfg.prime)
+            ids = self.vocab.encode(prime)
         except CorpusError as err:
             raise SampleError(f"the prime text has {err}") from None
-        rng = np.random.default_rng(cfg.seed)
+        if not len(ids):
+            raise SampleError("the prime text must have at least one character")
         state = self.model.zero_state(1)
-        for i in prime:
-            logits, state = self._step(tf.constant([i], tf.int32), state)  # logits [1, vocab]
+        for i in ids:
+            logits, state = self._step(tf.constant([i], tf.int32), state)
+        return logits, state
+
+    def step(self, ids, state) -> tuple:
+        """ids [batch] int -> (logits [batch, vocab], state): one character further, for every row."""
+        return self._step(tf.constant(ids, tf.int32), state)
+
+    def stream(self, cfg: SampleConfig) -> Iterator[str]:
+        """Feed the prime one character at a time, then yield `cfg.length` new characters."""
+        logits, state = self.primed(cfg.prime)  # logits [1, vocab]
+        rng = np.random.default_rng(cfg.seed)
         for _ in range(cfg.length):
             nxt = pick(logits[0].numpy(), cfg, rng)
             yield self.vocab.chars[nxt]

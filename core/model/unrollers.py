@@ -2,8 +2,9 @@
 
 xs is [batch, time, features], outputs [batch, time, units], state the cell's tuple. All of them
 compute the same numbers on the same weights (tests/test_unrollers.py); they differ in the graph
-they build, so in how long tracing takes and how fast a step runs. One registered with reads_rows=True
-may also be given Rows(table, ids), an embedding not yet looked up (core/model/char_rnn.py does).
+they build, so in how long tracing takes and how fast a step runs. Their names and words are their entries
+in core/catalogue.py. One whose entry says reads_rows may also be given Rows(table, ids), an embedding not
+yet looked up (core/model/char_rnn.py does).
 """
 
 import weakref
@@ -12,11 +13,13 @@ from typing import NamedTuple
 import keras
 import tensorflow as tf
 
-from core.model.cells import CELLS
+from core.catalogue import IMPL_CHOICES
 from core.model.fused import engine as fused
 from core.registry import Registry
 
-UNROLLERS = Registry("implementation")
+# The catalogue's implementations: the TF2 ones registered below, the TF1 family in unrollers_tf1.py
+# (imported by the registry when one of them is first looked up).
+UNROLLERS = Registry(IMPL_CHOICES)
 
 
 def time_major(x):
@@ -24,15 +27,7 @@ def time_major(x):
     return tf.transpose(x, [1, 0] + list(range(2, len(x.shape))))
 
 
-@UNROLLERS.register(
-    "static",
-    "a Python list of per-step tensors (the post's tf.nn.rnn): one copy of the "
-    "cell per step in the graph, so build time grows with num_steps",
-    plain=(
-        "writes the cell out once for every character of the window, one copy after another, so the "
-        "bigger the window, the bigger the program TensorFlow must build"
-    ),
-)
+@UNROLLERS.register("static")
 def unroll_static(cell, xs, state, training=False):
     outputs = []
     for t in range(xs.shape[1]):  # a Python loop: traced num_steps times
@@ -41,15 +36,7 @@ def unroll_static(cell, xs, state, training=False):
     return tf.stack(outputs, axis=1), state
 
 
-@UNROLLERS.register(
-    "dynamic",
-    "one symbolic loop (the post's dynamic_rnn): tf.while_loop over TensorArrays, "
-    "build time independent of num_steps",
-    plain=(
-        "one loop that runs the same cell once per character: the program stays the same size whatever "
-        "the window"
-    ),
-)
+@UNROLLERS.register("dynamic")
 def unroll_dynamic(cell, xs, state, training=False):
     steps = tf.shape(xs)[1]
     # Reading inputs through a TensorArray, not xs[t]: indexing a tensor inside the loop makes the
@@ -65,11 +52,7 @@ def unroll_dynamic(cell, xs, state, training=False):
     return time_major(outputs.stack()), state
 
 
-@UNROLLERS.register(
-    "scan",
-    "tf.scan over time-major inputs (the post's third way): a loop that also stacks every step's state",
-    plain="the same kind of loop, written as a scan that also keeps every step's state",
-)
+@UNROLLERS.register("scan")
 def unroll_scan(cell, xs, state, training=False):
     def step(carry, x_t):
         return cell(x_t, carry[1], training=training)
@@ -82,11 +65,7 @@ def unroll_scan(cell, xs, state, training=False):
 _keras_rnns = weakref.WeakKeyDictionary()  # cell -> its keras.layers.RNN, built once per cell
 
 
-@UNROLLERS.register(
-    "keras",
-    "keras.layers.RNN around the same cell: Keras 3's own loop",
-    plain="the library's general loop, run around this project's own cell",
-)
+@UNROLLERS.register("keras")
 def unroll_keras(cell, xs, state, training=False):
     if cell not in _keras_rnns:
         _keras_rnns[cell] = keras.layers.RNN(cell, return_sequences=True, return_state=True)
@@ -111,16 +90,7 @@ def fused_layer(cell):
     return _fused_layers[cell]
 
 
-KERAS_TWINS = tuple(name for name in CELLS if CELLS[name].impl.keras_layer is not None)
-
-
-@UNROLLERS.register(
-    "keras-fused",
-    "the library's own keras.layers.LSTM / GRU, one layer after another, on the "
-    f"same weights ({' and '.join(KERAS_TWINS)} only)",
-    supports=KERAS_TWINS,
-    plain="the library's ready-made LSTM and GRU layers, computing with the same weights",
-)
+@UNROLLERS.register("keras-fused")
 def unroll_keras_fused(stack, xs, state, training=False):
     # Dropout on whole [batch, time, units] sequences between layers draws an independent mask per
     # step, exactly as the per-step DropoutWrapper in StackedCell does.
@@ -135,7 +105,7 @@ def unroll_keras_fused(stack, xs, state, training=False):
 
 class Rows(NamedTuple):
     """Inputs that are rows of a table, not yet looked up: an embedding's table [V, I] and the ids
-    [batch, time]. An unroller registered with reads_rows=True is given these; every other, the rows."""
+    [batch, time]. An unroller whose entry says reads_rows is given these; every other, the rows."""
 
     table: object
     ids: object
@@ -144,22 +114,7 @@ class Rows(NamedTuple):
         return tf.gather(self.table, self.ids)  # [batch, time, I], as keras.layers.Embedding gives them
 
 
-@UNROLLERS.register(
-    "fused",
-    "a hand-derived backward (core/model/fused/engine.py): all layers in one forward loop and one "
-    "backward loop, weight gradients as one large matmul each, an embedding folded into layer 1's "
-    "input matmul; the fastest here for stacked layers and, on some machines, for one wide layer",
-    reads_rows=True,
-    # Its layers' small ops run side by side (layer l at step t beside layer l-1 at step t+1); an op
-    # split over two threads as well waits on the other half and slows that overlap. On 2 cores, one
-    # thread per op took the seed config's step from 0.229-0.240 s to 0.183-0.204 (README, "One thread
-    # per op").
-    op_threads=1,
-    plain=(
-        "this project's fastest loop: every layer in one pass forward and one pass back, with the "
-        "backward written out by hand"
-    ),
-)
+@UNROLLERS.register("fused")
 def unroll_fused(stack, xs, state, training=False):
     dropped = training and stack.dropout > 0
     if isinstance(xs, Rows) and not dropped:  # layer 1's x·W as a lookup in E·W (core/model/fused/engine.py)
@@ -189,7 +144,3 @@ def folds_embedding(model) -> bool:
 def unroll(name: str, cell, xs, state, training=False):
     """Run the registered unroller `name`."""
     return UNROLLERS[name].impl(cell, xs, state, training=training)
-
-
-# The TF1 family registers itself in UNROLLERS: imported here, so every reader of UNROLLERS sees it.
-from core.model import unrollers_tf1  # noqa: E402, F401

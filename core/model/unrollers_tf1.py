@@ -1,5 +1,6 @@
 """The post's own unrolling calls, for a tf.Graph run by a tf.compat.v1.Session: registered in UNROLLERS
-with family "tf1", so the benchmark and the Build time lab list them beside the TF2 implementations. They
+(family "tf1" in core/catalogue.py, which names this module: UNROLLERS imports it when one of them is first
+looked up), so the benchmark and the Build time lab list them beside the TF2 implementations. They
 cannot train in the app, which runs eagerly; core/measure/tf1.py builds the graph around them.
 
 Each takes a TF1-style cell (core.measure.tf1.TF1Cell wraps the stack), xs [batch, time, features] and
@@ -13,34 +14,19 @@ from core.model.unrollers import UNROLLERS
 v1 = tf.compat.v1
 
 
-@UNROLLERS.register(
-    "tf1-static",
-    "tf.compat.v1.nn.static_rnn on a list of per-step inputs, in a tf.Graph",
-    family="tf1",
-    plain="the post's own list of steps, built the 2016 way (a graph, then a session)",
-)
+@UNROLLERS.register("tf1-static")
 def tf1_static(cell, xs, state):
     outputs, state = v1.nn.static_rnn(cell, tf.unstack(xs, axis=1), initial_state=state)
     return tf.stack(outputs, axis=1), tuple(state)
 
 
-@UNROLLERS.register(
-    "tf1-dynamic",
-    "tf.compat.v1.nn.dynamic_rnn, in a tf.Graph",
-    family="tf1",
-    plain="the post's own loop, built the 2016 way",
-)
+@UNROLLERS.register("tf1-dynamic")
 def tf1_dynamic(cell, xs, state):
     outputs, state = v1.nn.dynamic_rnn(cell, xs, initial_state=state)
     return outputs, tuple(state)
 
 
-@UNROLLERS.register(
-    "tf1-scan",
-    "tf.scan over time-major inputs, as the post wrote it, in a tf.Graph",
-    family="tf1",
-    plain="the post's own scan, built the 2016 way",
-)
+@UNROLLERS.register("tf1-scan")
 def tf1_scan(cell, xs, state):
     def step(carry, x_t):
         return cell(x_t, carry[1])

@@ -132,7 +132,7 @@ def _corpus(
     kept as the importer's upload (its vocabulary must be the run's), or "" (absent)."""
     carried = [info for info, relative in members if str(relative) == CORPUS]
     if not carried:
-        return sources.builtin_path() if sources.is_builtin(config.corpus) else ""
+        return sources.builtin_path(Path(config.corpus).name) if sources.is_builtin(config.corpus) else ""
     if carried[0].file_size > sources.MAX_UPLOAD_BYTES:
         raise ArchiveRefused(
             f"{name}'s corpus is larger than an upload may be ({sources.MAX_UPLOAD_BYTES // 2**20} MB)"

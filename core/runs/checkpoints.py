@@ -143,8 +143,11 @@ def usable(run_dir) -> Usable:
 
 
 def problem(run_dir, found: Usable | None = None) -> str | None:
-    """Why a run's checkpoints can serve no model (None: the newest whole one holds recurrent weights,
-    in either layout); `found`: usable(run_dir), if the caller has read it already."""
+    """Why a run's checkpoints can serve no model, neither sampled nor resumed (None: it has none, or the
+    newest whole one holds recurrent weights, in either layout); `found`: usable(run_dir), if the caller
+    has read it already."""
+    if found is None and run_dir.latest_checkpoint() is None:
+        return None
     found = found or usable(run_dir)
     if found.prefix is None:
         return f"{found.note()}, so it cannot be sampled or resumed; its metrics and samples stay viewable"
@@ -152,6 +155,17 @@ def problem(run_dir, found: Usable | None = None) -> str | None:
     if is_legacy(held) or any(name.startswith(RECURRENT) for name in held):
         return None
     return NO_RECURRENT_WEIGHTS
+
+
+def resume_problem(run_dir) -> str | None:
+    """Why this run cannot train on from where it stopped (None: it can), in words."""
+    if run_dir.read_only:
+        return "it is an example that ships with the app and stays as it is: copy it into a new run"
+    if not run_dir.has_checkpoint():
+        step = run_dir.status().get("progress", {}).get("step", 0)
+        # Without its checkpoint a run would start again from new weights under rows it already has.
+        return f"its ckpt folder is gone, so the weights of its {step:,} steps are lost" if step else None
+    return problem(run_dir)
 
 
 def check(held: dict, entries: dict) -> None:

@@ -9,8 +9,10 @@ whole is skipped. Nothing further on (the record, the tables, the charts) meets 
     read_meta(path)        -> meta                config.json's meta alone, read leniently (who owns a
                                                   run must be known even when its settings are damaged)
     read_vocab(path)       -> Vocab               vocab.json
-    read_status(path)      -> dict                status.json (absent: a run just created)
-    read_rows(path)        -> [event]             metrics.jsonl, samples.jsonl
+    read_status(path)      -> dict                status.json (absent: a run just created); its progress,
+                                                  timings and probe checked as core/runs/rows.py's rows
+    read_rows(path)        -> [event]             metrics.jsonl, samples.jsonl: each row checked by its
+                                                  kind's from_json (core/runs/rows.py)
     checkpoint_index(dir)  -> Index               ckpt/checkpoint: only plain names of checkpoints that
                                                   are in the folder, else rebuilt from the files present
     repair_index(dir)                             rewrite an index that names anything else, before
@@ -27,6 +29,7 @@ from core.config import RunConfig
 from core.data.corpus import Vocab
 from core.errors import Refusal
 from core.runs.record import REWOUND, Status
+from core.runs.rows import STREAMED_ROWS, Probe, Progress, RowError, Timings, fields_of, is_count, is_number
 
 RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")  # a run folder's name: never a path
 CHECKPOINT = re.compile(r"ckpt-([0-9]{1,15})")  # what tf.train.CheckpointManager names its files
@@ -45,40 +48,12 @@ META_TYPES = {
     "imported_from": str,
     "corpus_absent": bool,
 }
-STREAM_KINDS = ("metric", "eval", "epoch", "log", "sample", "rewind")
-COUNTS = ("step", "epoch")  # whole numbers, 0 or more
-NUMBERS = (
-    "time",
-    "train_loss",
-    "val_loss",
-    "val_bits",
-    "grad_norm",
-    "learning_rate",
-    "chars_per_s",
-    "elapsed_s",
-    "wall_s",
-)
-REQUIRED = {
-    "metric": ("step", "train_loss"),
-    "eval": ("step", "val_loss"),
-    "epoch": ("epoch",),
-    "sample": ("step", "text"),
-    "log": ("line",),
-    "rewind": ("step",),
-}
-TEXTS = ("text", "line")
+STREAM_KINDS = (*STREAMED_ROWS, "log", "rewind")  # the rows' kinds (core/runs/rows.py), and two more
+STATUS_PARTS = {"timings": Timings, "progress": Progress, "probe": Probe}  # status.json's typed parts
 
 
 class RunDamaged(Refusal):
     """A run folder whose files cannot be read; the message names the file and what is wrong."""
-
-
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _is_count(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 def load_json(path: Path, what: str):
@@ -151,45 +126,30 @@ def read_status(path: Path) -> dict:
     for key in ("message", "error"):
         if not isinstance(data.get(key, ""), str):
             raise RunDamaged(f"status.json's {key} is not text")
-    for key in ("timings", "progress"):
-        values = data.get(key, {})
-        if not isinstance(values, dict) or not all(_is_number(v) for v in values.values()):
-            raise RunDamaged(f"status.json's {key} are not numbers")
-    if "probe" in data and not _probe_ok(data["probe"]):
-        raise RunDamaged("status.json's probe is not what the implementation probe records")
+    for key, row in STATUS_PARTS.items():
+        try:
+            row.from_json(data.get(key, {}))
+        except RowError as err:
+            raise RunDamaged(f"status.json's {key} is not what a run records ({err})") from None
     return data
 
 
-def _probe_ok(probe) -> bool:
-    """The shape of core.training.probe.Probe.to_dict()."""
-    if not isinstance(probe, dict) or not isinstance(probe.get("chosen", ""), str):
-        return False
-    times = [probe.get(k, {}) for k in ("step_s", "build_s")]
-    skipped = probe.get("skipped", {})
-    return (
-        all(isinstance(t, dict) and all(_is_number(v) for v in t.values()) for t in times)
-        and isinstance(skipped, dict)
-        and all(isinstance(v, str) for v in skipped.values())
-        and _is_count(probe.get("steps", 0))
-    )
-
-
 def valid_row(event) -> bool:
-    """Whether a line of metrics.jsonl or samples.jsonl is an event of the kind it says, whole."""
+    """Whether a line of metrics.jsonl or samples.jsonl is an event of the kind it says, whole: a row
+    its kind's from_json takes (core/runs/rows.py), a log line, or a rewind."""
     if not isinstance(event, dict) or event.get("kind") not in STREAM_KINDS:
         return False
     kind = event["kind"]
-    if any(key not in event for key in REQUIRED[kind]):
+    if kind == "log":
+        return isinstance(event.get("line"), str)
+    if kind == "rewind":
+        rows = event.get("rows", list(REWOUND))
+        return is_count(event.get("step")) and isinstance(rows, list) and all(r in REWOUND for r in rows)
+    try:
+        STREAMED_ROWS[kind].from_json(fields_of(event))
+    except RowError:
         return False
-    for key, value in event.items():
-        if key in COUNTS and not _is_count(value):
-            return False
-        if key in NUMBERS and not _is_number(value):
-            return False
-        if key in TEXTS and not isinstance(value, str):
-            return False
-    rows = event.get("rows", list(REWOUND))
-    return kind != "rewind" or (isinstance(rows, list) and all(r in REWOUND for r in rows))
+    return True
 
 
 def read_rows(path: Path) -> list[dict]:
@@ -210,7 +170,7 @@ def read_rows(path: Path) -> list[dict]:
 
 
 def finite(value) -> bool:
-    return _is_number(value) and math.isfinite(value)
+    return is_number(value) and math.isfinite(value)
 
 
 # ---- the checkpoint index -------------------------------------------------------------------------

@@ -1,8 +1,10 @@
 """A run's thread-safe, append-only record: what the trainer reports and every view reads.
 
-Every change is an event (a plain dict), applied under one lock. The trainer's record hands each event
-to its listeners, so a copy of the record in another thread or process (the app's, fed from a
-worker's queue) stays identical by applying the same events in the same order.
+Every change is an event (a plain dict, JSON's: what the run's files and the worker's pipe carry),
+applied under one lock. The trainer's record hands each event to its listeners, so a copy of the record in
+another thread or process (the app's, fed from a worker's queue) stays identical by applying the same
+events in the same order. Applied, an event's row becomes its typed row (core/runs/rows.py): a snapshot
+holds MetricRow, EvalRow, ... and every reader reads their fields by name.
 """
 
 import copy
@@ -12,6 +14,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 from enum import StrEnum
+
+from core.runs.rows import EpochRow, EvalRow, MetricRow, Probe, Progress, SampleRow, Timings, fields_of
 
 
 class Status(StrEnum):
@@ -39,13 +43,13 @@ class RunSnapshot:
     status: Status = Status.CREATED
     message: str = ""  # why it stopped, diverged or failed, in words a person can read
     error: str = ""  # the technical detail behind a failure, for logs
-    metrics: list = field(default_factory=list)  # dicts: step, epoch, train_loss, time, ...
-    evals: list = field(default_factory=list)  # dicts: step, epoch, val_loss, val_bits, time
-    epochs: list = field(default_factory=list)  # dicts: epoch, train_loss, val_loss, time
-    samples: list = field(default_factory=list)  # dicts: step, text
-    timings: dict = field(default_factory=dict)  # trace_s, first_call_s, ...
-    progress: dict = field(default_factory=dict)  # step, total_steps, epoch, chars_per_s, elapsed_s, eta_s
-    probe: dict = field(default_factory=dict)  # impl=auto's choice and figures (core.training.probe.Probe)
+    metrics: list[MetricRow] = field(default_factory=list)  # one a train step
+    evals: list[EvalRow] = field(default_factory=list)  # one a validation loss
+    epochs: list[EpochRow] = field(default_factory=list)  # one an epoch's end
+    samples: list[SampleRow] = field(default_factory=list)  # the live samples
+    timings: Timings = Timings()  # the graph build's seconds
+    progress: Progress = Progress()  # where the run stands
+    probe: Probe | None = None  # impl=auto's choice and figures (None: no probe ran)
     log: list = field(default_factory=list)  # human-readable lines, as the CLI prints them
 
     @property
@@ -54,17 +58,17 @@ class RunSnapshot:
 
     @property
     def last_train_loss(self):
-        return self.metrics[-1]["train_loss"] if self.metrics else None
+        return self.metrics[-1].train_loss if self.metrics else None
 
     @property
     def last_val_loss(self):
-        return self.evals[-1]["val_loss"] if self.evals else None
+        return self.evals[-1].val_loss if self.evals else None
 
     @property
-    def best_eval(self) -> dict | None:
+    def best_eval(self) -> EvalRow | None:
         """The validation row with the lowest finite loss (its step, and wall_s: seconds after Start)."""
-        finite = [e for e in self.evals if math.isfinite(e["val_loss"])]
-        return min(finite, key=lambda e: e["val_loss"]) if finite else None
+        finite = [e for e in self.evals if math.isfinite(e.val_loss)]
+        return min(finite, key=lambda e: e.val_loss) if finite else None
 
 
 class RunRecord:
@@ -87,7 +91,7 @@ class RunRecord:
             listener(event)
 
     def snapshot(self) -> RunSnapshot:
-        """Rows are never changed once appended, so copying the lists (not every row) is enough."""
+        """Rows are frozen, so copying the lists (not every row) is enough."""
         with self._lock:
             d = self._data
             return dataclasses.replace(
@@ -97,44 +101,43 @@ class RunRecord:
                 evals=list(d.evals),
                 epochs=list(d.epochs),
                 samples=list(d.samples),
-                timings=dict(d.timings),
-                progress=dict(d.progress),
-                probe=copy.deepcopy(d.probe),
                 log=list(d.log),
             )
 
     def last_step(self) -> int:
         """The step of the last metric row (0 if none)."""
         with self._lock:
-            return self._data.metrics[-1]["step"] if self._data.metrics else 0
+            return self._data.metrics[-1].step if self._data.metrics else 0
 
     @property
     def status(self) -> str:
         with self._lock:
             return self._data.status
 
-    # Small helpers so callers read as sentences.
-    def metric(self, **row):
-        self.apply({"kind": "metric", "time": time.time(), **row})
+    # Small helpers so callers read as sentences; each row becomes its event here (JSON's edge).
+    def metric(self, row: MetricRow):
+        self.apply({"kind": "metric", "time": time.time(), **row.to_json()})
 
-    def eval(self, **row):
-        self.apply({"kind": "eval", "time": time.time(), **row})
+    def eval(self, row: EvalRow):
+        self.apply({"kind": "eval", "time": time.time(), **row.to_json()})
 
-    def epoch(self, **row):
-        self.apply({"kind": "epoch", "time": time.time(), **row})
+    def epoch(self, row: EpochRow):
+        self.apply({"kind": "epoch", "time": time.time(), **row.to_json()})
 
     def sample(self, step: int, text: str):
-        self.apply({"kind": "sample", "step": step, "text": text, "time": time.time()})
+        self.apply({"kind": "sample", **SampleRow(step=step, text=text, time=time.time()).to_json()})
 
     def timing(self, **seconds):
+        """Some of Timings' fields (trace_s=..., first_call_s=...)."""
         self.apply({"kind": "timing", **seconds})
 
     def progress(self, **values):
+        """Some of Progress's fields: each step's, or the few a finishing run changes."""
         self.apply({"kind": "progress", **values})
 
-    def probe(self, **figures):
+    def probe(self, probe: Probe):
         """What impl=auto measured and chose (replaces an earlier session's)."""
-        self.apply({"kind": "probe", **figures})
+        self.apply({"kind": "probe", **probe.to_json()})
 
     def set_status(self, status: Status, message: str = "", error: str = ""):
         self.apply(
@@ -148,10 +151,6 @@ class RunRecord:
         """Forget rows after `step`: a resumed run restarts from its checkpoint, which may be older than
         the last rows its worker wrote before it was ended."""
         self.apply({"kind": "rewind", "step": step})
-
-
-def _row(event: dict) -> dict:
-    return {k: v for k, v in event.items() if k != "kind"}
 
 
 def _status(data: RunSnapshot, event: dict) -> None:
@@ -168,18 +167,19 @@ REWOUND = ("metrics", "evals", "epochs", "samples")
 def _rewind(data: RunSnapshot, event: dict) -> None:
     for name in event.get("rows", REWOUND):  # a run folder stores the rows in two files: each its part
         rows = getattr(data, name)
-        rows[:] = [r for r in rows if r.get("step", 0) <= event["step"]]
+        rows[:] = [r for r in rows if r.step is None or r.step <= event["step"]]  # an old epoch row: none
 
 
+# Each kind's row is checked as it is applied (rows.RowError, a ValueError, for one that is not whole).
 _APPLY = {
     "rewind": _rewind,
-    "metric": lambda d, e: d.metrics.append(_row(e)),
-    "eval": lambda d, e: d.evals.append(_row(e)),
-    "epoch": lambda d, e: d.epochs.append(_row(e)),
-    "sample": lambda d, e: d.samples.append(_row(e)),
-    "timing": lambda d, e: d.timings.update(_row(e)),
-    "progress": lambda d, e: d.progress.update(_row(e)),
-    "probe": lambda d, e: setattr(d, "probe", _row(e)),
+    "metric": lambda d, e: d.metrics.append(MetricRow.from_json(fields_of(e))),
+    "eval": lambda d, e: d.evals.append(EvalRow.from_json(fields_of(e))),
+    "epoch": lambda d, e: d.epochs.append(EpochRow.from_json(fields_of(e))),
+    "sample": lambda d, e: d.samples.append(SampleRow.from_json(fields_of(e))),
+    "timing": lambda d, e: setattr(d, "timings", d.timings.updated(fields_of(e))),
+    "progress": lambda d, e: setattr(d, "progress", d.progress.updated(fields_of(e))),
+    "probe": lambda d, e: setattr(d, "probe", Probe.from_json(fields_of(e))),
     "log": lambda d, e: d.log.append(e["line"]),
     "status": _status,
 }

@@ -27,6 +27,7 @@ from core.paths import EXAMPLES
 from core.runs import files, milestones
 from core.runs.files import RUN_ID, RunDamaged
 from core.runs.record import RunRecord, Status
+from core.runs.rows import Probe, Progress
 
 STREAMED = {
     "metric": "metrics.jsonl",
@@ -166,24 +167,6 @@ class RunDir:
         """The names of the checkpoints kept, oldest first ([] if none)."""
         return files.checkpoint_index(self.checkpoint_dir).names
 
-    def checkpoint_problem(self) -> str | None:
-        """Why this run's checkpoint can be neither sampled nor resumed (None: it can, or there is none)."""
-        if self.latest_checkpoint() is None:
-            return None
-        from core.runs.checkpoints import problem  # TensorFlow reads the files' tables of contents
-
-        return problem(self)
-
-    def resume_problem(self) -> str | None:
-        """Why this run cannot train on from where it stopped (None: it can), in words."""
-        if self.read_only:
-            return "it is an example that ships with the app and stays as it is: copy it into a new run"
-        if not self.has_checkpoint():
-            step = self.status().get("progress", {}).get("step", 0)
-            # Without its checkpoint a run would start again from new weights under rows it already has.
-            return f"its ckpt folder is gone, so the weights of its {step:,} steps are lost" if step else None
-        return self.checkpoint_problem()
-
     def load_record(self) -> RunRecord:
         """Rebuild the run's record from its files (events replayed in the order they were written)."""
         config, meta = self._read(files.read_config, "config.json")
@@ -195,7 +178,7 @@ class RunDir:
         record.timing(**status.get("timings", {}))
         record.progress(**status.get("progress", {}))
         if status.get("probe"):
-            record.probe(**status["probe"])
+            record.probe(Probe.from_json(status["probe"]))
         record.set_status(
             status.get("status", Status.CREATED), status.get("message", ""), status.get("error", "")
         )
@@ -310,7 +293,7 @@ class RunStore:
             config = dataclasses.replace(config, train=train)
             status = run_dir.status()
             status["progress"] = {k: v for k, v in status.get("progress", {}).items() if k != "total_steps"}
-            step = status["progress"].get("step", 0)
+            step = Progress.from_json(status["progress"]).step  # read_status has checked it
             message = f"copied from {source.run_id} at step {step:,}; {more_epochs} more epoch(s) to train"
             write_atomic(run_dir.path / "status.json", json.dumps({**status, "status": Status.STOPPED,
                                                                   "message": message}))  # fmt: skip

@@ -1,16 +1,46 @@
 """Where a run stands against its ends: its steps, its time budget, and a stop someone asked for.
 
 Under multi-worker every worker must end after the same step and anneal its learning rate alike, so the
-chief's view is everyone's: each step carries this process's `wish` (what it would have every worker do,
-and how much of the time budget its clock says is spent) into the step's all-reduce, where only the
-chief's counts (core.training.replicas.Replicas.all_reduce); `agree` takes what came back, and every
-worker acts on it after that step.
+chief's view is everyone's: each step carries this process's `Wish` (what it would have every worker do,
+and how much of the time budget its clock says is spent) into the step's all-reduce as two numbers, where
+only the chief's count (core.training.replicas.Replicas.all_reduce); `agree` takes what came back, and
+every worker acts on it after that step.
 """
 
 import math
 import time
+from dataclasses import dataclass
+from enum import Enum
 
-GO_ON, STOP, TIME_UP = 0.0, 1.0, 2.0  # a wish's first number
+
+class Decision(Enum):
+    """What a process would have every worker do after the next step; the value is what the all-reduce
+    carries (a float: it travels in the same [2] float32 tensor as the time spent)."""
+
+    GO_ON = 0.0
+    STOP = 1.0  # someone asked to stop
+    TIME_UP = 2.0  # the time budget is spent
+
+
+@dataclass(frozen=True)
+class Wish:
+    """A decision and the share of the time budget spent (0 without a budget), as one process sees them."""
+
+    decision: Decision = Decision.GO_ON
+    spent: float = 0.0
+
+    def numbers(self) -> tuple[float, float]:
+        """As the train step takes it: [decision's value, spent] (core.training.update)."""
+        return self.decision.value, self.spent
+
+    @classmethod
+    def of(cls, numbers) -> "Wish":
+        """A wish back from the train step's [2] (the chief's, after the all-reduce)."""
+        decision, spent = (float(n) for n in numbers)
+        return cls(Decision(decision), spent)
+
+
+GO_ON = Wish()  # go on, nothing of a budget spent: a step no budget watches (the trace, a benchmark's)
 
 
 def now() -> float:
@@ -27,21 +57,23 @@ class Budget:
         self.began = now() - max(0.0, time.time() - started)  # `started` on the monotonic clock
         self.deadline = self.began + minutes * 60 if minutes else math.inf
         self.agreeing = False  # set when the run has several workers: then the chief decides
-        self.agreed = (GO_ON, 0.0)  # what the last step's all-reduce brought: (decision, time spent)
+        self.agreed = Wish()  # what the last step's all-reduce brought
 
-    def wish(self, stop) -> tuple[float, float]:
+    def wish(self, stop) -> Wish:
         """What this process would have every worker do after the next step, and its clock's share."""
-        decision = STOP if stop.is_set() else TIME_UP if now() > self.deadline else GO_ON
-        return decision, self.time_spent()
+        time_up = now() > self.deadline
+        decision = Decision.STOP if stop.is_set() else Decision.TIME_UP if time_up else Decision.GO_ON
+        return Wish(decision, self.time_spent())
 
     def agree(self, agreed) -> None:
-        self.agreed = tuple(float(a) for a in agreed)
+        """The train step's agreed [2] (numbers): every worker's decision from here on."""
+        self.agreed = Wish.of(agreed)
 
     def stop_asked(self, stop) -> bool:
-        return self.agreed[0] == STOP if self.agreeing else stop.is_set()
+        return self.agreed.decision is Decision.STOP if self.agreeing else stop.is_set()
 
     def time_up(self) -> bool:
-        return self.agreed[0] == TIME_UP if self.agreeing else now() > self.deadline
+        return self.agreed.decision is Decision.TIME_UP if self.agreeing else now() > self.deadline
 
     def done(self, step: int) -> bool:
         return step >= self.total_steps or self.time_up()
@@ -55,7 +87,7 @@ class Budget:
     def done_fraction(self, step: int) -> float:
         """How much of the run is spent: by its steps or its time budget, whichever is further (the time
         as the chief measures it, under multi-worker)."""
-        spent = self.agreed[1] if self.agreeing else self.time_spent()
+        spent = self.agreed.spent if self.agreeing else self.time_spent()
         return min(max(step / self.total_steps, spent), 1.0)
 
     def hold(self, seconds: float) -> None:

@@ -21,6 +21,7 @@ import signal
 import threading
 import time
 import traceback
+from enum import Enum
 from pathlib import Path
 
 from core.child import Child
@@ -110,6 +111,15 @@ class Worker(Child):
 
 
 # ---- the app side ------------------------------------------------------------------------------------
+class Ending(Enum):
+    """How a job's stream of events ended (Job._stream), beside the trainer's own Outcome: the worker
+    reported its final status, it died without one, or it did not stop in time."""
+
+    FINAL = "the worker's final status arrived"
+    DIED = "the worker's pipe closed before its final status"
+    OVERDUE = "a stop was asked for and the worker had not ended in its grace time"
+
+
 class Job:
     """One run training in a worker process, mirrored into `record` by a supervising thread."""
 
@@ -182,22 +192,22 @@ class Job:
             if self.on_end:
                 self.on_end(self)
 
-    def _stream(self) -> str:
-        """Apply the worker's events until its final status ('final'), its death ('died') or a late stop."""
+    def _stream(self) -> Ending:
+        """Apply the worker's events until its final status, its death or a late stop."""
         while True:
             if self._stop_overdue():
-                return "overdue"
+                return Ending.OVERDUE
             if not self.worker.poll(POLL_S):
                 continue
             try:
                 event = self.worker.recv()
             except (EOFError, OSError):
-                return "died"
+                return Ending.DIED
             self.record.apply(event)
             if event["kind"] == "status" and event["status"] == Status.TRAINING and self.on_training:
                 self.on_training(self)
             if self.record.status in FINAL:
-                return "final"
+                return Ending.FINAL
 
     def _stop_overdue(self) -> bool:
         if not self.stopping:
@@ -207,13 +217,13 @@ class Job:
         )
         return time.monotonic() - self.stop_requested_at > grace
 
-    def _settle(self, outcome: str) -> None:
-        if outcome == "final":
+    def _settle(self, outcome: Ending) -> None:
+        if outcome is Ending.FINAL:
             self.worker.join(EXIT_GRACE_S)
             self.worker.end()
-        elif outcome == "overdue":
+        elif outcome is Ending.OVERDUE:
             self.worker.end()
-            step = self.record.snapshot().progress.get("step", 0)
+            step = self.record.snapshot().progress.step
             where = f"at step {step}" if step else "before its first step (while building the graph)"
             self._conclude(Status.STOPPED, f"stopped {where}; {self._kept()}")
         else:
@@ -232,7 +242,7 @@ class Job:
         except OSError:  # the folder was deleted meanwhile
             return "its folder is gone"
 
-    def _conclude(self, status: str, message: str, error: str = "") -> None:
+    def _conclude(self, status: Status, message: str, error: str = "") -> None:
         """A final status the worker could not give: written to the run folder, then to the record."""
         event = {"kind": "status", "status": status, "message": message, "error": error, "time": time.time()}
         try:

@@ -8,60 +8,26 @@ training steps on the run's own model and optimizer: the probe costs only the lo
 their few slower steps, and the first loss is drawn as soon as it would be without it.
 """
 
-import dataclasses
 import statistics
 
+from core.catalogue import AUTO_DESCRIPTION, IMPL_CHOICES
 from core.config import AUTO, ModelConfig
-from core.model.unrollers import UNROLLERS
+from core.runs.rows import Probe  # what the probe measured and chose: a row of the run's record
 
-# Left out, so that the probe costs seconds, not tens of them; each was measured slower than `dynamic`
-# (README, "Every implementation at the seed config" and "Where fused does not help").
-NOT_PROBED = {
-    "static": "one copy of the cell per step: at the seed config its build took 26 s and its step was the slowest",
-    "scan": "the same loop as dynamic's that also stacks every step's state: 0.120 s a step against 0.113",
-    "keras": "Keras's generic loop around the same cell: 0.128 s a step against dynamic's 0.113",
-    "keras-fused": "the slowest loop at the seed config (0.139 s against 0.113) and at quick's (0.251 against 0.139)",
-}
-DESCRIPTION = (
-    "the run's first steps are taken by each implementation worth trying in turn, timed, and the fastest "
-    "trains the rest"
-)
+# Left out, so that the probe costs seconds, not tens of them: each was measured slower than `dynamic`
+# (README, "Every implementation at the seed config" and "Where fused does not help"); why, in its
+# catalogue entry.
+NOT_PROBED = {name: IMPL_CHOICES[name].not_probed for name in IMPL_CHOICES if IMPL_CHOICES[name].not_probed}
+DESCRIPTION = AUTO_DESCRIPTION
 TIMED_STEPS = 3  # per candidate, interleaved, after each one's first call (trace and graph optimisation)
-
-
-@dataclasses.dataclass(frozen=True)
-class Probe:
-    """What the probe measured and chose; a plain dict in the run's record (`to_dict`)."""
-
-    chosen: str
-    step_s: dict  # implementation -> median seconds of its timed train steps
-    build_s: dict  # implementation -> seconds of its first call (trace, graph optimisation, one step)
-    skipped: dict  # implementation -> why it was not timed
-    steps: int = 0  # train steps the probe took (they trained the run like any other)
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "Probe":
-        """A recorded probe (a run's status.json); fields it does not know are left out."""
-        return cls(**{f.name: data[f.name] for f in dataclasses.fields(cls) if f.name in data})
-
-    def summary(self) -> str:
-        """One line: the choice and every candidate's step time, fastest first."""
-        if not self.step_s:
-            return f"{self.chosen}: the only candidate for this cell, so no probe"
-        ranked = sorted(self.step_s, key=self.step_s.get)
-        times = ", ".join(f"{name} {self.step_s[name] * 1000:.0f} ms" for name in ranked)
-        return f"{self.chosen}, the fastest of {times} a step (timed on the run's first {self.steps} steps)"
 
 
 def candidates(cell: str) -> list[str]:
     """The implementations the probe times for `cell`: those that train it, less NOT_PROBED."""
     return [
         name
-        for name in UNROLLERS.names(trains_only=True)
-        if UNROLLERS[name].works_with(cell) and name not in NOT_PROBED
+        for name in IMPL_CHOICES.names(trains_only=True)
+        if IMPL_CHOICES[name].works_with(cell) and name not in NOT_PROBED
     ]
 
 
@@ -72,7 +38,7 @@ class Prober:
     def __init__(self, model: ModelConfig, timed_steps: int = TIMED_STEPS):
         self.auto = model.impl == AUTO
         self.names = candidates(model.cell) if self.auto else [model.impl]
-        self.skipped = {n: why for n, why in NOT_PROBED.items() if UNROLLERS[n].works_with(model.cell)}
+        self.skipped = {n: why for n, why in NOT_PROBED.items() if IMPL_CHOICES[n].works_with(model.cell)}
         # The probe's steps in order: first calls, then the timed rounds.
         self.order = self.names + self.names * timed_steps if len(self.names) > 1 else []
         self.taken = 0  # probe steps reported so far

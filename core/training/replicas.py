@@ -24,16 +24,6 @@ import tensorflow as tf
 from core.config import TrainConfig
 from core.errors import Refusal
 
-DESCRIPTIONS = {
-    "none": "one device: TensorFlow's own threads use every core",
-    "mirrored": "tf.distribute.MirroredStrategy: the batch split over replicas on this machine (its GPUs, "
-    "else logical CPU devices sharing its cores), gradients summed every step",
-    "multi-worker": "tf.distribute.MultiWorkerMirroredStrategy: one replica per process, on this machine "
-    "or several, named by TF_CONFIG; start them with python -m core.cluster",
-}
-# The app trains a run in one process of its own; several processes are the command line's (core.cluster).
-IN_APP = ("none", "mirrored")
-
 
 class DistributeError(Refusal):
     """A strategy that cannot be set up here; the message says why."""

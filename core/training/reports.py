@@ -8,9 +8,10 @@ import numpy as np
 from core.config import RunConfig, SampleConfig
 from core.data.batches import batch_iterator
 from core.data.corpus import Corpus
-from core.inside.trace import Tracer
 from core.model.sampler import Sampler
+from core.model.trace import Tracer
 from core.runs.record import RunRecord
+from core.runs.rows import EvalRow
 from core.training.summaries import Summaries
 
 LN2 = math.log(2.0)
@@ -39,7 +40,14 @@ class Reports:
             losses.append(float(loss))
         val = float(np.mean(losses))
         self.record.eval(
-            step=step, epoch=epoch + 1, val_loss=val, val_bits=val / LN2, elapsed_s=elapsed_s, wall_s=wall_s
+            EvalRow(
+                step=step,
+                epoch=epoch + 1,
+                val_loss=val,
+                val_bits=val / LN2,
+                elapsed_s=elapsed_s,
+                wall_s=wall_s,
+            )
         )
         return val
 
@@ -66,5 +74,5 @@ def reached(snap) -> str:
     best = snap.best_eval
     if best is None:
         return "no validation loss yet"
-    when = f", {best['wall_s'] / 60:.1f} minutes after Start" if "wall_s" in best else ""
-    return f"best validation loss {best['val_loss']:.3f} nats/char at step {best['step']:,}{when}"
+    when = f", {best.wall_s / 60:.1f} minutes after Start" if best.wall_s is not None else ""
+    return f"best validation loss {best.val_loss:.3f} nats/char at step {best.step:,}{when}"

@@ -9,10 +9,10 @@ import tensorflow as tf
 
 from core.config import AUTO, RunConfig
 from core.model.char_rnn import FALLBACK
-from core.training.budget import GO_ON
+from core.training.budget import GO_ON, Wish
 from core.training.probe import Prober
 from core.training.replicas import Replicas
-from core.training.update import input_specs, make_train_step
+from core.training.update import StepResult, input_specs, make_train_step
 
 
 class TrainSteps:
@@ -40,11 +40,11 @@ class TrainSteps:
         self.record.log(f"impl auto under multi-worker: every worker trains with {FALLBACK} (no probe)")
         return dataclasses.replace(model, impl=FALLBACK)
 
-    def take(self, impl: str, x, y, state, wish=(GO_ON, 0.0)):
+    def take(self, impl: str, x, y, state, wish: Wish = GO_ON) -> StepResult:
         """One train step by `impl` on the global batch x, y (split over the replicas) from `state` (each
-        replica's) -> (loss, state, finite, gradient norm, agreed)."""
+        replica's) -> StepResult(loss, state, finite, grad_norm, agreed)."""
         split = self.replicas.split
-        return self.by_impl[impl](split(x), split(y), state, tf.constant(wish, tf.float32))
+        return self.by_impl[impl](split(x), split(y), state, tf.constant(wish.numbers(), tf.float32))
 
     def trace(self, state) -> float:
         """Trace the next step's graph (its concrete function) -> seconds: the build, apart from the first
@@ -54,7 +54,7 @@ class TrainSteps:
         if self.replicas.distributed:  # no signature: traced for example inputs of the right kinds
             tc = self.config.train
             ids = self.replicas.split(np.zeros((tc.batch_size, tc.num_steps), np.int32))
-            step.get_concrete_function(ids, ids, state, tf.constant([GO_ON, 0.0]))
+            step.get_concrete_function(ids, ids, state, tf.constant(GO_ON.numbers()))
         else:
             step.get_concrete_function()
         return time.perf_counter() - t0
@@ -62,6 +62,6 @@ class TrainSteps:
     def settle(self) -> None:
         """Record what the probe measured and chose (impl=auto), and let the other candidates' graphs go."""
         if self.prober.auto and self.prober.taken:
-            self.record.probe(**self.prober.result().to_dict())
+            self.record.probe(self.prober.result())
         chosen = self.prober.chosen
         self.by_impl = {chosen: self.by_impl[chosen]}

@@ -13,16 +13,24 @@ what the run's own files hold.
 
 import tensorflow as tf
 
-SCALARS = {  # event kind -> (field, TensorBoard tag)
-    "metric": (
-        ("train_loss", "train/loss"),
-        ("learning_rate", "train/learning_rate"),
-        ("chars_per_s", "train/chars_per_s"),
-        ("grad_norm", "train/grad_norm"),
-    ),
-    "eval": (("val_loss", "val/loss_nats"), ("val_bits", "val/loss_bits")),
-}
+from core.runs.record import FINAL
+from core.runs.rows import EvalRow, MetricRow, SampleRow, row_of
+
 FOLDER = "tb"
+
+
+def scalars(row) -> dict:
+    """TensorBoard tag -> value, for a metric or an evaluation row (a field a row lacks: None)."""
+    if isinstance(row, MetricRow):
+        return {
+            "train/loss": row.train_loss,
+            "train/learning_rate": row.learning_rate,
+            "train/chars_per_s": row.chars_per_s,
+            "train/grad_norm": row.grad_norm,
+        }
+    if isinstance(row, EvalRow):
+        return {"val/loss_nats": row.val_loss, "val/loss_bits": row.val_bits}
+    return {}
 
 
 class Summaries:
@@ -46,14 +54,14 @@ class Summaries:
             self.broken = True
 
     def _write(self, event: dict) -> None:
-        kind = event["kind"]
+        row = row_of(event)  # the event's typed row (None: not a row)
         with self.writer.as_default():
-            for field, tag in SCALARS.get(kind, ()):
-                if event.get(field) is not None:
-                    tf.summary.scalar(tag, event[field], step=event["step"])
-            if kind == "sample":
-                tf.summary.text("samples", event["text"], step=event["step"])
-            if kind == "status" and event.get("status") in ("finished", "stopped", "failed", "diverged"):
+            for tag, value in scalars(row).items():
+                if value is not None:
+                    tf.summary.scalar(tag, value, step=row.step)
+            if isinstance(row, SampleRow):
+                tf.summary.text("samples", row.text, step=row.step)
+            if event["kind"] == "status" and event.get("status") in FINAL:
                 self.writer.flush()
 
     def histograms(self, step: int, model, trace=None) -> None:

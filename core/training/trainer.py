@@ -16,6 +16,7 @@ from core.data.corpus import Corpus
 from core.errors import Refusal
 from core.model.char_rnn import CharRNN
 from core.runs.record import RunRecord, Status
+from core.runs.rows import EpochRow, MetricRow
 from core.training.budget import Budget
 from core.training.clock import Clock
 from core.training.divergence import Divergence, keep_good_weights, why_diverged
@@ -181,11 +182,11 @@ class Trainer:
         tc = self.config.train
         start_step = int(self.step.numpy())
         progress = self.record.snapshot().progress
-        self.clock = Clock(progress.get("elapsed_s", 0.0), tc.batch_size * tc.num_steps)
-        self.wall_before = progress.get("wall_s", 0.0)
+        self.clock = Clock(progress.elapsed_s or 0.0, tc.batch_size * tc.num_steps)
+        self.wall_before = progress.wall_s or 0.0
         self.last_eval_step = -1
         metrics = self.record.snapshot().metrics  # a resumed run judges explosion by its very first loss
-        self.first_loss = metrics[0]["train_loss"] if metrics else None
+        self.first_loss = metrics[0].train_loss if metrics else None
         if start_step == 0 and self.replicas.chief and sample_due(0, tc.sample_every):
             self.reports.sample(0)  # what the untrained network writes: noise, for the story to start from
         first_epoch = start_step // self.batches_per_epoch  # a resumed run re-enters its epoch mid-way
@@ -218,14 +219,14 @@ class Trainer:
             self.optimizer.learning_rate.assign(self.rate(epoch))
             wish = self.budget.wish(stop)  # under multi-worker, the chief's becomes every worker's
             t0 = time.perf_counter()
-            loss, self.state, finite, grad_norm, agreed = self.steps.take(impl, x, y, self.state, wish)
-            loss, self.grad_norm = float(loss), float(grad_norm)
-            self.budget.agree(agreed.numpy())
+            took = self.steps.take(impl, x, y, self.state, wish)  # core.training.update.StepResult
+            self.state, loss, self.grad_norm = took.state, float(took.loss), float(took.grad_norm)
+            self.budget.agree(took.agreed.numpy())
             seconds = time.perf_counter() - t0
             self.tick(seconds, compiling)
             if self.steps.prober.report(seconds):
                 self.steps.settle()
-            self.divergence = self.diverged(loss, bool(finite))
+            self.divergence = self.diverged(loss, bool(took.finite))
             if self.divergence is not None:
                 return Outcome.DIVERGED
             self.epoch_losses.append(loss)
@@ -262,13 +263,15 @@ class Trainer:
     def after_step(self, epoch: int, loss: float) -> None:
         tc, step = self.config.train, int(self.step.numpy())
         self.record.metric(
-            step=step,
-            epoch=epoch + 1,
-            train_loss=loss,
-            grad_norm=self.grad_norm,
-            learning_rate=float(keras.ops.convert_to_numpy(self.optimizer.learning_rate)),
-            chars_per_s=self.clock.rate,
-            elapsed_s=self.clock.elapsed,
+            MetricRow(
+                step=step,
+                epoch=epoch + 1,
+                train_loss=loss,
+                grad_norm=self.grad_norm,
+                learning_rate=float(keras.ops.convert_to_numpy(self.optimizer.learning_rate)),
+                chars_per_s=self.clock.rate,
+                elapsed_s=self.clock.elapsed,
+            )
         )
         self.record.progress(
             step=step,
@@ -299,11 +302,13 @@ class Trainer:
         mean = float(np.mean(self.epoch_losses)) if self.epoch_losses else float("nan")
         val = self.evaluate(epoch)
         self.record.epoch(
-            epoch=epoch + 1,
-            step=int(self.step.numpy()),
-            train_loss=mean,
-            val_loss=val,
-            elapsed_s=self.clock.elapsed,
+            EpochRow(
+                epoch=epoch + 1,
+                step=int(self.step.numpy()),
+                train_loss=mean,
+                val_loss=val,
+                elapsed_s=self.clock.elapsed,
+            )
         )
         self.record.log(
             f"Average training loss for Epoch {epoch + 1} : {mean:.3f}   "
@@ -331,7 +336,7 @@ class Trainer:
             self.evaluate(self.epoch_of(step))  # every finished run ends with a validation loss
             self.histograms()
         samples = self.record.snapshot().samples
-        if self.replicas.chief and self.config.train.sample_every and samples and samples[-1]["step"] != step:
+        if self.replicas.chief and self.config.train.sample_every and samples and samples[-1].step != step:
             self.reports.sample(step)  # and with a sample of what it writes at its end
         # The last progress came before the last step's validation and checkpoint; the budget may have run
         # out since, and a finished run's bar ends where the run did.

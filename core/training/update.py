@@ -2,9 +2,11 @@
 replicas, clipped and applied.
 
     train step: x, y [batch, time] ids, state (a tuple of [batch, units]), wish [2]
-                -> loss (mean nats/char over the global batch), state, finite, gradient norm, agreed [2]
+                -> StepResult(loss, state, finite, grad_norm, agreed)
     eval step:  x, y [batch, time] ids, state -> loss, state
 """
+
+from typing import NamedTuple
 
 import keras
 import tensorflow as tf
@@ -16,6 +18,17 @@ OPTIMIZER_CLASSES = {
     "rmsprop": keras.optimizers.RMSprop,
     "sgd": keras.optimizers.SGD,
 }
+
+
+class StepResult(NamedTuple):
+    """What a train step returns (a NamedTuple: tf.function and tf.distribute carry it as they would a
+    tuple, at no cost). In this order, so that `loss, state, *_ = step(...)` still reads."""
+
+    loss: object  # mean nats/char over the global batch, a scalar
+    state: tuple  # the state after the batch, [batch, units] each (each replica's rows of it)
+    finite: object  # bool scalar: every weight is finite after the update (else never checkpoint it)
+    grad_norm: object  # the gradients' global norm before clipping (what clip_norm is compared with)
+    agreed: object  # [2]: the chief's wish as every worker now has it (core/training/budget.py)
 
 
 def input_specs(batch_size: int, num_steps: int, model) -> tuple:
@@ -31,9 +44,7 @@ def make_train_step(model, optimizer, replicas: Replicas, step: tf.Variable, cli
 
     def on_replica(x, y, state, wish):
         """x, y [rows, time] ids (this replica's rows of the batch), state the tuple it carries, wish [2]
-        (this process's decision and time spent: core/training/budget.py) -> (mean loss over the whole
-        batch in nats/char, final state, whether every weight is finite after the update, the gradients'
-        global norm before clipping, the chief's wish as every replica now has it)."""
+        (this process's Wish.numbers(): core/training/budget.py) -> StepResult, this replica's."""
         with tf.GradientTape() as tape:
             logits, state = model(x, state, training=True, impl=impl)  # [rows, time, vocab]
             per_char = tf.nn.sparse_softmax_cross_entropy_with_logits(y, logits)  # [rows, time]
@@ -49,12 +60,18 @@ def make_train_step(model, optimizer, replicas: Replicas, step: tf.Variable, cli
         step.assign_add(1)
         # A finite loss can still come with an update that overflows the weights: never checkpoint those.
         finite = tf.reduce_all([tf.reduce_all(tf.math.is_finite(v)) for v in variables])
-        return loss, state, finite, grad_norm, agreed
+        return StepResult(loss, state, finite, grad_norm, agreed)
 
-    def train_step(x, y, state, wish):
-        loss, state, finite, norm, agreed = replicas.run(on_replica, x, y, state, wish)
+    def train_step(x, y, state, wish) -> StepResult:
+        per_replica = replicas.run(on_replica, x, y, state, wish)
         first = replicas.first  # the reduced values, alike on every replica
-        return first(loss), state, first(finite), first(norm), first(agreed)
+        return StepResult(
+            loss=first(per_replica.loss),
+            state=per_replica.state,  # each replica's own rows
+            finite=first(per_replica.finite),
+            grad_norm=first(per_replica.grad_norm),
+            agreed=first(per_replica.agreed),
+        )
 
     return tf.function(train_step, input_signature=signature)
 

@@ -19,15 +19,23 @@ from core.data.sources import (  # noqa: F401  (re-exported: the pages' one impo
 )
 
 BUILTIN = "tinyshakespeare"  # the name the select box shows for assets/tinyshakespeare.txt
+BUILTINS = {BUILTIN: "tinyshakespeare.txt", "python source (code)": "python-stdlib.txt"}  # name -> assets/
 
 
 def corpus_names(runs_root: Path, owner: str) -> list[str]:
-    """The built-in corpus first, then this session's uploads, newest first."""
-    return [BUILTIN] + [p.name for p in uploads(runs_root, owner)]
+    """The built-in corpora first, then this session's uploads, newest first."""
+    return list(BUILTINS) + [p.name for p in uploads(runs_root, owner)]
 
 
 def corpus_path(name: str, runs_root: Path, owner: str) -> str:
-    return builtin_path() if name == BUILTIN else str(uploads_of(runs_root, owner) / Path(name).name)
+    if name in BUILTINS:
+        return builtin_path(BUILTINS[name])
+    return str(uploads_of(runs_root, owner) / Path(name).name)
+
+
+def builtin_name(path: str) -> str:
+    """The select box's name for a run's built-in corpus path (is_builtin(path) must hold)."""
+    return next(name for name, file in BUILTINS.items() if Path(path).name == file)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)

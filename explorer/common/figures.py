@@ -11,7 +11,11 @@ from core.text import MAX_SHOWN, plotly_text
 
 MAX_POINTS = 2000  # per trace: a refreshing chart stays light in the browser
 NAME_CHARS = 2 * MAX_SHOWN  # a run's name in a legend or on an axis: its label (cut at MAX_SHOWN) and more
-X_AXES = {"step": ("step", "train step"), "time": ("elapsed_s", "training time (s, build excluded)")}
+# The loss charts' x axes: what a row (MetricRow or EvalRow) is drawn at, and the axis title.
+X_AXES = {
+    "step": (lambda row: row.step, "train step"),
+    "time": (lambda row: row.elapsed_s, "training time (s, build excluded)"),
+}
 # The quality chart's x axes: the choice's label, and the axis title.
 QUALITY_AXES = {
     "wall": ("minutes after Start", "minutes after Start (start-up and build included)"),
@@ -32,6 +36,16 @@ def thin(rows: list, max_points: int = MAX_POINTS) -> list:
     stride = math.ceil(len(rows) / max_points)
     kept = rows[::stride]
     return kept if kept[-1] is rows[-1] else kept[:-1] + [rows[-1]]
+
+
+def xs_of(rows: list, x_of) -> list:
+    """Each row's x by X_AXES's `x_of`; 0 where a row (of an older run) has none."""
+    return [0 if x is None else x for x in map(x_of, rows)]
+
+
+def trained(snap) -> list:
+    """The metric rows with a finite training loss (a diverging step's is not drawn)."""
+    return [m for m in snap.metrics if math.isfinite(m.train_loss)]
 
 
 def ema(values: list, smoothing: float) -> list:
@@ -74,16 +88,16 @@ def loss_figure(
     """Training loss (raw and smoothed) and validation loss in nats/char against step or training time;
     `scale` (SCALES): the y axis linear, logarithmic, or zoomed on the run's later half, where a loss
     falling from 1.6 to 1.5 would look flat beside its first 4.2."""
-    x_key, x_title = X_AXES[x_axis]
+    x_of, x_title = X_AXES[x_axis]
     fig = go.Figure()
-    metrics = [m for m in snap.metrics if math.isfinite(m.get("train_loss", math.nan))]
+    metrics = trained(snap)
     if metrics:
-        smooth = ema([m["train_loss"] for m in metrics], smoothing)
+        smooth = ema([m.train_loss for m in metrics], smoothing)
         points = thin(list(zip(metrics, smooth)), max_points)
-        xs = [m.get(x_key, 0) for m, _ in points]
+        xs = xs_of([m for m, _ in points], x_of)
         fig.add_scatter(
             x=xs,
-            y=[m["train_loss"] for m, _ in points],
+            y=[m.train_loss for m, _ in points],
             mode="lines",
             name="train",
             line=dict(width=1, color="rgba(31,119,180,0.35)"),
@@ -98,8 +112,8 @@ def loss_figure(
     evals = thin(snap.evals, max_points)
     if evals:
         fig.add_scatter(
-            x=[e.get(x_key, 0) for e in evals],
-            y=[e["val_loss"] for e in evals],
+            x=xs_of(evals, x_of),
+            y=[e.val_loss for e in evals],
             mode="lines+markers",
             name="validation",
             line=dict(width=2, color="rgb(255,127,14)"),
@@ -127,14 +141,14 @@ def recent_range(values: list) -> list | None:
 def grad_norm_figure(snap, x_axis: str = "step", clip_norm: float = 0.0, max_points: int = MAX_POINTS):
     """The gradients' global norm before clipping, every step (log scale), with the clip threshold as a
     line: where a loss explodes, this number climbs first (None when the run recorded no norms)."""
-    x_key, x_title = X_AXES[x_axis]
-    rows = thin([m for m in snap.metrics if m.get("grad_norm", 0) > 0], max_points)
+    x_of, x_title = X_AXES[x_axis]
+    rows = thin([m for m in snap.metrics if (m.grad_norm or 0) > 0], max_points)  # older runs: none
     if not rows:
         return None
     fig = go.Figure()
     fig.add_scatter(
-        x=[m.get(x_key, 0) for m in rows],
-        y=[m["grad_norm"] for m in rows],
+        x=xs_of(rows, x_of),
+        y=[m.grad_norm for m in rows],
         mode="lines",
         name="gradient norm (before clipping)",
         line=dict(width=1, color="rgb(44,160,44)"),
@@ -155,16 +169,16 @@ def compare_figure(
     max_points: int = MAX_POINTS,
 ) -> go.Figure:
     """One line per (label, snapshot): validation loss, or smoothed training loss, on shared axes."""
-    x_key, x_title = X_AXES[x_axis]
+    x_of, x_title = X_AXES[x_axis]
     fig = go.Figure()
     for label, snap in runs:
         if which == "validation":
             rows = thin(snap.evals, max_points)
-            xs, ys = [r.get(x_key, 0) for r in rows], [r["val_loss"] for r in rows]
+            xs, ys = xs_of(rows, x_of), [r.val_loss for r in rows]
         else:
-            metrics = [m for m in snap.metrics if math.isfinite(m.get("train_loss", math.nan))]
-            points = thin(list(zip(metrics, ema([m["train_loss"] for m in metrics], smoothing))), max_points)
-            xs, ys = [m.get(x_key, 0) for m, _ in points], [s for _, s in points]
+            metrics = trained(snap)
+            points = thin(list(zip(metrics, ema([m.train_loss for m in metrics], smoothing))), max_points)
+            xs, ys = xs_of([m for m, _ in points], x_of), [s for _, s in points]
         fig.add_scatter(x=xs, y=ys, mode="lines", name=plotly_text(label, NAME_CHARS))
     return _layout(fig, x_title, f"{which} loss (nats/char)", "compare", height=400)
 
@@ -177,10 +191,10 @@ def quality_figure(runs: list, x_axis: str = "wall", max_points: int = MAX_POINT
     for label, snap in runs:
         train = snap.config.get("train", {})
         chars = train.get("batch_size", 0) * train.get("num_steps", 0)
-        rows = thin([e for e in snap.evals if x_axis == "chars" or "wall_s" in e], max_points)
-        xs = [e["wall_s"] / 60 for e in rows] if x_axis == "wall" else [e["step"] * chars for e in rows]
+        rows = thin([e for e in snap.evals if x_axis == "chars" or e.wall_s is not None], max_points)
+        xs = [e.wall_s / 60 for e in rows] if x_axis == "wall" else [e.step * chars for e in rows]
         name = plotly_text(label, NAME_CHARS)
-        fig.add_scatter(x=xs, y=[e["val_loss"] for e in rows], mode="lines+markers", name=name)
+        fig.add_scatter(x=xs, y=[e.val_loss for e in rows], mode="lines+markers", name=name)
     for loss, source in REFERENCES:
         fig.add_hline(y=loss, line_dash="dot", line_color="grey", annotation_text=f"{loss:.2f}: {source}")
     return _layout(fig, QUALITY_AXES[x_axis][1], "validation loss (nats/char)", "quality", height=400)

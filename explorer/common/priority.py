@@ -1,7 +1,7 @@
 """The Inside tab is drawn at idle priority, so a run training meanwhile keeps its speed.
 
-A person reading along with the network clicks every few seconds, and each click reruns the page (about
-0.1 s of a core each time). On a 2-core machine that work competes with a training run in its worker
+A person reading along with the network clicks every few seconds, and each click reruns the page (a
+fraction of a core-second each time). On a 2-core machine that work competes with a training run in its worker
 process, whose two compute threads wait for each other at every op, so a little competition slows
 training more than its share. Drawn in a thread under Linux's SCHED_IDLE policy, the tab runs only on a
 core training leaves idle (python benchmarks/inside_targets.py measures both; figures in the README).

@@ -1,6 +1,5 @@
 """What every page shares: the runs folder, the process-wide job manager, run snapshots and samplers."""
 
-import gc
 import os
 import shutil
 import tempfile
@@ -9,15 +8,13 @@ from pathlib import Path
 
 import streamlit as st
 
-import core.model.cells  # noqa: F401  the registries (and TensorFlow) load once, before any thread needs them
-import core.model.unrollers  # noqa: F401
-from core.config import RunConfig
+from core.config import ConfigError, RunConfig
 from core.data.corpus import CorpusError, Vocab
 from core.paths import ROOT
 from core.runs import archive
-from core.runs.checkpoints import load_for_sampling
 from core.runs.store import RunDir, RunNotFound, RunStore
 from core.training.jobs import JobError, JobManager
+from core.training.launch import check_resumable
 from explorer.common import state
 from explorer.common.corpora import MAX_UPLOAD_BYTES, corpus_facts, readable_corpus
 
@@ -28,12 +25,6 @@ MAX_JOBS = max(1, min(2, os.cpu_count() or 1))  # one training process per core,
 SESSION_JOBS_SERVED = 1
 MAX_IMPORTS = 10  # runs one session may hold that came from archives
 MAX_IMPORTS_BYTES = 2 * 2**30  # and their folders' total size
-
-# Streamlit clears the Keras session after every script run (each live-view refresh), and
-# clear_session() runs a full gc.collect(): ~0.17 s over TensorFlow's objects. Moving everything
-# imported so far out of the collector's reach makes that ~1 ms. (No gc.collect() first: it would
-# cost the same 0.17 s on the first page, to free next to nothing.) Module code runs once per process.
-gc.freeze()
 
 
 def runs_root() -> Path:
@@ -155,15 +146,16 @@ def continue_run(run_id: str, owner: str, learning_rate: float | None = None) ->
     run_dir = store().get(run_id)
     if not owns(run_dir, owner):
         raise JobError(f"{run_id} belongs to another session: it can be viewed or copied, not continued")
-    problem = run_dir.resume_problem()
-    if problem:
-        raise JobError(f"{run_id} cannot be resumed: {problem}")
     config = run_dir.config()
+    train = config.train if learning_rate is None else replace(config.train, learning_rate=learning_rate)
+    try:  # the command line's resume rules (core.training.launch); the worker checks the corpus's vocabulary
+        check_resumable(run_dir, config, replace(config, train=train))
+    except ConfigError as err:
+        raise JobError(str(err)) from None
     try:
         corpus = corpus_for(config, owner, run_dir)
     except CorpusError as err:
         raise JobError(f"{run_id} cannot be continued here: {err}") from None
-    train = config.train if learning_rate is None else replace(config.train, learning_rate=learning_rate)
     if learning_rate is not None or Path(config.corpus).resolve() != corpus:  # the worker reads config.corpus
         run_dir.save_config(replace(config, train=train, corpus=str(corpus)))
     job_manager().start(run_dir, resume=True, owner=owner, per_owner=session_jobs())
@@ -230,7 +222,7 @@ def copy_run(run_id: str, owner: str, more_epochs: int) -> RunDir:
 
 @st.cache_data(max_entries=2, show_spinner=False)
 def _saved_model_zip(run_path: str, checkpoint: str) -> bytes:
-    from core.commands.export import export
+    from core.runs.export import export
 
     with tempfile.TemporaryDirectory() as scratch:
         export(RunDir(Path(run_path)), Path(scratch) / "saved_model")
@@ -240,7 +232,7 @@ def _saved_model_zip(run_path: str, checkpoint: str) -> bytes:
 
 
 def saved_model_zip(run_dir: RunDir) -> bytes:
-    """core.export's SavedModel of the run's latest checkpoint, zipped (made once per checkpoint)."""
+    """core.runs.export's SavedModel of the run's latest checkpoint, zipped (made once per checkpoint)."""
     return _saved_model_zip(str(run_dir.path), run_dir.latest_checkpoint() or "")
 
 
@@ -275,6 +267,8 @@ def is_live(run_id: str) -> bool:
 
 @st.cache_resource(max_entries=4, show_spinner=False)
 def _sampler(run_path: str, checkpoint: str):
+    from core.runs.checkpoints import load_for_sampling  # late: TensorFlow (the first page goes without)
+
     return load_for_sampling(RunDir(Path(run_path)))
 
 

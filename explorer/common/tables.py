@@ -21,34 +21,34 @@ def summary(snap) -> dict:
         "state": model.get("state_size"),
         "batch": train.get("batch_size"),
         "num_steps": train.get("num_steps"),
-        "step": p.get("step", 0),
-        "total_steps": p.get("total_steps", 0),
+        "step": p.step,
+        "total_steps": p.total_steps,
         "train_loss": snap.last_train_loss,
-        "best_val_loss": best["val_loss"] if best else None,
-        "best_val_bits": best.get("val_bits") if best else None,  # the trainer records both units
-        "best_val_at_s": best.get("wall_s") if best else None,  # seconds after Start (older runs: none)
-        "chars_per_s": p.get("chars_per_s"),
-        "trace_s": t.get("trace_s"),
-        "first_call_s": t.get("first_call_s"),
+        "best_val_loss": best.val_loss if best else None,
+        "best_val_bits": best.val_bits if best else None,  # the trainer records both units
+        "best_val_at_s": best.wall_s if best else None,  # seconds after Start (older runs: none)
+        "chars_per_s": p.chars_per_s,
+        "trace_s": t.trace_s,
+        "first_call_s": t.first_call_s,
         "train_s": train_seconds(snap),
     }
 
 
 def impl_of(snap) -> str:
     """The implementation as configured, and for `auto` the one its probe chose: 'auto → fused'."""
-    impl, chosen = snap.config.get("model", {}).get("impl"), snap.probe.get("chosen")
+    impl, chosen = snap.config.get("model", {}).get("impl"), snap.probe.chosen if snap.probe else None
     return f"{impl} → {chosen}" if chosen and chosen != impl else impl
 
 
 def train_seconds(snap):
     """Training time with the build excluded: the trainer's clock counts the first call, so take it off."""
-    elapsed = snap.progress.get("elapsed_s")
-    return None if elapsed is None else max(0.0, elapsed - snap.timings.get("first_call_s", 0.0))
+    elapsed = snap.progress.elapsed_s
+    return None if elapsed is None else max(0.0, elapsed - (snap.timings.first_call_s or 0.0))
 
 
 def build_rows(snaps: list) -> list[dict]:
     """Runs that got as far as tracing, with their build and training seconds."""
-    return [build_row(snap) for snap in snaps if "trace_s" in snap.timings]
+    return [build_row(snap) for snap in snaps if snap.timings.trace_s is not None]
 
 
 def build_row(snap) -> dict:
@@ -61,47 +61,48 @@ def build_row(snap) -> dict:
         "cell": model.get("cell"),
         "layers": model.get("num_layers"),
         "num_steps": train.get("num_steps"),
-        "trace_s": snap.timings.get("trace_s"),
-        "first_call_s": snap.timings.get("first_call_s"),
+        "trace_s": snap.timings.trace_s,
+        "first_call_s": snap.timings.first_call_s,
         "train_s": train_seconds(snap),
-        "steps": snap.progress.get("step", 0),
+        "steps": snap.progress.step,
     }
 
 
 def metrics_csv(snap) -> str:
     """Every training step, with the validation loss on the steps that have one."""
-    val = {e["step"]: e["val_loss"] for e in snap.evals}
+    val = {e.step: e.val_loss for e in snap.evals}
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["step", "epoch", "train_loss", "val_loss", "chars_per_s", "elapsed_s", "time"])
     for m in snap.metrics:
         writer.writerow(
             [
-                m.get("step"),
-                m.get("epoch"),
-                m.get("train_loss"),
-                val.get(m.get("step"), ""),
-                m.get("chars_per_s"),
-                m.get("elapsed_s"),
-                m.get("time"),
+                m.step,
+                m.epoch,
+                m.train_loss,
+                val.get(m.step, ""),
+                m.chars_per_s,
+                m.elapsed_s,
+                m.time,
             ]
         )
     return out.getvalue()
 
 
 def run_json(snap) -> str:
-    """The whole record: config, status, timings, progress, metrics, evaluations, epochs, samples, log."""
-    fields = (
-        "run_id",
-        "config",
-        "status",
-        "message",
-        "timings",
-        "progress",
-        "metrics",
-        "evals",
-        "epochs",
-        "samples",
-        "log",
-    )
-    return json.dumps({name: getattr(snap, name) for name in fields}, indent=1)
+    """The whole record: config, status, timings, progress, metrics, evaluations, epochs, samples, log
+    (each row as its file holds it: core/runs/rows.py's to_json)."""
+    whole = {
+        "run_id": snap.run_id,
+        "config": snap.config,
+        "status": snap.status,
+        "message": snap.message,
+        "timings": snap.timings.to_json(),
+        "progress": snap.progress.to_json(),
+        "metrics": [r.to_json() for r in snap.metrics],
+        "evals": [r.to_json() for r in snap.evals],
+        "epochs": [r.to_json() for r in snap.epochs],
+        "samples": [r.to_json() for r in snap.samples],
+        "log": snap.log,
+    }
+    return json.dumps(whole, indent=1)

@@ -107,7 +107,7 @@ def status_box(snap, live: bool) -> None:
     elif status == Status.TRAINING:
         st.info("Training")
     elif status == Status.PAUSED:
-        st.warning(f"Paused at step {snap.progress.get('step', 0):,}")
+        st.warning(f"Paused at step {snap.progress.step:,}")
     elif status == Status.FINISHED:
         st.success(f"Finished: {message}")
     elif status == Status.STOPPED:

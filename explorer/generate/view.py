@@ -5,9 +5,9 @@ import time
 import streamlit as st
 
 from core.config import ConfigError, SampleConfig, help_of
-from core.model.sampler import SampleError
 from core.runs.store import RunNotFound
 from explorer.common import services, state, ui
+from explorer.generate import decoding
 
 REDRAW_S = 0.05  # how often the text on the page is updated while characters stream in
 DEFAULT = SampleConfig()
@@ -49,6 +49,7 @@ def render(owner: str) -> None:
         shown = st.session_state["generated"]
         st.caption(f"{shown['run']} at step {shown['step']:,}")
         st.code(shown["text"], language=None, wrap_lines=True)
+    decoding.render(run_id, config)
 
 
 def sample_ui() -> SampleConfig | None:
@@ -96,6 +97,8 @@ def _help(name: str) -> str:
 
 def generate(run_id: str, config: SampleConfig) -> None:
     """Stream the characters into the page, then keep the text for later reruns."""
+    from core.model.sampler import SampleError  # late: TensorFlow, which sampling needs anyway
+
     try:
         with st.spinner("Loading the checkpoint…"):
             sampler, step = services.sampler_for(services.store().get(run_id))

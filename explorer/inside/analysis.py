@@ -2,7 +2,10 @@
 checkpoint, an n-gram is counted once per corpus and order. Reruns of the page (and a live run's refreshes
 on other tabs) cost nothing here; a new checkpoint of a training run is a new cache key."""
 
+from __future__ import annotations
+
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import streamlit as st
@@ -10,14 +13,19 @@ import streamlit as st
 from core.config import SampleConfig
 from core.data.corpus import CorpusError, load_corpus
 from core.inside.ngram import fit_ngram
-from core.inside.trace import RunReader, Trace
 from core.inside.units import rank_all
 from core.runs.store import RunDir
 from explorer.common import services
 
+if TYPE_CHECKING:  # the reader needs TensorFlow, imported when a run is first read (not for the first page)
+    from core.inside.trace import RunReader
+    from core.model.trace import Trace
+
 
 @st.cache_resource(max_entries=4, show_spinner=False)
 def _reader(run_path: str) -> RunReader:
+    from core.inside.trace import RunReader
+
     return RunReader(RunDir(Path(run_path)))
 
 
@@ -61,6 +69,56 @@ def _sample(run_path: str, checkpoint: str, length: int, seed: int) -> str:
 def sample(run_dir: RunDir, length: int, seed: int) -> str:
     """Text the run writes itself (after a newline, at temperature 0.8), once per checkpoint and seed."""
     return _sample(str(run_dir.path), checkpoint_of(run_dir), length, seed)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _connectivity(run_path: str, checkpoint: str, text: str):
+    from core.inside.connectivity import connectivity
+
+    return _reader(run_path).using(checkpoint, lambda model, vocab: connectivity(model, vocab, text))
+
+
+def connectivity(run_dir: RunDir, text: str):
+    """How much each prediction of `text` depends on each earlier character (core.inside.connectivity)."""
+    return _connectivity(str(run_dir.path), checkpoint_of(run_dir), text)
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _clamped(run_path: str, model_id: int):
+    from core.inside.intervene import Clamped
+
+    reader = _reader(run_path)
+    return Clamped(reader.tracer.model, reader.tracer.vocab)  # its step compiled once per run's model
+
+
+def _held(run_dir: RunDir, how: str, what, clamp):
+    run_path = str(run_dir.path)
+    reader = _reader(run_path)
+
+    def work(model, vocab):
+        return getattr(_clamped(run_path, id(model)), how)(what, clamp)
+
+    return reader.using(checkpoint_of(run_dir), work)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _held_reading(run_path: str, checkpoint: str, text: str, clamp):
+    return _held(RunDir(Path(run_path)), "read", text, clamp)
+
+
+def held_reading(run_dir: RunDir, text: str, clamp):
+    """(free, held) readings of `text` with `clamp`'s units held (core.inside.intervene)."""
+    return _held_reading(str(run_dir.path), checkpoint_of(run_dir), text, clamp)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _held_generation(run_path: str, checkpoint: str, cfg: SampleConfig, clamp):
+    return _held(RunDir(Path(run_path)), "generate", cfg, clamp)
+
+
+def held_generation(run_dir: RunDir, cfg: SampleConfig, clamp):
+    """(free, held) generations from the same seed, `clamp`'s units held in the second."""
+    return _held_generation(str(run_dir.path), checkpoint_of(run_dir), cfg, clamp)
 
 
 def _corpus_key(run_dir: RunDir, owner: str) -> tuple[str, int]:

@@ -88,3 +88,37 @@ def gate_heatmap(text: str, values: np.ndarray, units: int) -> go.Figure:
         )
     )
     return _layout(fig, "position in the text", "unit", height=max(220, 14 * shown.shape[0] + 80))
+
+
+def connectivity_figure(text: str, influence: np.ndarray) -> go.Figure:
+    """influence [T-1, T] as a heatmap, each row scaled to its largest entry: the prediction after
+    position t (row) against the character read at s (column); above the diagonal nothing can matter."""
+    rows = influence / np.maximum(influence.max(axis=1, keepdims=True), 1e-30)
+    fig = go.Figure(
+        go.Heatmap(
+            z=rows,
+            colorscale="Oranges",
+            showscale=False,
+            hovertemplate="prediction after %{y}, character %{x}: %{z:.2f} of its largest<extra></extra>",
+        )
+    )
+    fig.update_yaxes(autorange="reversed")
+    return _layout(fig, "character read (position)", "prediction after position", height=320)
+
+
+def distance_figure(curves: dict[str, np.ndarray]) -> go.Figure:
+    """Per run (a plain-text name), the share of a prediction's sensitivity that lies d characters back."""
+    fig = go.Figure()
+    for i, (name, curve) in enumerate(curves.items()):
+        fig.add_trace(
+            go.Scatter(
+                x=np.arange(len(curve)),
+                y=curve,
+                name=plotly_text(name),
+                mode="lines",
+                line=dict(color=LAYER_COLOURS[i % len(LAYER_COLOURS)]),
+                hovertemplate="%{x} back: %{y:.3f}<extra>%{fullData.name}</extra>",
+            )
+        )
+    fig.update_yaxes(type="log")
+    return _layout(fig, "characters back", "share of the prediction's sensitivity", height=320)

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core.inside.properties import PROPERTIES
+from core.inside.properties import PROPERTIES, absent
 from core.inside.units import VARIANCE, match, units_on
 from explorer.common import state
 from explorer.inside import analysis, figures, painting
@@ -122,6 +122,12 @@ def find_units(run_dir, tr, runs) -> None:
                     "what": what,
                 }
             )
+    missing = absent(tr.text)
+    if missing:  # said, not silently left out: a quote unit cannot be found in a text without quotes
+        st.caption(
+            f"Not in this text: {', '.join(missing)}. Each stays the same over the whole text, so no unit "
+            "can be matched to it; try the code corpus, or paste a text that has it."
+        )
     if not rows:
         st.info("No unit tracks any property on this text (is it very short?).")
         return
@@ -160,6 +166,7 @@ def select_and_match(run_dir, tr, runs) -> None:
         return
     st.html(painting.coloured(*_window(tr.text, start, end, np.full(n, np.nan))))
     on = units_on(acts, start, end, threshold)
+    st.session_state["in_matched"] = [labels[u] for u in on]  # 'Hold a unit' can hold them together
     if not len(on):
         st.info("No unit stays above the threshold across the whole selection: lower it or select less.")
         return

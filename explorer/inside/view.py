@@ -2,17 +2,18 @@
 example included), also while it trains (its latest checkpoint is read).
 
     a run and a text  ->  analysis.trace (cached per checkpoint and text)  ->  six views of it:
-    read along · find units · select and match · gates · beyond an n-gram · compare runs
+    read along · find units · select and match · gates · beyond an n-gram · compare runs · depends on ·
+    hold a unit
 """
 
 import streamlit as st
 
 from core.errors import Refusal
 from explorer.common import priority, services, state, ui
-from explorer.inside import analysis, comparing, reading
+from explorer.inside import acting, analysis, comparing, reading
 from explorer.inside.painting import MAX_DRAWN
 
-MAX_ANALYSED = 10_000  # characters read at once (about 1 s for the quick model on 2 cores)
+MAX_ANALYSED = 10_000  # characters read at once (how long: python benchmarks/inside_targets.py)
 OWN_TEXT = (
     "ROMEO:\nBut, soft! what light through yonder window breaks?\nIt is the east, and Juliet is the sun."
 )
@@ -23,6 +24,8 @@ VIEWS = {  # the views of one trace, in the order of their tabs
     "Gates": comparing.gates,
     "Beyond an n-gram": comparing.beyond_ngram,
     "Compare runs": comparing.compare_runs,
+    "Depends on": acting.depends_on,
+    "Hold a unit": acting.hold_units,
 }
 
 

@@ -2,8 +2,8 @@
 
 r2rt.com's "Recurrent Neural Networks in Tensorflow II" trained a GRU, an LSTM and a layer-normalised LSTM
 on the same stack (3 layers, state 100, batch 32, 80-step windows, Adam at 1e-4) with dynamic_rnn for 20
-epochs each. core.experiment.cells_plan holds that plan; each cell trains in a fresh process, one after
-another, through the lab's runner; the page draws the three loss curves on one chart.
+epochs each. core.measure.experiment.cells_plan holds that plan; each cell trains in a fresh process, one
+after another, through the lab's runner (core/lab/); the page draws the three loss curves on one chart.
 """
 
 import dataclasses
@@ -14,20 +14,22 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from core.commands.experiment import CELLS_BASE, CELLS_COMPARED, POST_CELLS_SOURCE, SHORT_STEPS, cells_plan
-from core.model.cells import CELLS
+from core.catalogue import CELL_CHOICES
+from core.lab import jobs, results
+from core.measure.experiment import CELLS_BASE, CELLS_COMPARED, POST_CELLS_SOURCE, SHORT_STEPS, cells_plan
 from core.paths import ROOT
 from explorer.common import corpora, state
-from explorer.lab import figures, jobs, results, widgets
+from explorer.lab import figures, widgets
 
 KIND = "cells"
 TC = CELLS_BASE.train  # the post's training settings for this experiment
 # option -> (short?, what it is for)
 VARIANTS = {
-    "Short, for a class": (True, f"the first {SHORT_STEPS:,} steps of each cell: about 5 minutes on 2 cores"),
+    "Short, for a class": (True, f"the first {SHORT_STEPS:,} steps of each cell: short enough for a class"),
     "The post's full run": (
         False,
-        f"{TC.epochs} epochs of each cell, as the post did: over half an hour on 2 cores",
+        f"{TC.epochs} epochs of each cell, as the post did: far longer (both times on 2 cores: "
+        "docs/post-replayed.md)",
     ),
 }
 INTRO = (
@@ -89,7 +91,7 @@ def cells_ui() -> None:
     """Each cell in plain words, then the lines of the project's code that compute one step of it."""
     columns = st.columns(len(CELLS_COMPARED))
     for column, name in zip(columns, CELLS_COMPARED):
-        entry = CELLS[name]
+        entry = CELL_CHOICES[name]
         with column.expander(f"What the `{name}` cell computes"):
             st.markdown(f"{entry.plain[:1].upper()}{entry.plain[1:]}.")
             st.caption(entry.description)
@@ -97,16 +99,23 @@ def cells_ui() -> None:
             st.caption(f"From {source_of(name)}.")
 
 
+def _cell_class(name: str):
+    """The registered cell class (imports TensorFlow: only the code needs it, not the words)."""
+    from core.model.cells import CELLS
+
+    return CELLS[name].impl
+
+
 def step_code(name: str) -> str:
     """The cell's one step (its `gated`), as core/model/cells.py has it now."""
-    return textwrap.dedent(inspect.getsource(CELLS[name].impl.gated)).rstrip()
+    return textwrap.dedent(inspect.getsource(_cell_class(name).gated)).rstrip()
 
 
 def source_of(name: str) -> str:
     """'core/model/cells.py, line 150': where step_code's lines live."""
-    path = Path(inspect.getsourcefile(CELLS[name].impl)).resolve()
+    path = Path(inspect.getsourcefile(_cell_class(name))).resolve()
     where = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path.name
-    return f"{where}, line {inspect.getsourcelines(CELLS[name].impl.gated)[1]}"
+    return f"{where}, line {inspect.getsourcelines(_cell_class(name).gated)[1]}"
 
 
 def show(payload: dict) -> None:

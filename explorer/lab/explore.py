@@ -4,11 +4,12 @@ graphs grow with it. Measured as `python -m core.bench --sweep` measures, and sa
 import pandas as pd
 import streamlit as st
 
+from core.catalogue import CELL_CHOICES
 from core.config import PRESETS, ModelConfig, TrainConfig, control_of, help_of
+from core.lab import jobs, results
 from core.measure.plan import SWEEPABLE
-from core.model.cells import CELLS
 from explorer.common import corpora, state
-from explorer.lab import figures, implementations, jobs, results, widgets
+from explorer.lab import figures, implementations, widgets
 
 KIND = "sweep"
 SEED = PRESETS["seed"]  # the settings not swept start at the post's
@@ -56,8 +57,8 @@ def controls_ui() -> dict:
     left, middle, right = st.columns(3)
     cell = left.selectbox(
         "Cell",
-        CELLS.names(),
-        index=CELLS.names().index(SEED.model.cell),
+        CELL_CHOICES.names(),
+        index=CELL_CHOICES.names().index(SEED.model.cell),
         key="bt_cell",
         bind=state.URL,
         help=_help("cell"),

@@ -9,10 +9,10 @@ names are read from result files, so each is escaped for Plotly.
 
 import plotly.graph_objects as go
 
-from core.commands.experiment import POST_FIGURES
+from core.lab.results import x_of
+from core.measure.experiment import POST_FIGURES
 from core.text import plotly_text
 from explorer.common.figures import log_axis
-from explorer.lab.results import x_of
 
 TRACE, FIRST, STEP, POST = "rgb(214,39,40)", "rgb(255,127,14)", "rgb(31,119,180)", "rgb(127,127,127)"
 CELL_COLORS = ("rgb(31,119,180)", "rgb(214,39,40)", "rgb(44,160,44)", "rgb(148,103,189)")

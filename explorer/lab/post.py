@@ -10,10 +10,11 @@ import dataclasses
 import pandas as pd
 import streamlit as st
 
-from core.commands.experiment import post_plan, ratios
 from core.config import PRESETS
+from core.lab import jobs, results
+from core.measure.experiment import post_plan, ratios
 from explorer.common import corpora, state
-from explorer.lab import figures, implementations, jobs, results, widgets
+from explorer.lab import figures, implementations, widgets
 
 KIND = "experiment"
 # option -> (epochs per LSTM row, with the TF1 family?, what it is for)
@@ -21,7 +22,8 @@ VARIANTS = {
     "The whole experiment": (
         3,
         True,
-        "3 epochs per LSTM row, TF1 and TF2, as the post did: about 10 minutes on 2 cores",
+        "3 epochs per LSTM row, TF1 and TF2, as the post did: the longest (its time on 2 cores: "
+        "docs/post-replayed.md)",
     ),
     "One epoch": (1, True, "TF1 and TF2, one epoch each: every build time, a third of the training"),
     "Quick demo": (

@@ -3,15 +3,15 @@
 Four sections: the post's experiment replayed (explorer/lab/post.py), sweeps of num_steps and friends
 per implementation (explorer/lab/explore.py), the post's comparison of cells (explorer/lab/cells.py), and
 the build times of your own training runs.
-Measurements run in the background, one set at a time for the whole app (explorer/lab/jobs.py).
+Measurements run in the background, one set at a time for the whole app (core/lab/jobs.py).
 """
 
 import pandas as pd
 import streamlit as st
 
+from core.lab.jobs import Lab
 from explorer.common import figures, services, state, tables
 from explorer.lab import cells, explore, post, widgets
-from explorer.lab.jobs import Lab
 
 SECTIONS = {"Reproduce the post": post.render, "Explore": explore.render, "Compare cells": cells.render}
 RUNS = "Your training runs"

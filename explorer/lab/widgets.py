@@ -8,14 +8,15 @@ from pathlib import Path
 
 import streamlit as st
 
+from core.lab import jobs, results
+from core.lab.results import ResultError
 from explorer.common import services, ui
-from explorer.lab import implementations, jobs, results
-from explorer.lab.results import ResultError
+from explorer.lab import implementations
 
 REFRESH_S = 1.0  # live panel refresh while a task measures; AppTest cannot fire it, a browser does
 SPAWN_NOTE = (
     "Each measurement runs in a fresh process, so one never colours the next; that process spends "
-    "about 5 s importing TensorFlow before it measures anything."
+    "seconds importing TensorFlow before it measures anything."
 )
 
 

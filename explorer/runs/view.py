@@ -4,7 +4,8 @@ import pandas as pd
 import streamlit as st
 
 from core.runs.store import RunNotFound
-from explorer.common import figures, services, state, tables, ui
+from explorer.common import figures, notices, services, state, tables, ui
+from explorer.common.notices import Notice
 
 
 def visible_runs(owner: str) -> list:
@@ -118,7 +119,7 @@ def quality_ui(runs: list) -> None:
     undated = [
         ui.plain(name, figures.NAME_CHARS)
         for name, snap in runs
-        if snap.evals and "wall_s" not in snap.evals[-1]
+        if snap.evals and snap.evals[-1].wall_s is None
     ]
     if undated and axis == "wall":
         st.caption(
@@ -184,8 +185,8 @@ def manage_ui(snaps: dict, owner: str) -> None:
             st.button("Delete", key="delete", type="primary", on_click=_delete, args=(run_id, owner))
     else:
         cols[3].caption(ui.whose(run_dir, owned=False) + ": it cannot be deleted here.")
-    if st.session_state.get("delete_message"):
-        st.info(st.session_state.pop("delete_message"))
+    notices.show(Notice.COPIED)
+    notices.show(Notice.DELETED)
     export_ui(run_dir)
     import_ui(owner)
 
@@ -219,8 +220,7 @@ def import_ui(owner: str) -> None:
         args=(owner,),
         help="A run exported from this app: it becomes a run of yours, to view, sample, inspect or continue.",
     )
-    if st.session_state.get("import_message"):
-        st.info(st.session_state.pop("import_message"))
+    notices.show(Notice.IMPORTED)
 
 
 def _import(owner: str) -> None:
@@ -230,10 +230,10 @@ def _import(owner: str) -> None:
     try:
         run_dir = services.import_run(upload.getvalue(), owner, name=ui.plain(upload.name))
     except Exception as err:  # a hostile or broken archive: one sentence, nothing written
-        st.session_state["import_message"] = f"Not imported: {ui.reason(err)}"
+        notices.put(Notice.IMPORTED, f"Not imported: {ui.reason(err)}")
         return
     state.show(run_dir.run_id)
-    st.session_state["import_message"] = f"Imported as {run_dir.run_id}: it is selected on the Train tab."
+    notices.put(Notice.IMPORTED, f"Imported as {run_dir.run_id}: it is selected on the Train tab.")
 
 
 def export_ui(run_dir) -> None:
@@ -267,11 +267,12 @@ def _copy(run_id: str, owner: str, more_epochs: int) -> None:
     try:
         copy = services.copy_run(run_id, owner, more_epochs)
     except Exception as err:  # a live run, a full disk: said on the page
-        st.session_state["delete_message"] = f"Not copied: {ui.reason(err)}"
+        notices.put(Notice.COPIED, f"Not copied: {ui.reason(err)}")
         return
     state.show(copy.run_id)
-    st.session_state["delete_message"] = (
-        f"Copied {run_id} into {copy.run_id}: it is selected on the Train tab, where it can be continued."
+    notices.put(
+        Notice.COPIED,
+        f"Copied {run_id} into {copy.run_id}: it is selected on the Train tab, where it can be continued.",
     )
 
 
@@ -281,8 +282,8 @@ def _delete(run_id: str, owner: str) -> None:
     except RunNotFound:
         pass
     except Exception as err:  # another session's run, a live one, a folder that will not go
-        st.session_state["delete_message"] = f"Could not delete {run_id}: {ui.reason(err)}"
+        notices.put(Notice.DELETED, f"Could not delete {run_id}: {ui.reason(err)}")
         return
     if st.session_state.get(state.RUN) == run_id:
         st.session_state[state.RUN] = None
-    st.session_state["delete_message"] = f"Deleted {run_id}."
+    notices.put(Notice.DELETED, f"Deleted {run_id}.")

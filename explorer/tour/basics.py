@@ -2,19 +2,23 @@
 
 Each section is a few sentences, one live experiment (computed in core/tour/), one figure
 (explorer/tour/figures_basics.py) and a button that goes on in the tab where the experiment continues.
+Sections 2 and 4 compute with TensorFlow: their modules are imported when they are drawn, so the first
+section (and the app's first page) is drawn without waiting for it.
 """
 
+from __future__ import annotations
+
 import dataclasses
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import streamlit as st
 
-from core.commands.experiment import POST_FIGURES
 from core.config import PRESETS, TrainConfig
 from core.data.corpus import Corpus, CorpusError, load_corpus
 from core.data.sources import builtin_path
-from core.tour import batches, step
-from core.tour import loops as tour_loops
+from core.measure.experiment import POST_FIGURES
+from core.tour import batches
 from core.tour import unrolling as tour_unrolling
 from core.tour.race import Race
 from explorer.common import state
@@ -22,6 +26,9 @@ from explorer.lab import implementations, widgets
 from explorer.lab import view as lab_view
 from explorer.tour import figures_basics as figures
 from explorer.tour.links import continue_in
+
+if TYPE_CHECKING:
+    from core.tour import step
 
 CHART = {"displayModeBar": False}
 
@@ -85,17 +92,23 @@ WEIGHTS = {
 
 @st.cache_data(max_entries=1, show_spinner=False)
 def trained() -> step.Trained:
+    from core.tour import step
+
     text = corpus()
     return step.train_briefly(text.train_ids, len(text.vocab), UNITS, TRAIN_STEPS)
 
 
 @st.cache_data(max_entries=1, show_spinner=False)
 def untrained() -> step.Weights:
+    from core.tour import step
+
     return step.random_weights(len(corpus().vocab), UNITS)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def stepped(kind: str, typed: str) -> list[step.Step]:
+    from core.tour import step
+
     weights = trained().weights if kind == "trained" else untrained()
     return step.run_steps(weights, corpus().vocab, typed)
 
@@ -331,6 +344,8 @@ LOOPS_SIZES = {"units": 64, "batch_size": 32, "num_steps": 50}
 
 
 def loops(owner: str) -> None:
+    from core.tour import loops as tour_loops
+
     st.markdown(
         "`dynamic_rnn` and `tf.scan` are two ways to write the same loop. Neither approximates the list: "
         "each step does the same arithmetic, so all three give **the same numbers**. Below, one LSTM layer's "

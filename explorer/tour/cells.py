@@ -12,11 +12,11 @@ from pathlib import Path
 
 import streamlit as st
 
-from core.commands.example import EXAMPLE_ID
 from core.config import ConfigError
 from core.data.corpus import Vocab
 from core.errors import Refusal
 from core.model.cells import CELLS
+from core.paths import EXAMPLE_ID
 from core.runs.store import RunDir, RunNotFound
 from core.tour import cells_gates, cells_layernorm, cells_stacking
 from core.tour import generating as gen
@@ -344,7 +344,7 @@ def generating(owner: str) -> None:
     _column(columns[3], example, prime, 1.0, top_k, int(seed))
     best = services.snapshot(example.run_id).best_eval
     reference = (
-        f" The example's validation text costs it {best['val_bits']:.2f} bits per character." if best else ""
+        f" The example's validation text costs it {best.val_bits:.2f} bits per character." if best else ""
     )
     st.caption(
         "Under each sample: its mean bits per character as the model itself rates it at temperature 1 "

@@ -5,10 +5,9 @@ from pathlib import Path
 
 import streamlit as st
 
+from core.catalogue import CELL_CHOICES, IMPL_CHOICES
 from core.config import AUTO, RunConfig
-from core.model.cells import CELLS
-from core.model.unrollers import UNROLLERS
-from core.training import probe
+from core.runs.rows import Probe
 from explorer.common import corpora, services, state, ui
 
 SCHEDULES = {
@@ -18,14 +17,14 @@ SCHEDULES = {
 }
 
 
-def facts(config: RunConfig, probe_row: dict) -> list[tuple[str, str]]:
+def facts(config: RunConfig, found: Probe | None) -> list[tuple[str, str]]:
     """(what, its value in words) for each setting a class asks about, in the order they ask."""
     m, t = config.model, config.train
     size = f"{m.num_layers} layer{'s' if m.num_layers > 1 else ''} of {m.state_size} units"
     return [
-        ("Cell", f"{m.cell.upper().replace('_', '-')}: {CELLS[m.cell].said}"),
+        ("Cell", f"{m.cell.upper().replace('_', '-')}: {CELL_CHOICES[m.cell].said}"),
         ("Size", size + (f", dropout {m.dropout:g}" if m.dropout else "")),
-        ("Unrolled by", unrolled(m.impl, probe_row)),
+        ("Unrolled by", unrolled(m.impl, found)),
         (
             "Learning",
             f"{t.optimizer.capitalize()} at {t.learning_rate:g}, {SCHEDULES.get(t.lr_schedule, '')}",
@@ -36,14 +35,14 @@ def facts(config: RunConfig, probe_row: dict) -> list[tuple[str, str]]:
     ]
 
 
-def unrolled(impl: str, probe_row: dict) -> str:
-    """The implementation in plain words; for `auto`, which one it chose and what it measured."""
+def unrolled(impl: str, found: Probe | None) -> str:
+    """The implementation in plain words; for `auto`, which one it chose and what it measured (`found`:
+    the run's probe, None before it has decided)."""
     if impl != AUTO:
-        return f"{impl}: {UNROLLERS[impl].said}"
-    if not probe_row:
+        return f"{impl}: {IMPL_CHOICES[impl].said}"
+    if found is None:
         return "chosen in the run's first steps, by timing each candidate (auto)"
-    found = probe.Probe.from_dict(probe_row)
-    said = UNROLLERS[found.chosen].said if found.chosen in UNROLLERS else ""
+    said = IMPL_CHOICES[found.chosen].said if found.chosen in IMPL_CHOICES else ""
     return f"{found.chosen}: {said}. Chosen by timing (auto): {found.summary()}"
 
 
@@ -79,6 +78,6 @@ def copy_settings(config: RunConfig, run_dir) -> None:
     state.apply_settings(state.settings_of(config))
     corpus = Path(config.corpus)
     if corpora.is_builtin(config.corpus):
-        st.session_state["corpus"] = corpora.BUILTIN
+        st.session_state["corpus"] = corpora.builtin_name(config.corpus)
     elif corpus.name in corpora.corpus_names(services.runs_root(), state.owner_id()):
         st.session_state["corpus"] = corpus.name

@@ -1,6 +1,6 @@
 """Sidebar controls: small *_ui() functions, each drawing its widgets and returning plain values.
 
-Choices come from the registries and config constants, never from lists kept here. Every widget is
+Choices come from the catalogue (core/catalogue.py) and config constants, never from lists kept here. Every widget is
 keyed by its query parameter (explorer.common.state.SETTINGS) and bound to the URL.
 """
 
@@ -8,11 +8,18 @@ import math
 
 import streamlit as st
 
-from core.config import AUTO, OPTIMIZERS, PRESET_DESCRIPTIONS, PRESETS, SCHEDULES
+from core.catalogue import CELL_CHOICES, IMPL_CHOICES
+from core.config import (
+    AUTO,
+    OPTIMIZERS,
+    PRESET_DESCRIPTIONS,
+    PRESETS,
+    SCHEDULES,
+    STRATEGIES,
+    STRATEGIES_IN_APP,
+)
 from core.data.corpus import CorpusError
-from core.model.cells import CELLS
-from core.model.unrollers import UNROLLERS
-from core.training import probe, replicas
+from core.training import probe
 from explorer.common import corpora, state, ui
 
 DEFAULTS = state.defaults()
@@ -71,14 +78,14 @@ def _shown(fmt: str | None):
 
 def model_ui() -> dict:
     """Cell, implementation, layers, state size, dropout."""
-    cell = setting_ui("cell", CELLS.names(), _descriptions(CELLS))
-    st.caption(_said(CELLS[cell]))
-    impls = [AUTO, *UNROLLERS.names(trains_only=True)]
+    cell = setting_ui("cell", CELL_CHOICES.names(), _descriptions(CELL_CHOICES))
+    st.caption(_said(CELL_CHOICES[cell]))
+    impls = [AUTO, *IMPL_CHOICES.names(trains_only=True)]
     impl = setting_ui(
-        "impl", impls, f"\n\n- **{AUTO}**: {probe.DESCRIPTION}" + _descriptions(UNROLLERS, True)
+        "impl", impls, f"\n\n- **{AUTO}**: {probe.DESCRIPTION}" + _descriptions(IMPL_CHOICES, True)
     )
     auto = f"{probe.DESCRIPTION} (for this cell: {', '.join(probe.candidates(cell))})."
-    st.caption(auto if impl == AUTO else _said(UNROLLERS[impl]))
+    st.caption(auto if impl == AUTO else _said(IMPL_CHOICES[impl]))
     return {"cell": cell, "impl": impl, **{key: setting_ui(key) for key in ("layers", "state", "dropout")}}
 
 
@@ -109,8 +116,8 @@ def monitor_ui() -> dict:
 def devices_ui() -> dict:
     """The tf.distribute strategy (those a run in one process can use), its replicas, and the timeout
     that only runs of several processes (the command line's) use."""
-    strategy = setting_ui("strategy", list(replicas.IN_APP), _listed(replicas.DESCRIPTIONS))
-    st.caption(replicas.DESCRIPTIONS[strategy])
+    strategy = setting_ui("strategy", list(STRATEGIES_IN_APP), _listed(STRATEGIES))
+    st.caption(STRATEGIES[strategy])
     if strategy != "mirrored":
         st.session_state["replicas"] = 1  # before its widget: one device is one replica
     count = setting_ui("replicas", disabled=strategy != "mirrored")
@@ -145,7 +152,8 @@ def corpus_ui(runs_root, owner: str) -> str:
         names,
         key="corpus",
         bind=state.URL,
-        help="The text the network learns to continue, one character at a time.",
+        help="The text the network learns to continue, one character at a time. Python source (code) is a "
+        "part of Python's own library: it has strings, brackets and indentation for units to track.",
     )
     return corpora.corpus_path(name, runs_root, owner)
 

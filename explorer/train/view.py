@@ -6,15 +6,17 @@ import streamlit as st
 
 from core.config import ConfigError
 from core.data.corpus import CorpusError
+from core.paths import EXAMPLE_ID
 from core.runs.record import FINAL, Status
 from core.runs.store import RunDamaged, RunNotFound
 from core.text import MAX_SHOWN
-from explorer.common import corpora, figures, present, services, state, tables, ui
+from explorer.common import corpora, figures, notices, present, services, state, tables, ui
+from explorer.common.notices import Notice
 from explorer.train import card, controls
 
 # Live view refresh (AppTest cannot fire it, a browser does): every second until the first loss point, so
 # it shows soon after Start; then every 2.5 s, because a browser redrawing the chart shares the CPU with
-# training (measured: chromium used 0.3 of a core at 1 s, and in-app training ran at 0.80 of the CLI's speed).
+# training (python benchmarks/app_targets.py measures in-app training against the CLI's; docs/app-targets.md).
 REFRESH_FIRST_S, REFRESH_S = 1.0, 2.5
 SAMPLES_SHOWN = 20  # earlier samples listed under the latest one
 STOP_WAIT_S = 2.0  # how long Stop's click waits for the worker to end before the page redraws
@@ -72,7 +74,8 @@ def render(owner: str) -> None:
             "Until you start a run (the sidebar's **Start training**) or pick one above, here is the example "
             "run that ships with the app: what a few minutes of training give."
         )
-        run_id = next((r.run_id for r in services.runs_for(owner) if r.read_only), None)
+        shipped = [r.run_id for r in services.runs_for(owner) if r.read_only]  # the examples
+        run_id = EXAMPLE_ID if EXAMPLE_ID in shipped else next(iter(shipped), None)
         if run_id is None:
             return
     # For a projector the chart comes first: its settings fold away beneath it.
@@ -213,8 +216,7 @@ def share_ui(run_id: str) -> None:
 
 def buttons_ui(run_id: str, owner: str, snap, live: bool) -> None:
     """Pause/Resume and Stop while it trains; Continue for a stopped run with steps left (owner only)."""
-    if st.session_state.get("panel_error"):
-        st.error(st.session_state.pop("panel_error"))
+    notices.show(Notice.NOT_CONTINUED)
     cols = st.columns(4)
     if live:
         job = services.control(run_id, owner)
@@ -245,7 +247,9 @@ def buttons_ui(run_id: str, owner: str, snap, live: bool) -> None:
             help="End training within a second; the last checkpoint is kept.",
         )
     elif can_continue(run_id, snap):
-        problem = services.store().get(run_id).resume_problem()
+        from core.runs.checkpoints import resume_problem  # late: TensorFlow reads the checkpoint
+
+        problem = resume_problem(services.store().get(run_id))
         rate = None
         if snap.status == Status.DIVERGED:  # going on at the rate that diverged would only diverge again
             old = snap.config.get("train", {}).get("learning_rate", 1e-3)
@@ -289,7 +293,7 @@ def pending_ui(job, snap) -> None:
 
 def can_continue(run_id: str, snap) -> bool:
     """Stopped, failed, diverged or interrupted with steps left, and a checkpoint to go on from."""
-    step, total = snap.progress.get("step", 0), snap.progress.get("total_steps", 0)
+    step, total = snap.progress.step, snap.progress.total_steps
     resumable = snap.status in (Status.STOPPED, Status.FAILED, Status.DIVERGED) or snap.status in ui.LIVE
     return resumable and (not total or step < total) and services.store().get(run_id).has_checkpoint()
 
@@ -298,40 +302,40 @@ def _continue(run_id: str, owner: str, learning_rate: float | None) -> None:
     try:
         services.continue_run(run_id, owner, learning_rate)
     except Exception as err:
-        st.session_state["panel_error"] = f"Not continued: {ui.reason(err)}"
+        notices.put(Notice.NOT_CONTINUED, f"Not continued: {ui.reason(err)}")
 
 
 def progress_ui(snap) -> None:
     p = snap.progress
-    step, total = p.get("step", 0), p.get("total_steps", 0)
+    step, total = p.step, p.total_steps
     if not total:
         st.progress(0.0, text="waiting for the first step…")
         return
-    since = ui.duration(p.get("wall_s", p.get("elapsed_s")))
+    since = ui.duration(p.wall_s if p.wall_s is not None else p.elapsed_s)  # older runs: no wall_s
     if snap.done:  # where it ended, not where it was headed ("epoch 17/30" reads as unfinished)
-        epochs = f"epoch {p.get('epoch', 0)} of {p.get('epochs', 0)} planned"
+        epochs = f"epoch {p.epoch} of {p.epochs} planned"
         text = f"ended at step {step:,} ({epochs}), {since} after Start"
     else:
-        if p.get("finishing"):  # the last steps are done: a final validation, a checkpoint, a sample
+        if p.finishing:  # the last steps are done: a final validation, a checkpoint, a sample
             st.progress(1.0, text=f"step {step:,}: measuring the final validation loss and saving…")
             return
-        eta = ui.duration(p.get("eta_s")) if snap.status in ("training", "paused") else "–"
+        eta = ui.duration(p.eta_s) if snap.status in (Status.TRAINING, Status.PAUSED) else "–"
         text = (
-            f"step {step:,}/{total:,} · epoch {p.get('epoch', 0)}/{p.get('epochs', 0)} · "
-            f"{p.get('chars_per_s', 0):,.0f} chars/s · {since} since Start · ETA {eta}"
+            f"step {step:,}/{total:,} · epoch {p.epoch}/{p.epochs} · "
+            f"{p.chars_per_s or 0:,.0f} chars/s · {since} since Start · ETA {eta}"
         )
     best = snap.best_eval
     if best is not None:  # what a person waits for: how good, and how soon after Start
-        when = f" at {ui.duration(best['wall_s'])} after Start" if "wall_s" in best else ""
-        text += f" · best validation {best['val_loss']:.3f} nats/char{when} (step {best['step']:,})"
-    st.progress(min(1.0, p.get("done", step / total)), text=text)
+        when = f" at {ui.duration(best.wall_s)} after Start" if best.wall_s is not None else ""
+        text += f" · best validation {best.val_loss:.3f} nats/char{when} (step {best.step:,})"
+    st.progress(min(1.0, p.done if p.done is not None else step / total), text=text)
 
 
 def timings_ui(snap) -> None:
     """Losses, then build time (trace, first call) apart from training time."""
     t, train_s = snap.timings, tables.train_seconds(snap)
     train, val = snap.last_train_loss, snap.last_val_loss
-    bits = snap.evals[-1].get("val_bits") if snap.evals else None
+    bits = snap.evals[-1].val_bits if snap.evals else None
     cols = st.columns(6)
     cols[0].metric(
         "Train loss",
@@ -346,10 +350,10 @@ def timings_ui(snap) -> None:
         "–" if bits is None else f"{bits:.2f}",
         help="The validation loss in bits per character (nats / ln 2).",
     )
-    cols[3].metric("Build: trace", ui.seconds(t.get("trace_s")), help="Tracing the train step into a graph.")
+    cols[3].metric("Build: trace", ui.seconds(t.trace_s), help="Tracing the train step into a graph.")
     cols[4].metric(
         "Build: first call",
-        ui.seconds(t.get("first_call_s")),
+        ui.seconds(t.first_call_s),
         help="The first step: graph optimisation plus one step of work.",
     )
     cols[5].metric(
@@ -362,14 +366,14 @@ def samples_ui(snap) -> None:
         st.caption("Live samples appear here every *sample every* steps.")
         return
     latest = snap.samples[-1]
-    st.markdown(f"**Live sample at step {latest['step']:,}**")
-    st.code(latest["text"], language=None, wrap_lines=True)
+    st.markdown(f"**Live sample at step {latest.step:,}**")
+    st.code(latest.text, language=None, wrap_lines=True)
     earlier = snap.samples[-SAMPLES_SHOWN - 1 : -1][::-1]
     if earlier:
         with st.expander(f"Earlier samples ({len(snap.samples) - 1})"):
             for sample in earlier:
-                st.caption(f"step {sample['step']:,}")
-                st.code(sample["text"], language=None, wrap_lines=True)
+                st.caption(f"step {sample.step:,}")
+                st.code(sample.text, language=None, wrap_lines=True)
     if snap.log:
         with st.expander("Log"):
             st.code("\n".join(snap.log[-50:]), language=None)

@@ -48,20 +48,9 @@ def unroll(stack, xs, state, masks=(), ids=None):
     layer 1's x·W is then a lookup in E·W, and xs's gradient is the table's.
     Returns (top layer's outputs [T, B, H], the stack's final flat state)."""
     rules = [rule_for(cell) for cell in stack.cells]
-    per_layer = [k.weights(cell) for k, cell in zip(rules, stack.cells)]
-    weights = [tf.convert_to_tensor(w) for layer in per_layer for w in layer]
-    state = tuple(state)
-    outputs = _run(
-        rules,
-        stack.split_state,
-        tuple(masks),
-        len(state),
-        [len(v) for v in per_layer],
-        ids,
-        tf.convert_to_tensor(xs),
-        *state,
-        *weights,
-    )
+    inputs = Inputs(tuple(state), tuple(layer_vars(k, cell) for k, cell in zip(rules, stack.cells)))
+    plan = Plan(rules, stack.split_state, tuple(masks), ids)
+    outputs = _run(plan, tf.convert_to_tensor(xs), inputs)
     return outputs[0], tuple(outputs[1:])
 
 
@@ -79,6 +68,31 @@ class LayerVars(NamedTuple):
             if scale is None
             else LayerVars(self.w * scale, self.u * scale, tuple(x * scale for x in self.extra))
         )
+
+
+def layer_vars(rule, cell) -> LayerVars:
+    """A cell's variables as tensors, named, in the order its rule's `weights` gives them."""
+    w, u, *extra = (tf.convert_to_tensor(v) for v in rule.weights(cell))
+    return LayerVars(w, u, tuple(extra))
+
+
+class Inputs(NamedTuple):
+    """Every tensor the engine's custom gradient differentiates besides xs, named; tf.custom_gradient
+    takes them flat (tf.nest.flatten: the state, then each layer's W, U and the rule's own) and gives
+    their gradients back in that order."""
+
+    state: tuple  # the stack's flat state, [B, n] each
+    layers: tuple  # each layer's LayerVars
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a call's loops are built from besides the tensors they differentiate."""
+
+    rules: list  # each layer's StepRule
+    split_state: object  # the stack's flat state -> per layer, its state tuple
+    masks: tuple  # per layer above the first, its [T, B, H] input dropout mask; () for none
+    ids: object  # [T, B] int: xs is a table whose rows these pick (None: xs are the inputs)
 
 
 @dataclass(frozen=True)
@@ -153,13 +167,14 @@ def _backward_loop(layers: Layers, factors, d_top, carry0, steps):
         dx = d_top[t]
         for l in reversed(range(len(layers.rules))):
             dh, rest = carry[l][0] + dx, carry[l][1:]
-            dxw, dh, rest, dx, extras = layers.rules[l].backward(
+            back = layers.rules[l].backward(
                 [f[t] for f in factors[l]], dh, rest, layers.prepared[l], to_input=l > 0
-            )
-            if layers.masks and l > 0:  # dx: to the layer below, at the same step
+            )  # steps.Back
+            dx = back.dx  # to the layer below, at the same step
+            if layers.masks and l > 0:
                 dx = dx * layers.masks[l - 1][t]
-            carry[l] = (dh,) + tuple(rest)
-            written[l] = tuple(ta.write(t, v) for ta, v in zip(written[l], (dxw,) + tuple(extras)))
+            carry[l] = (back.dh,) + tuple(back.rest)
+            written[l] = tuple(ta.write(t, v) for ta, v in zip(written[l], (back.dxw,) + tuple(back.extras)))
         return t - 1, tuple(carry), tuple(written)
 
     written = tuple(
@@ -199,26 +214,22 @@ def state_sequences(stack, xs, state) -> list[tuple]:
     per layer, its state tuple after every step ([T, B, H] each). The fastest way to read a long text
     (core/inside/trace.py), and the very states the fused unroller trains with."""
     rules = [rule_for(cell) for cell in stack.cells]
-    raw = []
-    for rule, cell in zip(rules, stack.cells):
-        w, u, *extra = (tf.convert_to_tensor(v) for v in rule.weights(cell))
-        raw.append(LayerVars(w, u, tuple(extra)))
-    layers = _layers(rules, raw, ())
+    layers = _layers(rules, [layer_vars(k, cell) for k, cell in zip(rules, stack.cells)], ())
     _, saved = _forward_loop(layers, xs, stack.split_state(tuple(state)))
     return [rule.sequences(v, p)[1] for rule, v, p in zip(rules, saved, layers.prepared)]
 
 
-def _run(rules, split_state, masks, n_state, n_weights, ids, xs, *inputs):
+def _run(plan: Plan, xs, inputs: Inputs):
     """Both loops around one tf.custom_gradient function, which must take every tensor it gives a
-    gradient for as an argument: xs (or the table, with `ids`), the flat state, then each layer's
-    variables (as tensors). `ids` (int, no gradient) is read from the enclosing scope."""
+    gradient for as an argument: xs (or the table, with `ids`), then `inputs` flattened. The plan (the
+    masks, `ids`: int, no gradient) is read from the enclosing scope."""
+    rules, masks, ids = plan.rules, plan.masks, plan.ids
 
     @tf.custom_gradient
-    def run(xs, *inputs):
-        init = split_state(inputs[:n_state])  # per layer: its state tuple
-        ends = [n_state + sum(n_weights[: l + 1]) for l in range(len(rules))]
-        raw = [inputs[end - n : end] for end, n in zip(ends, n_weights)]  # per layer: W, U, the rule's own
-        layers = _layers(rules, [LayerVars(v[0], v[1], tuple(v[2:])) for v in raw], masks)
+    def run(xs, *flat):
+        named = tf.nest.pack_sequence_as(inputs, flat)  # Inputs again: packed while tracing, free to run
+        init = plan.split_state(named.state)  # per layer: its state tuple
+        layers = _layers(rules, list(named.layers), masks)
         final, saved = _forward_loop(layers, xs, init, ids)
         hs, states_seq = map(
             list, zip(*(k.sequences(v, p) for k, v, p in zip(rules, saved, layers.prepared)))
@@ -234,11 +245,11 @@ def _run(rules, split_state, masks, n_state, n_weights, ids, xs, *inputs):
             ]
             d_final = [tf.zeros_like(v) if d is None else d for v, d in zip(flat_final, d_final)]
             d_init, written = _backward_loop(
-                layers, factors, d_top, tuple(split_state(d_final)), tf.shape(hs[-1])[0]
+                layers, factors, d_top, tuple(plan.split_state(d_final)), tf.shape(hs[-1])[0]
             )
             d_xs, d_weights = _weight_grads(layers, written, inputs_of, saved, before, factors, xs, ids)
-            return (d_xs, *[d for s in d_init for d in s], *d_weights)
+            return (d_xs, *[d for s in d_init for d in s], *d_weights)  # in `flat`'s order
 
         return (hs[-1],) + flat_final, grad
 
-    return run(xs, *inputs)
+    return run(xs, *tf.nest.flatten(inputs))

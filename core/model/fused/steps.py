@@ -16,6 +16,16 @@ from core.model import cells
 RULES: dict[type, "StepRule"] = {}  # cell class -> its rule; filled by @rule_of below each rule
 
 
+class Back(NamedTuple):
+    """One backward step's results (StepRule.backward): plain Python around tensors, so free in a graph."""
+
+    dxw: object  # d loss/d xw [B, G*H] (scaled, as the loops' weights are)
+    dh: object  # d loss/d h before the step [B, H]
+    rest: tuple  # the other state tensors' gradients before the step (an LSTM's dc), [B, H] each
+    dx: object  # d loss/d the layer's input x [B, I] if asked (`to_input`), else None
+    extras: tuple  # per-step tensors for `extra_grads` (layer norm's), () for none
+
+
 def rule_of(cell_class):
     """Class decorator: this rule is `cell_class`'s step and derivative (one instance serves every layer)."""
 
@@ -55,8 +65,7 @@ class StepRule:
 
     def backward(self, factors, dh, rest, prepared, to_input):
         """One step back: this step's factors, d loss/d h and the other state tensors' gradients after
-        the step -> (d loss/d xw [B, G*H] (scaled), d loss/d h before it, the other state gradients
-        before it, d loss/d x [B, I] if `to_input` else None, per-step tensors for `extra_grads`)."""
+        the step -> Back(dxw, dh, rest, dx, extras): the gradients before it."""
         raise NotImplementedError
 
     def recurrent_grad(self, dxw, saves, previous_states, prepared):
@@ -101,9 +110,9 @@ class SingleMatmulRule(StepRule):
         u, back, extra = prepared
         dz, rest, extras = self.step_back(factors, dh, rest, extra)
         if not to_input:
-            return dz, tf.matmul(dz, back), rest, None, extras
+            return Back(dz, tf.matmul(dz, back), rest, None, extras)
         dh, dx = tf.split(tf.matmul(dz, back), [u.shape[0], -1], 1)
-        return dz, dh, rest, dx, extras
+        return Back(dz, dh, rest, dx, extras)
 
     def recurrent_grad(self, dz, saves, previous_states, prepared):
         h_prev = previous_states[0]
@@ -248,7 +257,7 @@ class GRURule(StepRule):
         d_zr = tf.concat([dh * to_z, d_rh * to_r], -1)
         dxw = tf.concat([d_zr, d_n], -1)  # [B, 3H]
         dh = dh * z + d_rh * r + tf.matmul(d_zr, u_zr_t)
-        return dxw, dh, (), tf.matmul(dxw, w_t) if to_input else None, ()
+        return Back(dxw, dh, (), tf.matmul(dxw, w_t) if to_input else None, ())
 
     def recurrent_grad(self, dxw, saves, previous_states, prepared):
         (h_prev,) = previous_states

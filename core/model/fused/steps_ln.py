@@ -12,7 +12,7 @@ import tensorflow as tf
 
 from core.model import cells
 from core.model.cells import LN_EPSILON
-from core.model.fused.steps import GRURule, LSTMRule, candidate_doubled, rule_of
+from core.model.fused.steps import Back, GRURule, LSTMRule, candidate_doubled, rule_of
 
 
 def normalized(x):
@@ -219,7 +219,7 @@ class LayerNormGRURule(GRURule):
         d_zr = tf.reshape((d - mean(d) - zr_normed * mean(d * zr_normed)) * zr_inv, [-1, 2 * units])
         dxw = tf.concat([d_zr, d_n], -1)  # [B, 3H]
         dh = dh * z + d_rh * r + tf.matmul(d_zr, u_zr_t)
-        return dxw, dh, (), tf.matmul(dxw, w_t) if to_input else None, (dy_zr, dy_n)
+        return Back(dxw, dh, (), tf.matmul(dxw, w_t) if to_input else None, (dy_zr, dy_n))
 
     def extra_grads(self, dxw, extras, factors):
         dy_zr, dy_n = extras  # [T, B, 2H], [T, B, H]

@@ -17,17 +17,17 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from core.commands.experiment import Measurement, run_experiment
+from core.catalogue import IMPL_CHOICES
 from core.config import PRESETS, ConfigError
 from core.errors import Refusal
+from core.lab import results
+from core.measure.experiment import Measurement, run_experiment
 from core.measure.plan import BenchPlan, summarise, with_value
 from core.measure.timing import run_each
-from core.model.unrollers import UNROLLERS
-from explorer.lab import results
 
 log = logging.getLogger("rnn_explorer")
 WARMUP = 1  # untimed steps between the first call and the timed ones
-MAX_MEASUREMENTS = 30  # per sweep: each costs a fresh process (~5 s of TensorFlow import) and its build
+MAX_MEASUREMENTS = 30  # per sweep: each costs a fresh process (its TensorFlow import) and its build
 MAX_VALUES = 8
 
 
@@ -190,19 +190,20 @@ def busy_message(view: TaskView, owner: str = "") -> str:
 
 # ---- the three kinds of task -------------------------------------------------------------------------
 def start_experiment(lab: Lab, owner: str, plan: list[Measurement], epochs: int, folder: Path) -> Task:
-    """The post's experiment (core.experiment), saved in its own JSON format when it finishes."""
+    """The post's experiment (core.measure.experiment.post_plan), saved in its own JSON format at its end."""
     return _start_plan(
         lab, "experiment", owner, plan, lambda rows: results.save_experiment(rows, folder, epochs)
     )
 
 
 def start_cells(lab: Lab, owner: str, plan: list[Measurement], short: bool, folder: Path) -> Task:
-    """The post's cell comparison (core.experiment.cells_plan), saved in its own JSON format when it ends."""
+    """The post's cell comparison (core.measure.experiment.cells_plan), saved in its own JSON format at its
+    end."""
     return _start_plan(lab, "cells", owner, plan, lambda rows: results.save_cells(rows, folder, short))
 
 
 def _start_plan(lab: Lab, kind: str, owner: str, plan: list[Measurement], save) -> Task:
-    """A plan of core.experiment measurements as one lab task of `kind`, saved by `save(rows)`."""
+    """A plan of core.measure.experiment measurements as one lab task of `kind`, saved by `save(rows)`."""
     return lab.start(
         kind,
         owner,
@@ -253,7 +254,7 @@ def parse_values(text: str) -> list[int]:
 
 def usable(impls: list[str], cell: str) -> list[str]:
     """The implementations that can run this cell (keras-fused: lstm and gru only)."""
-    return [i for i in impls if UNROLLERS[i].works_with(cell)]
+    return [i for i in impls if IMPL_CHOICES[i].works_with(cell)]
 
 
 def sweep_plan(

@@ -1,9 +1,9 @@
 """Build-time results on disk: saved, listed and loaded as JSON, and shaped into table rows.
 
-Three formats, the core's own: an experiment as `core.experiment.save` writes it
-({"measured", "machine", "epochs", "rows", "ratios"}), a cell comparison as `core.experiment.save_cells`
-writes it ({"measured", "machine", "experiment", "variant", "rows"}) and a sweep as
-`python -m core.bench --json` writes it ({"machine", "preset", "args", "results"}, plus "measured").
+Three formats, the core's own: an experiment as `core.measure.experiment.save` writes it
+({"measured", "machine", "epochs", "rows", "ratios"}), a cell comparison as
+`core.measure.experiment.save_cells` writes it ({"measured", "machine", "experiment", "variant", "rows"})
+and a sweep as `python -m core.bench --json` writes it ({"machine", "preset", "args", "results"}, plus "measured").
 Results measured here live under <runs dir>/_buildtime/; a reference measured on a known machine ships in
 assets/ (when it exists; none for the cell comparison).
 """
@@ -12,10 +12,10 @@ import json
 import time
 from pathlib import Path
 
-from core.commands.experiment import POST_FIGURES, final_loss
-from core.commands.experiment import save as save_experiment_json
-from core.commands.experiment import save_cells as save_cells_json
 from core.errors import Refusal
+from core.measure.experiment import POST_FIGURES, final_loss
+from core.measure.experiment import save as save_experiment_json
+from core.measure.experiment import save_cells as save_cells_json
 from core.measure.plan import SWEEPABLE
 from core.measure.results import sweep_payload, write_results
 from core.paths import ROOT
