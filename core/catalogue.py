@@ -164,7 +164,7 @@ IMPL_CHOICES = Catalogue(
             TF2,
             reads_rows=True,
             # Its layers' small ops run side by side (layer l at step t beside layer l-1 at step t+1); an
-            # op split over two threads as well waits on the other half and slows that overlap (README,
+            # op split over two threads as well waits on the other half and slows that overlap (docs/speed.md,
             # "One thread per op", has the measurement).
             op_threads=1,
             explanation="The fastest this project found, for stacked layers and for one wide layer "

@@ -387,7 +387,7 @@ PRESETS: dict[str, RunConfig] = {
             sample_every=100,  # not the post's (it sampled after training): a class watches noise become words
         ),
     ),
-    # Chosen by measurement (README.md, "Time to quality"): the best validation loss 5 minutes after Start
+    # Chosen by measurement (docs/time-to-quality.md): the best validation loss 5 minutes after Start
     # buys, on 2 cores. The time budget ends it (a faster machine trains more steps, and anneals to the
     # same deadline); validation at epoch ends only, so its minutes go to training.
     "quick": RunConfig(

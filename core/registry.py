@@ -19,7 +19,7 @@ class Entry:
     """One choice: its name, its words, and where its implementation is registered."""
 
     name: str
-    description: str  # what it is, in the code's terms (the CLI's --help, the README's tables)
+    description: str  # what it is, in the code's terms (the CLI's --help, docs/implementations.md)
     # What it does in words a class follows, no code names (the app says this first, `description` second).
     plain: str = ""
     module: str = ""  # the module whose import registers the implementation ("core.model.cells")

@@ -127,3 +127,10 @@ def test_a_copy_of_the_shipped_example_owns_its_checkpoint_and_deletes_it_in_tur
         "ckpt-914.index",
         "ckpt-915.index",
     ]
+
+
+def test_the_example_the_app_opens_on_is_listed_first_then_the_code_example(tmp_path):
+    from core.paths import EXAMPLE_ID, EXAMPLES
+
+    listed = [r.run_id for r in RunStore(tmp_path, examples=EXAMPLES).list()]
+    assert listed == [EXAMPLE_ID, "example-code"]  # "example-code" sorts first by name, yet comes second

@@ -2,7 +2,7 @@
 
 Each worker is a `python -m core.train ... --strategy multi-worker` process with its own TF_CONFIG (the
 same list of workers on free localhost ports, and its index): what a cluster of hosts does by hand
-(README.md, "Training on several devices and machines"). Worker 0, the chief, writes the run folder and
+(docs/distributed.md, "Training on several devices and machines"). Worker 0, the chief, writes the run folder and
 talks to the terminal; the others' lines are prefixed with their index. Ctrl-C reaches every worker:
 the chief stops them all after the step under way, with a checkpoint. A worker that ends with an error
 makes the others end too (they fail at their next all-reduce, within the collective timeout); once the

@@ -23,7 +23,7 @@ from pathlib import Path
 from core.config import RunConfig
 from core.data.corpus import Vocab
 from core.errors import DiskFull, Refusal
-from core.paths import EXAMPLES
+from core.paths import EXAMPLE_ID, EXAMPLES
 from core.runs import files, milestones
 from core.runs.files import RUN_ID, RunDamaged
 from core.runs.record import RunRecord, Status
@@ -330,6 +330,7 @@ class RunStore:
             owners = (owner,) if isinstance(owner, str) else tuple(owner)
             runs = [r for r in runs if r.meta().get("owner", "") in owners]
         examples = _runs_in(self.examples) if self.examples is not None else []
+        examples.sort(key=lambda r: r.run_id != EXAMPLE_ID)  # the one the app opens on first, the rest by id
         return sorted(runs, key=lambda r: r.run_id, reverse=True) + examples
 
     def delete(self, run_id: str) -> None:

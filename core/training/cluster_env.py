@@ -30,7 +30,7 @@ def tf_config(ports: list[int], index: int) -> str:
 def worker_env(ports: list[int], index: int) -> dict:
     """The environment of worker `index` on this machine: its TF_CONFIG, and its share of the cores.
     Each TensorFlow process sizes its thread pools to every core; N of them on one machine would run
-    N× the threads the cores can, which slowed the quick preset's 2 workers by much (README, "Training
+    N× the threads the cores can, which slowed the quick preset's 2 workers by much (docs/distributed.md, "Training
     on several devices and machines")."""
     threads = str(max(1, (os.cpu_count() or 1) // len(ports)))
     shares = {

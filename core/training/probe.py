@@ -1,7 +1,7 @@
 """impl=auto: the run's first steps, taken by each candidate implementation in turn and timed, pick the
 implementation that trains the rest.
 
-Which implementation is fastest depends on the shape (one wide layer or a stack: README, "Where fused
+Which implementation is fastest depends on the shape (one wide layer or a stack: docs/speed.md, "Where fused
 does not help"), the cell and the machine, so it is measured, not guessed. Every implementation computes
 the same numbers on the same weights (tests/test_unrollers.py), so the probe's steps are ordinary
 training steps on the run's own model and optimizer: the probe costs only the losers' graph builds and
@@ -15,7 +15,7 @@ from core.config import AUTO, ModelConfig
 from core.runs.rows import Probe  # what the probe measured and chose: a row of the run's record
 
 # Left out, so that the probe costs seconds, not tens of them: each was measured slower than `dynamic`
-# (README, "Every implementation at the seed config" and "Where fused does not help"); why, in its
+# (docs/speed.md, "Every implementation at the seed config" and "Where fused does not help"); why, in its
 # catalogue entry.
 NOT_PROBED = {name: IMPL_CHOICES[name].not_probed for name in IMPL_CHOICES if IMPL_CHOICES[name].not_probed}
 DESCRIPTION = AUTO_DESCRIPTION

@@ -8,7 +8,7 @@ from core.config import TrainConfig
 FLOOR = 0.1  # a cosine schedule ends at this fraction of the rate (nanoGPT's choice): not 0, so a run
 # continued past its end still learns
 DECAY_SHARE = 0.3  # stable-decay's cosine takes this last share of the run (a short run gains most from
-# its high rate: README, "Time to quality")
+# its high rate: docs/time-to-quality.md)
 
 
 def learning_rate(tc: TrainConfig, step: int, epoch: int, done: float) -> float:

@@ -4,7 +4,7 @@ A person reading along with the network clicks every few seconds, and each click
 fraction of a core-second each time). On a 2-core machine that work competes with a training run in its worker
 process, whose two compute threads wait for each other at every op, so a little competition slows
 training more than its share. Drawn in a thread under Linux's SCHED_IDLE policy, the tab runs only on a
-core training leaves idle (python benchmarks/inside_targets.py measures both; figures in the README).
+core training leaves idle (python benchmarks/inside_targets.py measures both; figures in docs/inside.md).
 
 The thread is a fresh one for each drawing: on Linux a thread cannot leave SCHED_IDLE again without
 privileges, and Streamlit draws a session's next page in the same thread, which would leave every later

@@ -27,12 +27,12 @@ def render(owner: str) -> None:
         import_ui(owner)
         return
     snaps = {r.run_id: services.snapshot(r.run_id) for r in runs}
-    examples = [r.run_id for r in runs if r.read_only]
-    if examples:
-        st.caption(
-            f"{', '.join(examples)}: an example run that ships with the app (the quick preset, trained), "
-            "read-only; copy it below to train it further."
-        )
+    examples = [r for r in runs if r.read_only]
+    if examples:  # a label is text from a file: shown as text (ui.plain); a run id is letters and digits
+        said = [
+            f"{r.run_id}: an example run that ships with the app ({ui.plain(_what(r))})" for r in examples
+        ]
+        st.caption("; ".join(said) + ". Read-only: copy one below to train it further.")
     st.dataframe(
         pd.DataFrame([tables.summary(s) for s in snaps.values()]), hide_index=True, column_config=_columns()
     )
@@ -287,3 +287,9 @@ def _delete(run_id: str, owner: str) -> None:
     if st.session_state.get(state.RUN) == run_id:
         st.session_state[state.RUN] = None
     notices.put(Notice.DELETED, f"Deleted {run_id}.")
+
+
+def _what(example) -> str:
+    """An example's label without its "example: " (the quick preset, trained; an LSTM on Python's source)."""
+    label = str(example.meta().get("label", ""))
+    return label.removeprefix("example: ") or "trained"

@@ -124,7 +124,7 @@ def devices_ui() -> dict:
     timeout = setting_ui("timeout", disabled=True)
     st.caption(
         "Several machines, or several processes here: `python -m core.cluster --workers 2 -- <train flags>` "
-        "(README, *Training on several devices and machines*)."
+        "(docs/distributed.md, *Training on several devices and machines*)."
     )
     return {"strategy": strategy, "replicas": count, "timeout": timeout}
 

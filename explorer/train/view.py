@@ -6,7 +6,6 @@ import streamlit as st
 
 from core.config import ConfigError
 from core.data.corpus import CorpusError
-from core.paths import EXAMPLE_ID
 from core.runs.record import FINAL, Status
 from core.runs.store import RunDamaged, RunNotFound
 from core.text import MAX_SHOWN
@@ -74,8 +73,7 @@ def render(owner: str) -> None:
             "Until you start a run (the sidebar's **Start training**) or pick one above, here is the example "
             "run that ships with the app: what a few minutes of training give."
         )
-        shipped = [r.run_id for r in services.runs_for(owner) if r.read_only]  # the examples
-        run_id = EXAMPLE_ID if EXAMPLE_ID in shipped else next(iter(shipped), None)
+        run_id = next((r.run_id for r in services.runs_for(owner) if r.read_only), None)  # EXAMPLE_ID first
         if run_id is None:
             return
     # For a projector the chart comes first: its settings fold away beneath it.
