@@ -3,6 +3,7 @@ equations in numpy, the graphs' sizes, every unroller), and each section drawn b
 it computed on screen."""
 
 import dataclasses
+import html
 import json
 from pathlib import Path
 
@@ -175,7 +176,8 @@ def test_the_data_section_shows_the_text_cut_as_training_cuts_it(tour):
         assert grid[2 * r + 1][:7] == [visible(c) for c in SHAKESPEARE[start + 1 : start + 8]]
     assert grid[0][:5] == list("First")
     vocabulary = "".join(sorted(set(SHAKESPEARE)))
-    assert any(vocabulary.replace("\n", "↵").replace(" ", "␣") in c.value for c in at.code)
+    drawn = [h.proto.body for h in at.get("html") if 'class="vocabulary"' in h.proto.body]
+    assert any(html.escape(vocabulary.replace("\n", "↵").replace(" ", "␣")) in body for body in drawn)
     assert f"{len(SHAKESPEARE):,}" in [m.value for m in at.metric]
 
 

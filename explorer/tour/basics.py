@@ -9,6 +9,7 @@ section (and the app's first page) is drawn without waiting for it.
 from __future__ import annotations
 
 import dataclasses
+import html
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -31,6 +32,11 @@ if TYPE_CHECKING:
     from core.tour import step
 
 CHART = {"displayModeBar": False}
+
+VOCABULARY_STYLE = (
+    "font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 1.05rem; padding: 0.6rem 0.8rem; "
+    "border-radius: 0.4rem; background: rgba(128, 128, 128, 0.12); word-break: break-all"
+)
 
 
 @st.cache_resource(show_spinner=False)
@@ -59,7 +65,10 @@ def data(owner: str) -> None:
     )
     cols[1].metric("of them for training", f"{len(text.train_ids):,}", help=held_out)
     cols[2].metric("distinct characters", len(text.vocab))
-    st.code("".join(figures.VISIBLE.get(c, c) for c in text.vocab.chars), language=None)
+    # Monospace HTML, not st.code: st.code makes the browser fetch a 1.5 MB highlighter before the first
+    # page is usable (benchmarks/app_targets.py --only cold).
+    shown = html.escape("".join(figures.VISIBLE.get(c, c) for c in text.vocab.chars))
+    st.html(f'<div class="vocabulary" style="{VOCABULARY_STYLE}">{shown}</div>')
     st.markdown(
         "Training does not read the text as one long line. It is **cut into `batch_size` rows** of equal "
         "length, each a stretch of the play, read **side by side**; each step of training takes the next "
