@@ -12,21 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.tiny import TEXT, write_corpus
+from tests.tiny import SMALL_FLAGS, TEXT, write_corpus
 
 ROOT = Path(__file__).resolve().parents[1]
-SMALL = [
-    "--cell",
-    "gru",
-    "--state-size",
-    "16",
-    "--batch-size",
-    "4",
-    "--num-steps",
-    "16",
-    "--eval-batches",
-    "2",
-]
+SMALL = SMALL_FLAGS
 
 
 def cli(*args, timeout=240):

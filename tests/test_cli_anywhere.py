@@ -10,22 +10,12 @@ from pathlib import Path
 import pytest
 
 from core.paths import ASSETS
+from tests.tiny import SMALL_FLAGS
 
 pytestmark = pytest.mark.slow  # a process that imports TensorFlow and trains
 
 ROOT = Path(__file__).resolve().parents[1]
-SMALL = [
-    "--cell",
-    "gru",
-    "--state-size",
-    "16",
-    "--batch-size",
-    "4",
-    "--num-steps",
-    "16",
-    "--eval-batches",
-    "2",
-]
+SMALL = SMALL_FLAGS
 
 
 def test_train_runs_from_another_folder_on_the_default_corpus(tmp_path):

@@ -9,6 +9,21 @@ TEXT = (
 ) * 30
 
 
+# A tiny model's command-line flags (tests of python -m core.train).
+SMALL_FLAGS = [
+    "--cell",
+    "gru",
+    "--state-size",
+    "16",
+    "--batch-size",
+    "4",
+    "--num-steps",
+    "16",
+    "--eval-batches",
+    "2",
+]
+
+
 def write_corpus(tmp_path, text: str = TEXT, name: str = "tiny.txt"):
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")

@@ -23,6 +23,7 @@ import tensorflow as tf
 from core.config import SampleConfig
 from core.data.corpus import CorpusError
 from core.model.sampler import SampleError, pick
+from core.model.trace import surprisal_bits
 
 UNIT = re.compile(r"layer (\d+) ([hc]) (\d+)")
 
@@ -55,9 +56,7 @@ class Reading:
 
     def surprisal_bits(self, vocab) -> np.ndarray:
         """[N-1]: -log2 p(character t+1) after position t."""
-        ids = np.asarray(vocab.encode(self.text))
-        actual = self.probs[np.arange(len(ids) - 1), ids[1:]]
-        return -np.log2(np.maximum(actual, np.finfo(np.float32).tiny))
+        return surprisal_bits(self.probs, vocab.encode(self.text))
 
 
 def parse_unit(label: str, model) -> tuple[int, int]:

@@ -34,15 +34,7 @@ class RunReader:
     def read(self, text: str, checkpoint: str) -> tuple[Trace, int]:
         """`text` read by the weights of the checkpoint at path prefix `checkpoint` (or the run's latest,
         for ""), and their step."""
-        from core.runs.checkpoints import read_weights
-
-        with self.lock:
-            if self.tracer is None:
-                self.tracer, self.step = tracer_for(self.run_dir, checkpoint or None)
-            elif checkpoint != self.checkpoint:
-                self.step = read_weights(self.tracer.model, self.run_dir, prefix=checkpoint or None)
-            self.checkpoint = checkpoint
-            return self.tracer(text), self.step
+        return self.using(checkpoint, lambda model, vocab: (self.tracer(text), self.step))
 
     def using(self, checkpoint: str, work):
         """work(model, vocab) on the weights of the checkpoint at `checkpoint` ("" for the latest), under

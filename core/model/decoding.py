@@ -14,6 +14,7 @@ import numpy as np
 import tensorflow as tf
 
 from core.config import SampleConfig
+from core.data.corpus import CorpusError
 from core.model.sampler import SampleError, Sampler
 
 MAX_WIDTH = 16
@@ -73,7 +74,7 @@ def log_likelihood(sampler: Sampler, prime: str, text: str) -> float:
     logits, state = sampler.primed(prime)
     try:
         ids = sampler.vocab.encode(text)
-    except Exception as err:  # CorpusError: a character outside the vocabulary
+    except CorpusError as err:  # a character outside the vocabulary
         raise SampleError(f"the text has {err}") from None
     total = 0.0
     for i in ids:

@@ -34,6 +34,13 @@ def cell_states(flat: np.ndarray) -> np.ndarray:
     return np.stack([layer.c for layer in layers])
 
 
+def surprisal_bits(probs: np.ndarray, ids) -> np.ndarray:
+    """probs [N, V] (row t: the distribution after character t), ids [N] -> [N-1] -log2 p(ids[t+1])."""
+    ids = np.asarray(ids)
+    actual = probs[np.arange(len(ids) - 1), ids[1:]]
+    return -np.log2(np.maximum(actual, np.finfo(np.float32).tiny))
+
+
 @dataclass(frozen=True, eq=False)
 class Trace:
     """A text read by a network: per position, its states, gates and predictions (numpy arrays)."""
@@ -49,8 +56,7 @@ class Trace:
     @property
     def surprisal_bits(self) -> np.ndarray:
         """[N-1]: -log2 p(the actual character t+1) as predicted after character t."""
-        actual = self.probs[np.arange(len(self.ids) - 1), self.ids[1:]]
-        return -np.log2(np.maximum(actual, np.finfo(np.float32).tiny))
+        return surprisal_bits(self.probs, self.ids)
 
     @property
     def bits_per_char(self) -> float:
