@@ -84,21 +84,21 @@ def connectivity(run_dir: RunDir, text: str):
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
-def _clamped(run_path: str, model_id: int):
+def _clamped(run_path: str, model_id: int, _model, _vocab):
+    """The run's model with a held-units step, compiled once per model (`_model`, `_vocab`: not hashed)."""
     from core.inside.intervene import Clamped
 
-    reader = _reader(run_path)
-    return Clamped(reader.tracer.model, reader.tracer.vocab)  # its step compiled once per run's model
+    return Clamped(_model, _vocab)
 
 
 def _held(run_dir: RunDir, how: str, what, clamp):
+    """Clamped.read or .generate on the run's usable checkpoint, under its reader's lock."""
     run_path = str(run_dir.path)
-    reader = _reader(run_path)
 
     def work(model, vocab):
-        return getattr(_clamped(run_path, id(model)), how)(what, clamp)
+        return getattr(_clamped(run_path, id(model), model, vocab), how)(what, clamp)
 
-    return reader.using(checkpoint_of(run_dir), work)
+    return _reader(run_path).using(checkpoint_of(run_dir), work)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
