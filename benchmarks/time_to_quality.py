@@ -1,18 +1,20 @@
 """Validation loss against wall-clock minutes: candidates trained as a person would, one after another.
 
-    python benchmarks/time_to_quality.py [--minutes 5] [--budget M] [--repeats 1] \
-        [--candidate "NAME: FLAGS" ...] [--runs-dir DIR]
+    python benchmarks/time_to_quality.py [--minutes 5] [--budget M] [--repeats 1] [--preset quick] \
+        [--candidate "NAME: FLAGS" ...] [--runs-dir DIR] [--half-speed]
 
-Each candidate is `python -m core.train --preset quick [--max-minutes M] FLAGS` in a fresh process, so
+Each candidate is `python -m core.train --preset P [--max-minutes M] FLAGS` in a fresh process, so
 TensorFlow's start-up and the graph build count, as they do for a person who presses Start. The
 validation losses come from the run folder (each with its wall_s: seconds after the command began).
 Prints, per run: the best validation loss reached by each whole minute, the best within the budget and
 when, the steps and the training throughput; then which runs reached --target within the budget.
-Without --candidate, the quick preset as it is.
+Without --candidate, the preset as it is. --half-speed runs each on one core (`taskset -c 0`, one
+TensorFlow thread per op and one op at a time): this 2-core machine as a machine of half its speed.
 """
 
 import argparse
 import json
+import os
 import shlex
 import subprocess
 import sys
@@ -25,14 +27,20 @@ sys.path.insert(0, str(ROOT))
 
 from core.runs.store import RunDir, read_jsonl  # noqa: E402
 
+ONE_CORE = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1"}  # TensorFlow reads these at start
 
-def train(flags: list[str], budget: float | None, runs_dir: Path) -> tuple[RunDir, float]:
+
+def train(
+    preset: str, flags: list[str], budget: float | None, runs_dir: Path, half_speed: bool = False
+) -> tuple[RunDir, float]:
     """Train one candidate in a new process; (its run folder, the command's wall seconds)."""
     before = set(runs_dir.glob("*")) if runs_dir.exists() else set()
-    command = [sys.executable, "-m", "core.train", "--preset", "quick", "--runs-dir", str(runs_dir)]
+    command = [sys.executable, "-m", "core.train", "--preset", preset, "--runs-dir", str(runs_dir)]
     command += ([] if budget is None else ["--max-minutes", str(budget)]) + flags
+    env = {**os.environ, **(ONE_CORE if half_speed else {})}
+    command = (["taskset", "-c", "0"] if half_speed else []) + command
     t0 = time.monotonic()
-    subprocess.run(command, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(command, cwd=ROOT, check=True, stdout=subprocess.DEVNULL, env=env)
     seconds = time.monotonic() - t0
     (path,) = set(runs_dir.glob("*")) - before
     return RunDir(path), seconds
@@ -47,6 +55,25 @@ def best_by(evals: list[dict], seconds: float) -> float | None:
     return min(losses) if losses else None
 
 
+def keep_references(path: Path, rows: list[dict], half_speed: bool) -> None:
+    """Each candidate's best run as a reference curve (minutes after Start, validation loss), with the
+    machine's speed and the day, merged into `path` (core.runs.references reads it)."""
+    kept = json.loads(path.read_text()) if path.exists() else {}
+    for name in dict.fromkeys(r["name"] for r in rows):
+        done = [r for r in rows if r["name"] == name and r["best"]]
+        if not done:
+            continue
+        best = min(done, key=lambda r: r["best"]["val_loss"])
+        chars_per_s = RunDir(Path(best["run"])).status()["progress"].get("chars_per_s", 0)
+        kept[name + (" (half speed)" if half_speed else "")] = {
+            "date": time.strftime("%Y-%m-%d"),
+            "chars_per_s": round(chars_per_s),
+            "minutes": [round(e["wall_s"] / 60, 3) for e in best["evals"]],
+            "val_loss": [round(e["val_loss"], 4) for e in best["evals"]],
+        }
+    path.write_text(json.dumps(kept, indent=1) + "\n")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -54,21 +81,31 @@ def main() -> int:
     parser.add_argument("--minutes", type=float, default=5.0, help="the losses that count came this soon")
     parser.add_argument("--budget", type=float, help="each run's --max-minutes (default: the preset's)")
     parser.add_argument("--repeats", type=int, default=1, help="runs per candidate")
+    parser.add_argument("--preset", default="quick", help="the preset every candidate starts from")
+    parser.add_argument(
+        "--half-speed", action="store_true", help="one core and one TensorFlow thread: half this machine"
+    )
     parser.add_argument("--candidate", action="append", default=[], help='"name: core.train flags"')
     parser.add_argument("--target", type=float, default=1.50, help="validation nats/char to reach")
     parser.add_argument(
         "--runs-dir", type=Path, default=None, help="keep the runs here (default: a temp dir)"
     )
     parser.add_argument("--json", type=Path, help="also write every run's curve here")
+    parser.add_argument(
+        "--reference",
+        type=Path,
+        help="also keep each candidate's best run in this file as the Runs tab's reference curve for it "
+        "(assets/reference-curves.json)",
+    )
     args = parser.parse_args()
     runs_dir = args.runs_dir or Path(tempfile.mkdtemp(prefix="ttq-"))
-    candidates = [c.split(":", 1) for c in args.candidate] or [["quick", ""]]
+    candidates = [c.split(":", 1) for c in args.candidate] or [[args.preset, ""]]
     minutes = range(1, int(args.minutes) + 1)
     print(f"{'run':<28} " + " ".join(f"{m} min" for m in minutes) + "   best in budget     steps  chars/s")
     rows = []
     for round_ in range(args.repeats):
         for name, flags in candidates:
-            run_dir, seconds = train(shlex.split(flags), args.budget, runs_dir)
+            run_dir, seconds = train(args.preset, shlex.split(flags), args.budget, runs_dir, args.half_speed)
             evals, progress = curve(run_dir), run_dir.status()["progress"]
             inside = [e for e in evals if e["wall_s"] <= args.minutes * 60]
             best = min(inside, key=lambda e: e["val_loss"]) if inside else None
@@ -96,6 +133,8 @@ def main() -> int:
         print(f"{name.strip()}: ≤ {args.target} within {args.minutes:g} min in {hits} of {len(mine)} runs")
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1))
+    if args.reference:
+        keep_references(args.reference, rows, args.half_speed)
     return 0
 
 

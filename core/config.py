@@ -34,7 +34,7 @@ class Control:
     url: str  # its query-parameter key (short: URLs are shared)
     low: float | None = None  # the smallest value allowed (None: no bound)
     high: float | None = None  # the largest value allowed
-    widget: str = "number"  # number (a box), slider, choice (a slider over `choices`), select
+    widget: str = "number"  # number (a box), slider, choice (a slider over `choices`), select, check
     step: float | None = None  # a number box's or slider's step
     format: str | None = None  # printf-style format of the shown value
     choices: tuple = ()  # a choice slider's values (the values in use are added to them)
@@ -165,6 +165,12 @@ class TrainConfig:
         "stop after this much wall time, graph build included (0 = no limit)",
         Control("Time budget, minutes (0 = none)", "max_min", 0.0, step=1.0, format="%.1f"),
     )
+    size_by_speed: bool = setting(
+        False,
+        "with a time budget: the model's width and learning rate chosen from a table "
+        "(core/training/sizing.py) by the speed the run measures in its first seconds",
+        Control("Size the model to this machine's speed", "sized", widget="check"),
+    )
     learning_rate: float = setting(
         2e-3,
         "step size of the optimizer",  # no upper bound: a test makes a run diverge on purpose
@@ -191,6 +197,19 @@ class TrainConfig:
         "whichever of its steps or its time budget ends it first; stable-decay: constant, then that "
         "cosine squeezed into the run's last 30 %",
         Control("Learning-rate schedule", "schedule", widget="select"),
+    )
+    decay_share: float = setting(
+        0.3,
+        "stable-decay: the last share of the run, by steps or time, in which the rate comes down",
+        Control(
+            "Share of the run spent decaying (stable-decay)",
+            "decay_share",
+            0.05,
+            1.0,
+            "slider",
+            step=0.05,
+            format="%.2f",
+        ),
     )
     warmup_steps: int = setting(
         0,
@@ -397,8 +416,25 @@ PRESETS: dict[str, RunConfig] = {
             num_steps=100,
             epochs=30,
             max_minutes=4.85,
+            size_by_speed=True,  # a faster machine trains a wider GRU (core/training/sizing.py)
             learning_rate=1e-2,
             lr_schedule="stable-decay",
+            eval_every=0,
+            sample_every=300,
+        ),
+    ),
+    # Chosen by measurement (docs/time-to-quality.md): what half an hour buys on 2 cores. Long enough for
+    # two wide layers, and for them to overfit the 1 MB corpus without dropout.
+    "longer": RunConfig(
+        model=ModelConfig(cell="gru", num_layers=2, state_size=512, dropout=0.2),
+        train=TrainConfig(
+            batch_size=64,
+            num_steps=100,
+            epochs=60,
+            max_minutes=29.5,
+            learning_rate=3e-3,
+            lr_schedule="stable-decay",
+            decay_share=0.5,
             eval_every=0,
             sample_every=300,
         ),
@@ -407,5 +443,8 @@ PRESETS: dict[str, RunConfig] = {
 PRESET_DESCRIPTIONS = {
     "seed": "the r2rt post's setting: 3-layer LSTM, state 100, batch 32, 200 steps, Adam 1e-4, 3 epochs "
     "(with a live sample every 100 steps)",
-    "quick": "the best Shakespeare 5 minutes buy on 2 CPU cores: a 1-layer GRU 256 on a 4.85-minute budget",
+    "quick": "the best Shakespeare 5 minutes buy on 2 CPU cores: a 1-layer GRU, 256 units or wider as this "
+    "machine's measured speed allows, on a 4.85-minute budget",
+    "longer": "what half an hour buys on 2 CPU cores: 2 layers of GRU 512 with dropout 0.2 on a "
+    "29.5-minute budget",
 }

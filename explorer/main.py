@@ -46,7 +46,6 @@ def main() -> None:
                     if name not in WITHOUT_TENSORFLOW:
                         loading.wait()
                     render(owner)
-    # Once the page is drawn (importing TensorFlow beside it would slow it): the spare worker, so that it
-    # is warm before Start, and TensorFlow in this process, for the other tabs.
-    services.job_manager()
-    loading.start()
+    # A moment after the page is drawn (importing TensorFlow beside it would slow it): the spare worker, so
+    # that it is warm before Start, and TensorFlow in this process, for the other tabs.
+    loading.start(first=services.job_manager().warm)

@@ -90,7 +90,13 @@ def errors(at) -> list[str]:
     return [e.value for e in at.error]
 
 
-WIDGETS = {"number": "number_input", "slider": "slider", "choice": "select_slider", "select": "selectbox"}
+WIDGETS = {
+    "number": "number_input",
+    "slider": "slider",
+    "choice": "select_slider",
+    "select": "selectbox",
+    "check": "checkbox",
+}
 
 
 def setting(at, key: str):

@@ -24,7 +24,7 @@ def test_controls_come_from_the_registries_and_all_have_help(app):
     assert at.selectbox(key="impl").value == "auto"  # the default: the probe picks the fastest
     assert at.selectbox(key="optimizer").options == list(OPTIMIZERS)
     widgets = [*at.sidebar.selectbox, *at.sidebar.number_input, *at.sidebar.slider, *at.sidebar.select_slider,
-               *at.sidebar.button, *at.sidebar.text_input]  # fmt: skip
+               *at.sidebar.button, *at.sidebar.text_input, *at.sidebar.checkbox]  # fmt: skip
     assert all(w.help for w in widgets), [w.label for w in widgets if not w.help]
     # Every field of the model and training configs has a control, keyed by its URL parameter.
     fields = {("model", f.name) for f in dataclasses.fields(ModelConfig)} | {

@@ -159,6 +159,20 @@ def test_a_bad_corpus_fails_the_run_with_its_reason(store, manager):
     assert snap.status == "failed" and "could not start training" in snap.message and "empty" in snap.message
 
 
+def test_a_manager_keeps_a_spare_worker_only_once_warmed_and_not_after_shutdown():
+    # The app makes its manager before the first page and warms it after (explorer/common/loading.py).
+    jobs = JobManager(max_jobs=1, prestart=False)
+    try:
+        assert jobs.spare_pid is None
+        jobs.warm()
+        assert jobs.spare_pid is not None
+    finally:
+        jobs.shutdown()
+    assert jobs.spare_pid is None
+    jobs.warm()
+    assert jobs.spare_pid is None
+
+
 def test_a_prestarted_worker_takes_the_next_run_and_is_replaced(store):
     jobs = JobManager(max_jobs=1, prestart=True)
     try:

@@ -159,7 +159,7 @@ def test_the_first_page_is_drawn_without_tensorflow(tmp_path):
     run_without_tensorflow(
         f"import os\nos.environ['RNN_EXPLORER_RUNS_DIR'] = {str(tmp_path)!r}\n"
         "from explorer.common import loading, services\n"
-        "loading.start = services.job_manager = lambda: None\n"
+        "loading.start = lambda first: None\n"
         "from streamlit.testing.v1 import AppTest\n"
         f"at = AppTest.from_file({str(ROOT / 'explorer' / 'app.py')!r}, default_timeout=120)\n"
         "at.run()\n"

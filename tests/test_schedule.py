@@ -6,7 +6,7 @@ import time
 import pytest
 
 from core.config import ConfigError, TrainConfig
-from core.training.schedule import DECAY_SHARE, FLOOR, learning_rate
+from core.training.schedule import FLOOR, learning_rate
 
 
 def test_constant_is_the_rate_times_the_decay_per_epoch():
@@ -26,7 +26,8 @@ def test_cosine_starts_at_the_rate_halves_midway_and_ends_at_a_tenth():
 
 
 def test_stable_decay_holds_the_rate_then_anneals_in_the_last_stretch():
-    tc = TrainConfig(learning_rate=0.01, lr_schedule="stable-decay")
+    tc = TrainConfig(learning_rate=0.01, lr_schedule="stable-decay", decay_share=0.3)
+    DECAY_SHARE = tc.decay_share
     start = 1 - DECAY_SHARE
     assert [learning_rate(tc, 0, 0, d) for d in (0.0, 0.5, start)] == pytest.approx([0.01] * 3)
     assert learning_rate(tc, 0, 0, start + DECAY_SHARE / 2) == pytest.approx(0.01 * (FLOOR + (1 - FLOOR) / 2))

@@ -12,13 +12,13 @@ import statistics
 import sys
 from pathlib import Path
 
+from core.catalogue import IMPL_CHOICES
 from core.commands.flags import add_config_flags, config_from_args
 from core.config import PRESETS, ConfigError
 from core.errors import Refusal
 from core.measure.plan import SWEEPABLE, BenchPlan, summarise
 from core.measure.results import sweep_payload, write_results
 from core.measure.timing import machine, run_isolated
-from core.model.unrollers import UNROLLERS
 from core.writable import check_file
 
 
@@ -27,7 +27,7 @@ def parse_args(argv=None):
         prog="python -m core.bench",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="implementations:\n" + UNROLLERS.help(),
+        epilog="implementations:\n" + IMPL_CHOICES.help(),
     )
     parser.add_argument("--preset", choices=list(PRESETS), default="seed")
     parser.add_argument("--corpus", help="a UTF-8 text file (default: the preset's)")

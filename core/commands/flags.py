@@ -3,15 +3,14 @@
 import argparse
 import dataclasses
 
+from core.catalogue import CELL_CHOICES, IMPL_CHOICES
 from core.config import AUTO, OPTIMIZERS, PRESETS, SCHEDULES, STRATEGIES, ModelConfig, RunConfig, TrainConfig
-from core.model.cells import CELLS
-from core.model.unrollers import UNROLLERS
 
 # Short names the post's readers expect, for the fields whose own names are long.
 ALIASES = {"num_layers": "--layers", "state_size": "--state-size", "learning_rate": "--lr"}
 CHOICES = {
-    "cell": CELLS.names(),
-    "impl": [AUTO, *UNROLLERS.names(trains_only=True)],
+    "cell": CELL_CHOICES.names(),
+    "impl": [AUTO, *IMPL_CHOICES.names(trains_only=True)],
     "optimizer": list(OPTIMIZERS),
     "lr_schedule": list(SCHEDULES),
     "strategy": list(STRATEGIES),
@@ -26,10 +25,15 @@ def add_config_flags(parser: argparse.ArgumentParser) -> None:
             flags = [f"--{f.name.replace('_', '-')}"]
             if f.name in ALIASES and ALIASES[f.name] not in flags:
                 flags.insert(0, ALIASES[f.name])
+            kind = (
+                {"action": argparse.BooleanOptionalAction}
+                if type(f.default) is bool
+                else {"type": type(f.default)}
+            )
             group.add_argument(
                 *flags,
                 dest=f.name,
-                type=type(f.default),
+                **kind,
                 default=None,
                 choices=CHOICES.get(f.name),
                 # argparse formats help with %: a literal one ("30 %") is written %%

@@ -15,26 +15,25 @@ from core.errors import Refusal, on_interrupt
 if __name__ == "__main__":  # Ctrl-C while the imports below load TensorFlow: one line, no traceback
     on_interrupt("before training began; nothing was trained")
 
+from core.catalogue import CELL_CHOICES, IMPL_CHOICES
 from core.commands.flags import add_config_flags, config_from_args
 from core.config import AUTO, PRESET_DESCRIPTIONS, PRESETS, ConfigError, RunConfig
 from core.data.sources import builtin_path, is_builtin
-from core.model.cells import CELLS
-from core.model.unrollers import UNROLLERS
 from core.runs.record import RunRecord, Status
 from core.runs.rows import EvalRow, Progress, fields_of
 from core.runs.store import RunStore
 from core.training import probe
+from core.training.cluster_env import CONNECT_TIMEOUT_S
 from core.training.launch import create_run, fitting_corpus, make_trainer, open_record, record_for, resume_run
-from core.training.replicas import CONNECT_TIMEOUT_S, cluster_spec, make_replicas
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     epilog = (
         "implementations (--impl):\n"
         + f"  {AUTO}: {probe.DESCRIPTION}\n"
-        + UNROLLERS.help(trains_only=True)
+        + IMPL_CHOICES.help(trains_only=True)
         + "\n\ncells (--cell):\n"
-        + CELLS.help()
+        + CELL_CHOICES.help()
         + "\n\npresets (--preset):\n"
         + "\n".join(f"  {k}: {v}" for k, v in PRESET_DESCRIPTIONS.items())
     )
@@ -143,6 +142,8 @@ def connect(args) -> tuple[int, object]:
     tc = config_from_args(args, base=base).train
     if tc.strategy != "multi-worker":
         return 0, None
+    from core.training.replicas import cluster_spec, make_replicas  # TensorFlow: not for --help
+
     index, workers = cluster_spec()
     print(
         f"worker {index} of {workers}: waiting for the others to connect; this worker exits (code 1) if "

@@ -7,6 +7,7 @@ import statistics
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from core.catalogue import IMPL_CHOICES
 from core.config import ConfigError, RunConfig
 
 # The settings a sweep can vary -> the part of RunConfig that holds them.
@@ -41,13 +42,11 @@ class BenchPlan:
     preset: str = "seed"  # the name `base` came from, kept with the results
 
     def __post_init__(self):
-        from core.model.unrollers import UNROLLERS
-
         if not self.impls:
             raise ConfigError("choose at least one implementation")
         for impl in self.impls:
-            if impl not in UNROLLERS:
-                raise ConfigError(f"unknown implementation {impl!r}; choose from {', '.join(UNROLLERS)}")
+            if impl not in IMPL_CHOICES:
+                raise ConfigError(f"unknown implementation {impl!r}; choose from {', '.join(IMPL_CHOICES)}")
         if self.sweep_key is not None and self.sweep_key not in SWEEPABLE:
             raise ConfigError(f"cannot sweep {self.sweep_key!r}; choose one of {', '.join(SWEEPABLE)}")
         for name, least in (("timed_steps", 1), ("warmup", 0), ("train_epochs", 0)):
@@ -57,12 +56,10 @@ class BenchPlan:
 
     def points(self) -> list[Point]:
         """Implementation by implementation, each over the swept values in order."""
-        from core.model.unrollers import UNROLLERS
-
         out = []
         for impl in self.impls:
             # A TF2 implementation is the config's impl (so its cell support is checked); TF1 runs beside it.
-            config = self.base if not UNROLLERS[impl].trains else _with_impl(self.base, impl)
+            config = self.base if not IMPL_CHOICES[impl].trains else _with_impl(self.base, impl)
             if self.sweep_key is None:
                 out.append(Point(impl, {}, config))
             for value in self.sweep_values if self.sweep_key else ():

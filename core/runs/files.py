@@ -29,7 +29,17 @@ from core.config import RunConfig
 from core.data.corpus import Vocab
 from core.errors import Refusal
 from core.runs.record import REWOUND, Status
-from core.runs.rows import STREAMED_ROWS, Probe, Progress, RowError, Timings, fields_of, is_count, is_number
+from core.runs.rows import (
+    STREAMED_ROWS,
+    Probe,
+    Progress,
+    RowError,
+    Sized,
+    Timings,
+    fields_of,
+    is_count,
+    is_number,
+)
 
 RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")  # a run folder's name: never a path
 CHECKPOINT = re.compile(r"ckpt-([0-9]{1,15})")  # what tf.train.CheckpointManager names its files
@@ -49,7 +59,12 @@ META_TYPES = {
     "corpus_absent": bool,
 }
 STREAM_KINDS = (*STREAMED_ROWS, "log", "rewind")  # the rows' kinds (core/runs/rows.py), and two more
-STATUS_PARTS = {"timings": Timings, "progress": Progress, "probe": Probe}  # status.json's typed parts
+STATUS_PARTS = {
+    "timings": Timings,
+    "progress": Progress,
+    "probe": Probe,
+    "sized": Sized,
+}  # status.json's typed parts
 
 
 class RunDamaged(Refusal):

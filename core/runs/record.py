@@ -15,7 +15,8 @@ import time
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from core.runs.rows import EpochRow, EvalRow, MetricRow, Probe, Progress, SampleRow, Timings, fields_of
+from core.config import RunConfig
+from core.runs.rows import EpochRow, EvalRow, MetricRow, Probe, Progress, SampleRow, Sized, Timings, fields_of
 
 
 class Status(StrEnum):
@@ -50,6 +51,7 @@ class RunSnapshot:
     timings: Timings = Timings()  # the graph build's seconds
     progress: Progress = Progress()  # where the run stands
     probe: Probe | None = None  # impl=auto's choice and figures (None: no probe ran)
+    sized: Sized | None = None  # size_by_speed's choice and figures (None: not sized)
     log: list = field(default_factory=list)  # human-readable lines, as the CLI prints them
 
     @property
@@ -139,6 +141,11 @@ class RunRecord:
         """What impl=auto measured and chose (replaces an earlier session's)."""
         self.apply({"kind": "probe", **probe.to_json()})
 
+    def sized(self, sized: Sized, config: dict | None = None):
+        """What size_by_speed measured and chose, and the run's config with the chosen model (None: the
+        record's config has it already, as a record rebuilt from the run's files has)."""
+        self.apply({"kind": "sized", **sized.to_json(), **({"config": config} if config else {})})
+
     def set_status(self, status: Status, message: str = "", error: str = ""):
         self.apply(
             {"kind": "status", "status": status, "message": message, "error": error, "time": time.time()}
@@ -161,6 +168,14 @@ def _status(data: RunSnapshot, event: dict) -> None:
     data.status, data.message, data.error = status, event.get("message", ""), event.get("error", "")
 
 
+def _sized(data: RunSnapshot, event: dict) -> None:
+    values = fields_of(event)
+    config = values.pop("config", None)
+    data.sized = Sized.from_json(values)
+    if config is not None:  # checked as any run's settings are (ConfigError, a ValueError)
+        data.config = {**RunConfig.from_dict(config).to_dict(), "meta": data.config.get("meta", {})}
+
+
 REWOUND = ("metrics", "evals", "epochs", "samples")
 
 
@@ -180,6 +195,7 @@ _APPLY = {
     "timing": lambda d, e: setattr(d, "timings", d.timings.updated(fields_of(e))),
     "progress": lambda d, e: setattr(d, "progress", d.progress.updated(fields_of(e))),
     "probe": lambda d, e: setattr(d, "probe", Probe.from_json(fields_of(e))),
+    "sized": _sized,
     "log": lambda d, e: d.log.append(e["line"]),
     "status": _status,
 }

@@ -8,6 +8,7 @@ every view reads, so that a misspelt name fails where it is written instead of r
     Progress    where the run stands              status.json's "progress" (updated field by field)
     Timings     the graph build's seconds         status.json's "timings"
     Probe       what impl=auto measured, chose    status.json's "probe"
+    Sized       what size_by_speed measured, chose status.json's "sized"
 
 JSON is only their edge: `to_json()` gives the dict a file or an event holds (a field left at its default
 is left out, as the files always left out what a row did not record), `from_json(dict)` takes one back and
@@ -38,6 +39,10 @@ def is_count(value) -> bool:
 def _is_seconds_by_name(value) -> bool:
     """{name: seconds}: the probe's timings per implementation."""
     return isinstance(value, dict) and all(isinstance(k, str) and is_number(v) for k, v in value.items())
+
+
+def _is_count_by_name(value) -> bool:
+    return isinstance(value, dict) and all(isinstance(k, str) and is_count(v) for k, v in value.items())
 
 
 def _is_text_by_name(value) -> bool:
@@ -225,6 +230,28 @@ class Probe(Row):
         ranked = sorted(self.step_s, key=self.step_s.get)
         times = ", ".join(f"{name} {self.step_s[name] * 1000:.0f} ms" for name in ranked)
         return f"{self.chosen}, the fastest of {times} a step (timed on the run's first {self.steps} steps)"
+
+
+@dataclass(frozen=True)
+class Sized(Row):
+    """What size_by_speed (core.training.sizing) measured and chose."""
+
+    chosen: str = ""  # the table's row that trains, by name ("GRU 384")
+    first_step_s: float = 0.0  # the table's first row's seconds a train step, measured here
+    seconds_left: float = 0.0  # of the time budget, when the choice was made
+    # row name -> the train steps the budget was predicted to hold of it
+    steps: dict = field(
+        default_factory=dict, metadata={"check": (_is_count_by_name, "a table of step counts")}
+    )
+
+    def summary(self) -> str:
+        """One line: the measurement, then the choice."""
+        first = next(iter(self.steps), "the first row")
+        held = ", ".join(f"{name} {n:,}" for name, n in self.steps.items())
+        return (
+            f"{self.chosen}: a {first} step took {self.first_step_s:.3f} s here, so the "
+            f"{self.seconds_left:.0f} s left of the budget hold about {held} steps"
+        )
 
 
 STREAMED_ROWS = {row.KIND: row for row in (MetricRow, EvalRow, EpochRow, SampleRow)}  # kind -> class

@@ -27,7 +27,7 @@ from core.paths import EXAMPLE_ID, EXAMPLES
 from core.runs import files, milestones
 from core.runs.files import RUN_ID, RunDamaged
 from core.runs.record import RunRecord, Status
-from core.runs.rows import Probe, Progress
+from core.runs.rows import Probe, Progress, Sized
 
 STREAMED = {
     "metric": "metrics.jsonl",
@@ -179,6 +179,8 @@ class RunDir:
         record.progress(**status.get("progress", {}))
         if status.get("probe"):
             record.probe(Probe.from_json(status["probe"]))
+        if status.get("sized"):
+            record.sized(Sized.from_json(status["sized"]))
         record.set_status(
             status.get("status", Status.CREATED), status.get("message", ""), status.get("error", "")
         )
@@ -248,8 +250,8 @@ class RunWriter:
             )
         else:
             values = {k: v for k, v in event.items() if k != "kind"}
-            if kind == "probe":
-                self.state["probe"] = values
+            if kind in ("probe", "sized"):  # a sized event's config is the run's config.json
+                self.state[kind] = {k: v for k, v in values.items() if k != "config"}
             else:
                 self.state[{"timing": "timings", "progress": "progress"}[kind]].update(values)
         self.state["updated"] = time.time()

@@ -8,6 +8,10 @@ import json
 import os
 import socket
 
+CONNECT_TIMEOUT_S = (
+    300.0  # how long a worker waits for the others to start and connect (hosts started by hand)
+)
+
 
 def free_ports(n: int) -> list[int]:
     """n ports nobody listens on now (held open together so that they differ)."""

@@ -260,6 +260,7 @@ class JobManager:
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
         self._idle: Worker | None = None
+        self._shut = False
         self._replenish()
 
     def start(self, run_dir: RunDir, resume: bool = False, owner: str = "", per_owner: int = 0) -> Job:
@@ -299,6 +300,14 @@ class JobManager:
                 f"{active} runs are already training on this machine, the most it runs at once; "
                 "stop one or wait for one to finish, then start again"
             )
+
+    def warm(self) -> None:
+        """From now on, keep a spare worker (one that has imported TensorFlow) for the next run, unless
+        shut down. The app calls it a moment after its first page: a worker's import beside that page
+        would slow it."""
+        with self._lock:
+            self.prestart = not self._shut
+            self._replenish()
 
     def get(self, run_id: str) -> Job | None:
         """The job training (or lately trained) `run_id`, so a reloaded page can re-attach to it."""
@@ -351,7 +360,7 @@ class JobManager:
     def shutdown(self) -> None:
         """Stop every job and the spare worker (tests and a clean exit)."""
         with self._lock:
-            self.prestart = False
+            self.prestart, self._shut = False, True
         for job in self.active():
             job.stop()
         for job in self.active():

@@ -23,6 +23,7 @@ import tensorflow as tf
 
 from core.config import TrainConfig
 from core.errors import Refusal
+from core.training.cluster_env import CONNECT_TIMEOUT_S
 
 
 class DistributeError(Refusal):
@@ -102,11 +103,6 @@ def exit_unless_done(seconds: float):
             yield
         finally:
             faulthandler.cancel_dump_traceback_later()
-
-
-CONNECT_TIMEOUT_S = (
-    300.0  # how long a worker waits for the others to start and connect (hosts started by hand)
-)
 
 
 def make_replicas(tc: TrainConfig, connect_timeout_s: float = CONNECT_TIMEOUT_S) -> "Replicas":

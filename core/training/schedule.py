@@ -7,8 +7,6 @@ from core.config import TrainConfig
 
 FLOOR = 0.1  # a cosine schedule ends at this fraction of the rate (nanoGPT's choice): not 0, so a run
 # continued past its end still learns
-DECAY_SHARE = 0.3  # stable-decay's cosine takes this last share of the run (a short run gains most from
-# its high rate: docs/time-to-quality.md)
 
 
 def learning_rate(tc: TrainConfig, step: int, epoch: int, done: float) -> float:
@@ -20,7 +18,8 @@ def learning_rate(tc: TrainConfig, step: int, epoch: int, done: float) -> float:
         rate *= (step + 1) / tc.warmup_steps
     done = min(max(done, 0.0), 1.0)
     if tc.lr_schedule == "stable-decay":
-        done = max(0.0, done - (1 - DECAY_SHARE)) / DECAY_SHARE  # 0 until the last stretch, then 0..1
+        share = tc.decay_share  # 0 until the last stretch, then 0..1
+        done = max(0.0, done - (1 - share)) / share
     if tc.lr_schedule in ("cosine", "stable-decay"):
         rate *= FLOOR + (1 - FLOOR) * 0.5 * (1 + math.cos(math.pi * done))
     return rate

@@ -12,8 +12,8 @@ import os
 
 import tensorflow as tf
 
+from core.catalogue import IMPL_CHOICES
 from core.config import AUTO, ModelConfig
-from core.model.unrollers import UNROLLERS
 from core.training.probe import candidates
 
 ENV = "TF_NUM_INTRAOP_THREADS"
@@ -22,7 +22,7 @@ ENV = "TF_NUM_INTRAOP_THREADS"
 def asking(model: ModelConfig) -> dict[str, int]:
     """The implementations a run of `model` may train with that ask for a number of threads per op."""
     names = candidates(model.cell) if model.impl == AUTO else [model.impl]
-    return {name: UNROLLERS[name].op_threads for name in names if UNROLLERS[name].op_threads}
+    return {name: IMPL_CHOICES[name].op_threads for name in names if IMPL_CHOICES[name].op_threads}
 
 
 def set_op_threads(model: ModelConfig) -> str:

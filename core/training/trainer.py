@@ -10,13 +10,14 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from core.config import RunConfig
+from core.config import AUTO, RunConfig
 from core.data.batches import batch_iterator, num_batches
 from core.data.corpus import Corpus
 from core.errors import Refusal
 from core.model.char_rnn import CharRNN
 from core.runs.record import RunRecord, Status
 from core.runs.rows import EpochRow, MetricRow
+from core.training import sizing
 from core.training.budget import Budget
 from core.training.clock import Clock
 from core.training.divergence import Divergence, keep_good_weights, why_diverged
@@ -84,6 +85,10 @@ class Trainer:
         threads = set_op_threads(self.config.model)  # before TensorFlow starts, as the strategy is made
         self.replicas = self.replicas or make_replicas(self.config.train)
         self.budget.agreeing = self.replicas.workers > 1  # then the chief decides when every worker ends
+        if sizing.applies(self.config, self.resume):
+            self.size_by_speed()
+        elif sizing.why_not(self.config, self.resume):
+            self.record.log(f"Not sized by speed: {sizing.why_not(self.config, self.resume)}")
         self.build_model()
         tc = self.config.train
         self.saver = RunSaver(
@@ -97,6 +102,22 @@ class Trainer:
             self.record.log(f"Distributed: {self.replicas.describe()}")
         if threads:
             self.record.log(threads)
+
+    def size_by_speed(self) -> None:
+        """Choose the model from core/training/sizing.py's table by a few timed steps of its first row,
+        before the run's own model is built; the run's folder and record then hold the chosen config."""
+        if self.replicas.distributed:  # each replica's share of a step is not the step the table measured
+            self.record.log("size_by_speed: not under a tf.distribute strategy; the model stays as set")
+            return
+        model = self.config.model
+        impl = model.impl if model.impl != AUTO else sizing.TIMED_WITH
+        first_step_s = sizing.time_step(self.config, len(self.corpus.vocab), self.corpus.train_ids, impl)
+        size, sized = sizing.choose(first_step_s, self.budget.seconds_left())
+        self.config = size.applied(self.config)
+        if self.run_dir is not None:
+            self.run_dir.save_config(self.config)
+        self.record.sized(sized, self.config.to_dict())
+        self.record.log(f"Sized by speed: {sized.summary()}")
 
     def build_model(self) -> None:
         """The model, its optimizer and the step counter, mirrored over the replicas if there are several."""

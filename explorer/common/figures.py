@@ -7,6 +7,7 @@ import math
 
 import plotly.graph_objects as go
 
+from core.runs import references
 from core.text import MAX_SHOWN, plotly_text
 
 MAX_POINTS = 2000  # per trace: a refreshing chart stays light in the browser
@@ -197,6 +198,15 @@ def quality_figure(runs: list, x_axis: str = "wall", max_points: int = MAX_POINT
         fig.add_scatter(x=xs, y=[e.val_loss for e in rows], mode="lines+markers", name=name)
     for loss, source in REFERENCES:
         fig.add_hline(y=loss, line_dash="dot", line_color="grey", annotation_text=f"{loss:.2f}: {source}")
+    if x_axis == "wall":  # the presets' measured curves (assets/reference-curves.json), faint and dashed
+        for curve in references.load():
+            fig.add_scatter(
+                x=list(curve.minutes),
+                y=list(curve.val_loss),
+                mode="lines",
+                line={"dash": "dash", "color": "lightgrey"},
+                name=plotly_text(f"reference: {curve.label}", NAME_CHARS),
+            )
     return _layout(fig, QUALITY_AXES[x_axis][1], "validation loss (nats/char)", "quality", height=400)
 
 

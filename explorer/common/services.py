@@ -37,8 +37,9 @@ def store() -> RunStore:
 
 @st.cache_resource(show_spinner=False)
 def job_manager() -> JobManager:
-    """One per app process, shared by every session: the cap counts everyone's runs."""
-    return JobManager(max_jobs=MAX_JOBS, prestart=True)
+    """One per app process, shared by every session: the cap counts everyone's runs. Its spare worker
+    starts with TensorFlow's import, after the first page (main.py)."""
+    return JobManager(max_jobs=MAX_JOBS, prestart=False)
 
 
 CLI = "cli"  # the owner `python -m core.train` records: this machine's user

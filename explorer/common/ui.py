@@ -98,6 +98,11 @@ def status_box(snap, live: bool) -> None:
             f"Interrupted: this run was {status} when its training process went away (the app was "
             "restarted?). Its last checkpoint is kept; continue it below."
         )
+    elif status in (Status.CREATED, Status.BUILDING) and snap.config.get("train", {}).get("size_by_speed"):
+        st.info(
+            "Building the graph… (a few steps are timed first, to size the model to this machine's speed, "
+            "when the model is the preset's)"
+        )
     elif status in (Status.CREATED, Status.BUILDING):
         st.info("Building the graph… (its trace and first-call times are measured apart from training)")
     elif status == Status.TRAINING and snap.config.get("model", {}).get("impl") == AUTO and not snap.probe:

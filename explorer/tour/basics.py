@@ -26,6 +26,7 @@ from explorer.common import state
 from explorer.lab import implementations, widgets
 from explorer.lab import view as lab_view
 from explorer.tour import figures_basics as figures
+from explorer.tour.batches_html import batches_html
 from explorer.tour.links import continue_in
 
 if TYPE_CHECKING:
@@ -81,7 +82,7 @@ def data(owner: str) -> None:
     batch = left.slider("batch_size: rows side by side", 2, 8, 4, key="tour_batch", bind=state.URL)
     steps = right.slider("num_steps: characters per window", 5, 40, 10, key="tour_steps", bind=state.URL)
     cut = batches.layout(text.train_ids, text.vocab, batch, steps, shown=3 if steps <= 20 else 2)
-    _chart(figures.batches_figure(cut), "tour_batches_chart")
+    st.html(batches_html(cut))  # HTML, not a Plotly chart: the first page loads no Plotly
     st.caption(
         f"Each row is {cut.row_len:,} characters long, so an epoch (one pass over the training text) is "
         f"{cut.windows_per_epoch:,} windows. ␣ is a space, ↵ a new line; hover a square for its place in "

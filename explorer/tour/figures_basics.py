@@ -1,7 +1,5 @@
 """Pure Plotly figures of the tour's sections 1-4: core/tour values in, a go.Figure out. No Streamlit here."""
 
-import itertools
-
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
@@ -18,7 +16,6 @@ NAMES = {
 }
 COLORS = {"static": "rgb(214,39,40)", "dynamic": "rgb(31,119,180)", "scan": "rgb(44,160,44)"}
 POST = "rgb(127,127,127)"
-GAP = 3  # empty columns between two windows in the batches grid: room for the state's arrow
 # A grid cell's colour, by its z: x of windows 1, 3, ...; their y; x of windows 2, 4, ...; their y.
 SHADES = ("rgb(158,202,225)", "rgb(222,235,247)", "rgb(253,174,107)", "rgb(254,230,206)")
 VISIBLE = {"\n": "↵", " ": "␣"}  # characters that would be invisible in a grid cell
@@ -50,84 +47,6 @@ def _layout(fig: go.Figure, height: int, revision: str) -> go.Figure:
         legend=dict(orientation="h", yanchor="bottom", y=1.04, x=0),
     )
     return fig
-
-
-# ---- 1 · the data --------------------------------------------------------------------------------------
-def column_of(window: int, step: int, num_steps: int) -> int:
-    """The grid column of a window's step: windows side by side, GAP columns apart."""
-    return window * (num_steps + GAP) + step
-
-
-def _grid(layout) -> tuple[list, list, list]:
-    """(z, text, hover) of the batches grid: line 2r is row r's x, line 2r+1 its y; None z is a gap."""
-    n_rows, steps = 2 * layout.batch_size, layout.num_steps
-    n_cols = column_of(len(layout.windows), 0, steps) - GAP
-    z = [[None] * n_cols for _ in range(n_rows)]
-    text = [[""] * n_cols for _ in range(n_rows)]
-    hover = [[""] * n_cols for _ in range(n_rows)]
-    for w, r, t in itertools.product(layout.windows, range(layout.batch_size), range(steps)):
-        col, at = column_of(w.index, t, steps), layout.offset(r, w.index, t)
-        for line, chars, shade, what in ((2 * r, w.x, 0, "reads"), (2 * r + 1, w.y, 1, "must guess")):
-            z[line][col] = shade + (2 if w.index % 2 else 0)  # see SHADES
-            text[line][col] = visible(chars[r][t])
-            where = f"character {at + line % 2:,} of the text"
-            hover[line][col] = f"window {w.index + 1}, row {r}, step {t}: {what} {text[line][col]} ({where})"
-    return z, text, hover
-
-
-def batches_figure(layout) -> go.Figure:
-    """The first windows of core.tour.batches.Layout: per row its x line and, under it, its y line (the
-    same text one character on); colour tells the windows apart; arrows carry each row's state on."""
-    n_rows, steps = 2 * layout.batch_size, layout.num_steps
-    z, text, hover = _grid(layout)
-    fig = go.Figure(
-        go.Heatmap(
-            z=z,
-            text=text,
-            hovertext=hover,
-            hoverinfo="text",
-            texttemplate="%{text}",
-            textfont=dict(family="monospace", size=11),
-            colorscale=[[i / (len(SHADES) - 1), color] for i, color in enumerate(SHADES)],
-            zmin=0,
-            zmax=len(SHADES) - 1,
-            showscale=False,
-            xgap=1,
-            ygap=1,
-        )
-    )
-    ticks = [f"row {r} · x" if line % 2 == 0 else "y" for r in range(layout.batch_size) for line in (0, 1)]
-    fig.update_yaxes(tickvals=list(range(n_rows)), ticktext=ticks, autorange="reversed", showgrid=False)
-    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
-    for w in layout.windows:
-        fig.add_annotation(
-            x=column_of(w.index, steps / 2 - 0.5, steps),
-            y=-0.9,
-            text=f"window {w.index + 1}",
-            showarrow=False,
-            yanchor="bottom",
-        )
-        if w.index == 0:
-            continue
-        for r in range(
-            layout.batch_size
-        ):  # the state leaves row r of one window and starts row r of the next
-            fig.add_annotation(
-                x=column_of(w.index, -0.6, steps),
-                y=2 * r,
-                ax=column_of(w.index - 1, steps - 0.4, steps),
-                ay=2 * r,
-                xref="x",
-                yref="y",
-                axref="x",
-                ayref="y",
-                text="",
-                showarrow=True,
-                arrowhead=2,
-                arrowwidth=1.5,
-                arrowcolor="rgb(214,39,40)",
-            )
-    return _layout(fig, 60 + 40 * layout.batch_size, "tour-batches")
 
 
 # ---- 2 · one step --------------------------------------------------------------------------------------

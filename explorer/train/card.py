@@ -7,7 +7,7 @@ import streamlit as st
 
 from core.catalogue import CELL_CHOICES, IMPL_CHOICES
 from core.config import AUTO, RunConfig
-from core.runs.rows import Probe
+from core.runs.rows import Probe, Sized
 from explorer.common import corpora, services, state, ui
 
 SCHEDULES = {
@@ -17,13 +17,17 @@ SCHEDULES = {
 }
 
 
-def facts(config: RunConfig, found: Probe | None) -> list[tuple[str, str]]:
-    """(what, its value in words) for each setting a class asks about, in the order they ask."""
+def facts(config: RunConfig, found: Probe | None, sized: Sized | None = None) -> list[tuple[str, str]]:
+    """(what, its value in words) for each setting a class asks about, in the order they ask (`sized`:
+    what size_by_speed chose, if it did)."""
     m, t = config.model, config.train
     size = f"{m.num_layers} layer{'s' if m.num_layers > 1 else ''} of {m.state_size} units"
+    size += f", dropout {m.dropout:g}" if m.dropout else ""
+    if sized is not None:
+        size += f". Sized to this machine's speed: {sized.summary()}"
     return [
         ("Cell", f"{m.cell.upper().replace('_', '-')}: {CELL_CHOICES[m.cell].said}"),
-        ("Size", size + (f", dropout {m.dropout:g}" if m.dropout else "")),
+        ("Size", size),
         ("Unrolled by", unrolled(m.impl, found)),
         (
             "Learning",
@@ -61,7 +65,9 @@ def card_ui(snap, run_dir) -> None:
         return
     with st.container(border=True):
         st.markdown(
-            "  \n".join(f"**{what}:** {ui.plain(value)}" for what, value in facts(config, snap.probe)),
+            "  \n".join(
+                f"**{what}:** {ui.plain(value)}" for what, value in facts(config, snap.probe, snap.sized)
+            ),
         )
         st.caption("This card is the run shown here. The sidebar sets up the *next* run you start.")
         st.button(

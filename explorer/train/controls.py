@@ -45,6 +45,8 @@ def setting_ui(key: str, options: list | None = None, more_help: str = "", disab
     to the URL by its query parameter; `options` for a select box."""
     c, default = state.control_for(key), DEFAULTS[key]
     common = dict(key=key, bind=state.URL, help=state.help_for(key) + more_help, disabled=disabled)
+    if c.widget == "check":
+        return st.checkbox(c.label, value=default, **common)
     if c.widget == "select":
         return st.selectbox(c.label, options, index=options.index(default), **common)
     if c.widget == "slider":
@@ -101,8 +103,8 @@ def _said(entry) -> str:
 
 def train_ui() -> dict:
     """Batch shape, length, optimizer and its schedule."""
-    keys = ("batch", "steps", "epochs", "max_steps", "max_min", "optimizer", "lr", "schedule", "warmup")
-    keys += ("clip", "decay", "seed")
+    keys = ("batch", "steps", "epochs", "max_steps", "max_min", "sized", "optimizer", "lr", "schedule")
+    keys += ("decay_share", "warmup", "clip", "decay", "seed")
     options = {"optimizer": list(OPTIMIZERS), "schedule": list(SCHEDULES)}
     return {key: setting_ui(key, options.get(key)) for key in keys}
 
