@@ -4,7 +4,8 @@
 
 Prints, each measured in this one invocation: app start -> first page usable (cold: the Tour's first
 slider shown and the sidebar's Start enabled; whether TensorFlow had loaded in the app by then, and when
-it did); Start -> first loss point drawn (quick preset, dynamic and scan, warm spare worker); training
+it did), and the same for a Streamlit page of only those two widgets (`floor`: what Streamlit and the
+browser take here); Start -> first loss point drawn (quick preset, dynamic and scan, warm spare worker); training
 throughput inside the app with its page open and live-updating vs the CLI at the same config (interleaved
 rounds); Stop -> "Stopped" shown, during training and during a static graph build; the app's memory after
 N runs one after another; Start -> the new run named in the URL, alone and beside another session's
@@ -12,6 +13,7 @@ training run.
 """
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -46,7 +48,7 @@ POINTS_JS = """() => { const p = document.querySelector('[data-testid="stPlotlyC
 class App:
     """A streamlit server on a free port with its own runs folder."""
 
-    def __init__(self):
+    def __init__(self, script: str = "explorer/app.py"):
         self.runs = tempfile.mkdtemp(prefix="rnn-explorer-bench-")
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
@@ -59,7 +61,7 @@ class App:
                 "-m",
                 "streamlit",
                 "run",
-                "explorer/app.py",
+                script,
                 "--server.port",
                 str(self.port),
                 "--server.headless",
@@ -156,10 +158,10 @@ def tensorflow_watch(app: App) -> dict:
     return seen
 
 
-def cold_start(browser) -> dict:
+def cold_start(browser, script: str = "explorer/app.py") -> dict:
     """A new app process: seconds until healthy, until the first page (the Tour's first section and the
     sidebar) is usable and whether TensorFlow had loaded by then, until it loads, and a second session."""
-    app = App()
+    app = App(script)
     tf_seen = tensorflow_watch(app)
     try:
         app.wait_healthy()
@@ -170,7 +172,7 @@ def cold_start(browser) -> dict:
         t0 = time.monotonic()
         first_page_usable(browser.new_page(), app.url())
         second = time.monotonic() - t0
-        while "s" not in tf_seen and time.monotonic() - app.started < 120:
+        while script == "explorer/app.py" and "s" not in tf_seen and time.monotonic() - app.started < 120:
             time.sleep(0.05)
         return {
             "healthy_s": healthy,
@@ -379,6 +381,7 @@ def url_naming(page, app: App, args) -> dict:
 
 PARTS = {
     "cold": None,
+    "floor": None,
     "first": first_points,
     "throughput": throughputs,
     "stop": stops,
@@ -410,9 +413,18 @@ def main(argv=None) -> int:
                 f"{cold['second_session_s']:.2f} s",
                 flush=True,
             )
-        with running_app() as app:
-            page = browser.new_page()
-            for part in [p for p in parts if p != "cold"]:
+        if "floor" in parts:
+            out["floor"] = floor = cold_start(browser, "benchmarks/floor_app.py")
+            print(
+                f"floor (a Streamlit page of one slider and one button): healthy {floor['healthy_s']:.2f} s, "
+                f"usable {floor['first_interactive_s']:.2f} s from `streamlit run`; second session "
+                f"{floor['second_session_s']:.2f} s",
+                flush=True,
+            )
+        rest = [p for p in parts if p not in ("cold", "floor")]
+        with running_app() if rest else contextlib.nullcontext() as app:
+            page = browser.new_page() if rest else None
+            for part in rest:
                 out[part] = PARTS[part](page, app, args)
         browser.close()
     if args.json:

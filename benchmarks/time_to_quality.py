@@ -1,15 +1,17 @@
 """Validation loss against wall-clock minutes: candidates trained as a person would, one after another.
 
     python benchmarks/time_to_quality.py [--minutes 5] [--budget M] [--repeats 1] [--preset quick] \
-        [--candidate "NAME: FLAGS" ...] [--runs-dir DIR] [--half-speed]
+        [--candidate "NAME: FLAGS" ...] [--runs-dir DIR] [--one-core | --half-speed] [--reference FILE]
 
 Each candidate is `python -m core.train --preset P [--max-minutes M] FLAGS` in a fresh process, so
 TensorFlow's start-up and the graph build count, as they do for a person who presses Start. The
 validation losses come from the run folder (each with its wall_s: seconds after the command began).
 Prints, per run: the best validation loss reached by each whole minute, the best within the budget and
 when, the steps and the training throughput; then which runs reached --target within the budget.
-Without --candidate, the preset as it is. --half-speed runs each on one core (`taskset -c 0`, one
-TensorFlow thread per op and one op at a time): this 2-core machine as a machine of half its speed.
+Without --candidate, the preset as it is. --one-core runs each on one core (`taskset -c 0`, one TensorFlow
+thread per op and one op at a time); --half-speed does too, beside a busy loop pinned to the same core, so
+that the run has half of one core: `fused` trains with one thread per op, so one core alone is nearly as
+fast as two for it (measured: docs/time-to-quality.md), and half of one core is about half this machine.
 """
 
 import argparse
@@ -31,16 +33,29 @@ ONE_CORE = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1"}  # Ten
 
 
 def train(
-    preset: str, flags: list[str], budget: float | None, runs_dir: Path, half_speed: bool = False
+    preset: str,
+    flags: list[str],
+    budget: float | None,
+    runs_dir: Path,
+    one_core: bool = False,
+    busy: bool = False,
 ) -> tuple[RunDir, float]:
-    """Train one candidate in a new process; (its run folder, the command's wall seconds)."""
+    """Train one candidate in a new process (on core 0 alone if `one_core`, beside a busy loop there if
+    `busy`); (its run folder, the command's wall seconds)."""
     before = set(runs_dir.glob("*")) if runs_dir.exists() else set()
     command = [sys.executable, "-m", "core.train", "--preset", preset, "--runs-dir", str(runs_dir)]
     command += ([] if budget is None else ["--max-minutes", str(budget)]) + flags
-    env = {**os.environ, **(ONE_CORE if half_speed else {})}
-    command = (["taskset", "-c", "0"] if half_speed else []) + command
-    t0 = time.monotonic()
-    subprocess.run(command, cwd=ROOT, check=True, stdout=subprocess.DEVNULL, env=env)
+    env = {**os.environ, **(ONE_CORE if one_core else {})}
+    command = (["taskset", "-c", "0"] if one_core else []) + command
+    spin = ["taskset", "-c", "0", sys.executable, "-c", "while True: pass"]
+    loop = subprocess.Popen(spin) if busy else None
+    try:
+        t0 = time.monotonic()
+        subprocess.run(command, cwd=ROOT, check=True, stdout=subprocess.DEVNULL, env=env)
+    finally:
+        if loop is not None:
+            loop.kill()
+            loop.wait()
     seconds = time.monotonic() - t0
     (path,) = set(runs_dir.glob("*")) - before
     return RunDir(path), seconds
@@ -55,7 +70,7 @@ def best_by(evals: list[dict], seconds: float) -> float | None:
     return min(losses) if losses else None
 
 
-def keep_references(path: Path, rows: list[dict], half_speed: bool) -> None:
+def keep_references(path: Path, rows: list[dict], suffix: str = "") -> None:
     """Each candidate's best run as a reference curve (minutes after Start, validation loss), with the
     machine's speed and the day, merged into `path` (core.runs.references reads it)."""
     kept = json.loads(path.read_text()) if path.exists() else {}
@@ -65,7 +80,7 @@ def keep_references(path: Path, rows: list[dict], half_speed: bool) -> None:
             continue
         best = min(done, key=lambda r: r["best"]["val_loss"])
         chars_per_s = RunDir(Path(best["run"])).status()["progress"].get("chars_per_s", 0)
-        kept[name + (" (half speed)" if half_speed else "")] = {
+        kept[name + suffix] = {
             "date": time.strftime("%Y-%m-%d"),
             "chars_per_s": round(chars_per_s),
             "minutes": [round(e["wall_s"] / 60, 3) for e in best["evals"]],
@@ -82,8 +97,11 @@ def main() -> int:
     parser.add_argument("--budget", type=float, help="each run's --max-minutes (default: the preset's)")
     parser.add_argument("--repeats", type=int, default=1, help="runs per candidate")
     parser.add_argument("--preset", default="quick", help="the preset every candidate starts from")
+    parser.add_argument("--one-core", action="store_true", help="one core and one TensorFlow thread")
     parser.add_argument(
-        "--half-speed", action="store_true", help="one core and one TensorFlow thread: half this machine"
+        "--half-speed",
+        action="store_true",
+        help="--one-core beside a busy loop on that core: half this machine",
     )
     parser.add_argument("--candidate", action="append", default=[], help='"name: core.train flags"')
     parser.add_argument("--target", type=float, default=1.50, help="validation nats/char to reach")
@@ -105,7 +123,10 @@ def main() -> int:
     rows = []
     for round_ in range(args.repeats):
         for name, flags in candidates:
-            run_dir, seconds = train(args.preset, shlex.split(flags), args.budget, runs_dir, args.half_speed)
+            one_core = args.one_core or args.half_speed
+            run_dir, seconds = train(
+                args.preset, shlex.split(flags), args.budget, runs_dir, one_core, busy=args.half_speed
+            )
             evals, progress = curve(run_dir), run_dir.status()["progress"]
             inside = [e for e in evals if e["wall_s"] <= args.minutes * 60]
             best = min(inside, key=lambda e: e["val_loss"]) if inside else None
@@ -134,7 +155,7 @@ def main() -> int:
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1))
     if args.reference:
-        keep_references(args.reference, rows, args.half_speed)
+        keep_references(args.reference, rows, " (half speed)" if args.half_speed else "")
     return 0
 
 

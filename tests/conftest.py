@@ -65,6 +65,8 @@ SLOW_TESTS = (  # measured at 5-22 s each (--durations)
     "test_a_run_keeps_milestones_across_a_resume_and_the_reader_reads_any_of_them",
     "test_an_auto_run_records_its_choice_and_learns_as_a_named_one",
     "test_start_trains_a_run_in_the_background",
+    "test_the_quick_preset_sized_by_speed_trains_the_row_it_chose",
+    "test_the_longer_preset_trains_its_first_steps",
 )
 
 

@@ -152,3 +152,13 @@ def test_reference_curves_are_read_as_written_and_malformed_entries_left_out(tmp
     path.write_text("not json")
     assert references.load(path) == []
     assert references.load(tmp_path / "absent.json") == []
+
+
+def test_the_card_says_what_sizing_chose_and_from_what():
+    from explorer.train.card import facts
+
+    sized = Sized("GRU 512", 0.126, 284.0, {"GRU 256": 2063, "GRU 384": 1146, "GRU 512": 699})
+    size = dict(facts(PRESETS["quick"], None, sized))["Size"]
+    assert "Sized to this machine's speed: GRU 512" in size
+    assert "a GRU 256 step took 0.126 s" in size and "GRU 512 699 steps" in size
+    assert "Sized" not in dict(facts(PRESETS["quick"], None))["Size"]

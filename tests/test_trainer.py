@@ -238,6 +238,42 @@ def test_the_quick_preset_trains_its_first_steps(tmp_path):
     assert snap.probe.chosen in snap.probe.build_s
 
 
+def test_the_quick_preset_sized_by_speed_trains_the_row_it_chose(tmp_path):
+    """As a person starts it: the run times the table's first row, records its choice, and trains that
+    row's model with that row's rate (which row depends on the machine: the rule is tested on made-up
+    speeds in tests/test_sizing.py)."""
+    from core.config import PRESETS
+    from core.paths import ASSETS
+    from core.training.sizing import SIZES
+
+    quick = PRESETS["quick"]
+    config = dataclasses.replace(
+        quick, train=dataclasses.replace(quick.train, max_steps=3), corpus=str(ASSETS / "tinyshakespeare.txt")
+    )
+    snap, _ = train(tmp_path, config)
+    assert snap.status == "finished", snap.message
+    (row,) = [size for size in SIZES if size.name == snap.sized.chosen]
+    assert snap.config["model"]["state_size"] == row.state_size
+    assert [m.learning_rate for m in snap.metrics][0] == pytest.approx(row.learning_rate)
+    assert set(snap.sized.steps) == {size.name for size in SIZES} and snap.sized.first_step_s > 0
+
+
+def test_the_longer_preset_trains_its_first_steps(tmp_path):
+    """Two layers of GRU 512 with dropout, on the real corpus: a few steps, and the loss falls."""
+    from core.config import PRESETS
+    from core.paths import ASSETS
+
+    longer = PRESETS["longer"]
+    config = dataclasses.replace(
+        longer, train=dataclasses.replace(longer.train, max_steps=4), corpus=str(ASSETS / "tinyshakespeare.txt")
+    )
+    snap, _ = train(tmp_path, config)
+    assert snap.status == "finished", snap.message
+    losses = [m.train_loss for m in snap.metrics]
+    assert len(losses) == 4 and losses[-1] < losses[0]
+    assert snap.sized is None and snap.config["model"]["num_layers"] == 2
+
+
 @pytest.mark.parametrize("name", ["adam", "rmsprop", "sgd"])
 def test_every_optimizer_the_config_offers_trains_with_its_own_class(tmp_path, corpus_path, name):
     from core.config import OPTIMIZERS

@@ -1,6 +1,6 @@
 """The Tour's gates read along: one unit's sigmoid gates over a text, taken from the Inside tab's trace.
 
-    tr = Tracer(model, vocab)(text)        # core/inside/trace.py: every layer's states and gates
+    tr = Tracer(model, vocab)(text)        # core/model/trace.py: every layer's states and gates
     gate_along(tr, "update", unit=17)      # -> GateReading: that gate's value after each character
 
 Nothing is recomputed here: the values are the trace's own, picked out and named.
@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from core.inside.trace import Trace
+from core.model.trace import Trace
 from core.model.cells import CELLS
 
 

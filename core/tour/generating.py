@@ -3,13 +3,13 @@ with the mean bits per character the model itself (at temperature 1) gives what 
 
     cfg = column_config(prime="ROMEO:\\n", temperature=0.5, seed=3)
     text = sampler.generate(cfg)                                  # core/model/sampler.py
-    bits = continuation_bits(tracer(cfg.prime + text), cfg.prime)   # core/inside/trace.py
+    bits = continuation_bits(tracer(cfg.prime + text), cfg.prime)   # core/model/trace.py
 """
 
 import numpy as np
 
 from core.config import SampleConfig
-from core.inside.trace import Trace
+from core.model.trace import Trace
 
 TEMPERATURES = (0.5, 1.0, 1.5)  # the three columns' starting temperatures
 TOP_K = 5  # the top-k column's starting k
