@@ -265,7 +265,9 @@ def test_the_longer_preset_trains_its_first_steps(tmp_path):
 
     longer = PRESETS["longer"]
     config = dataclasses.replace(
-        longer, train=dataclasses.replace(longer.train, max_steps=4), corpus=str(ASSETS / "tinyshakespeare.txt")
+        longer,
+        train=dataclasses.replace(longer.train, max_steps=4),
+        corpus=str(ASSETS / "tinyshakespeare.txt"),
     )
     snap, _ = train(tmp_path, config)
     assert snap.status == "finished", snap.message

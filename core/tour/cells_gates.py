@@ -10,8 +10,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from core.model.trace import Trace
 from core.model.cells import CELLS
+from core.model.trace import Trace
 
 
 class GateReading(NamedTuple):
