@@ -31,10 +31,10 @@ def grid_rows(page, first: bool = False):
     """The data section's grid: how many lines it draws (or, with `first`, its first line's text)."""
     return page.evaluate(
         """(first) => {
-        const plot = document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot');
-        const grid = plot && plot.data && plot.data.find(t => t.type === 'heatmap');
-        if (!grid) return first ? '' : 0;
-        return first ? grid.text[0].join('') : grid.z.length;
+        const table = document.querySelector('.tour-batches table');
+        const lines = table ? [...table.querySelectorAll('tr')].filter(tr => tr.querySelector('td[title]')) : [];
+        if (!lines.length) return first ? '' : 0;
+        return first ? [...lines[0].querySelectorAll('td[title]')].map(td => td.textContent).join('') : lines.length;
     }""",
         first,
     )

@@ -130,6 +130,20 @@ def run_without_tensorflow(code: str) -> str:
     return out.stdout
 
 
+def test_the_command_lines_help_needs_no_tensorflow():
+    # --help and a refused flag answer at once: TensorFlow is imported only once a command runs.
+    out = run_without_tensorflow(
+        "import contextlib, io\n"
+        "from core.commands import bench, example, train\n"
+        "for main in (train.main, bench.main):\n"
+        "    text = io.StringIO()\n"
+        "    with contextlib.redirect_stdout(text), contextlib.suppress(SystemExit):\n"
+        "        main(['--help'])\n"
+        "    print(text.getvalue()[:60].replace(chr(10), ' '))\n"
+    )
+    assert "usage: python -m core.train" in out and "usage: python -m core.bench" in out
+
+
 def test_a_config_is_built_and_checked_without_tensorflow():
     out = run_without_tensorflow(
         "from core.config import PRESETS, ConfigError, ModelConfig, RunConfig\n"
