@@ -100,8 +100,13 @@ def cli_args(config, runs_dir: Path) -> list[str]:
     flags = ["--corpus", config.corpus, "--runs-dir", str(runs_dir)]
     for section in (config.model, config.train):
         for f in dataclasses.fields(section):
-            if f.name not in ("strategy", "replicas"):
-                flags += [f"--{f.name.replace('_', '-')}", str(getattr(section, f.name))]
+            flag, value = f"--{f.name.replace('_', '-')}", getattr(section, f.name)
+            if f.name in ("strategy", "replicas"):
+                continue
+            if isinstance(value, bool):  # a switch: --size-by-speed or --no-size-by-speed
+                flags.append(flag if value else flag.replace("--", "--no-", 1))
+            else:
+                flags += [flag, str(value)]
     return flags
 
 
