@@ -26,12 +26,25 @@ def test_quality_against_time_draws_each_runs_validation_losses_where_they_came(
         EvalRow(step=100, val_loss=2.0, wall_s=30.0),
         EvalRow(step=200, val_loss=1.6, wall_s=90.0),
     ]
-    (by_time,) = figures.quality_figure([("a", snap)], "wall").data
+    (by_time,) = figures.quality_figure([("a", snap)], "wall", curves=[]).data
     assert list(by_time.x) == [0.5, 1.5] and list(by_time.y) == [2.0, 1.6]
-    (by_chars,) = figures.quality_figure([("a", snap)], "chars").data
+    (by_chars,) = figures.quality_figure([("a", snap)], "chars").data  # no reference curves on this axis
     assert list(by_chars.x) == [160, 16_000, 32_000] and list(by_chars.y) == [3.1, 2.0, 1.6]
     lines = figures.quality_figure([("a", snap)]).layout.shapes
     assert sorted(line.y0 for line in lines) == [loss for loss, _ in figures.REFERENCES]
+
+
+def test_the_presets_measured_curves_are_drawn_dashed_beside_the_runs_on_the_minutes_axis():
+    from core.runs.references import Curve, load
+
+    snap = RunSnapshot("r", {"train": {"batch_size": 8, "num_steps": 20}})
+    snap.evals = [EvalRow(step=100, val_loss=2.0, wall_s=30.0)]
+    curve = Curve("quick", "2026-12-02", 16912, (1.2, 4.9), (1.75, 1.47))
+    run, reference = figures.quality_figure([("a", snap)], "wall", curves=[curve]).data
+    assert (list(reference.x), list(reference.y)) == ([1.2, 4.9], [1.75, 1.47])
+    assert reference.line.dash == "dash" and "quick, measured 2026-12-02" in reference.name
+    shipped = figures.quality_figure([("a", snap)], "wall").data[1:]  # assets/reference-curves.json
+    assert [list(t.y) for t in shipped] == [list(c.val_loss) for c in load()] and shipped
 
 
 def test_the_runs_table_names_the_implementation_auto_chose():

@@ -5,6 +5,7 @@ it computed on screen."""
 import dataclasses
 import html
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,7 @@ from core.data.corpus import CorpusError, make_corpus
 from core.tour import batches, loops, race, step, unrolling
 from explorer.common import services
 from explorer.tour import basics
-from explorer.tour.figures_basics import visible
+from explorer.tour.figures_basics import VISIBLE
 from tests.tiny import TEXT
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -169,11 +170,17 @@ def test_the_data_section_shows_the_text_cut_as_training_cuts_it(tour):
     at = tour("data", tour_batch="3", tour_steps="7")
     n_train = len(SHAKESPEARE) - int(len(SHAKESPEARE) * 0.1)  # the default validation split, from the end
     row_len = n_train // 3
-    grid = chart(at)["data"][0]["text"]  # line 2r: row r's x, line 2r+1: its y; window 1 in columns 0..6
-    for r in range(3):
+    (body,) = [h.proto.body for h in at.get("html") if 'class="tour-batches"' in h.proto.body]
+    lines = [
+        re.findall(r'<td style="[^"]*" title="[^"]*">([^<]*)</td>', tr)
+        for tr in re.findall("<tr>(.*?)</tr>", body)
+    ]
+    grid = [[html.unescape(c) for c in line] for line in lines if line]  # line 2r: row r's x, 2r+1: its y
+    assert len(grid) == 2 * 3
+    for r in range(3):  # window 1 in columns 0..6
         start = r * row_len
-        assert grid[2 * r][:7] == [visible(c) for c in SHAKESPEARE[start : start + 7]]
-        assert grid[2 * r + 1][:7] == [visible(c) for c in SHAKESPEARE[start + 1 : start + 8]]
+        assert grid[2 * r][:7] == [VISIBLE.get(c, c) for c in SHAKESPEARE[start : start + 7]]
+        assert grid[2 * r + 1][:7] == [VISIBLE.get(c, c) for c in SHAKESPEARE[start + 1 : start + 8]]
     assert grid[0][:5] == list("First")
     vocabulary = "".join(sorted(set(SHAKESPEARE)))
     drawn = [h.proto.body for h in at.get("html") if 'class="vocabulary"' in h.proto.body]

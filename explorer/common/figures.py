@@ -184,10 +184,11 @@ def compare_figure(
     return _layout(fig, x_title, f"{which} loss (nats/char)", "compare", height=400)
 
 
-def quality_figure(runs: list, x_axis: str = "wall", max_points: int = MAX_POINTS) -> go.Figure:
+def quality_figure(runs: list, x_axis: str = "wall", max_points: int = MAX_POINTS, curves=None) -> go.Figure:
     """Validation loss of each (label, snapshot) against wall-clock minutes after Start, or against the
     characters trained on, with the reference lines: which choice buys quality fastest. Rows recorded
-    before validation losses carried their wall time are left out of the wall axis."""
+    before validation losses carried their wall time are left out of the wall axis. `curves`: the presets'
+    measured curves drawn beside them (None: core.runs.references's file)."""
     fig = go.Figure()
     for label, snap in runs:
         train = snap.config.get("train", {})
@@ -199,7 +200,7 @@ def quality_figure(runs: list, x_axis: str = "wall", max_points: int = MAX_POINT
     for loss, source in REFERENCES:
         fig.add_hline(y=loss, line_dash="dot", line_color="grey", annotation_text=f"{loss:.2f}: {source}")
     if x_axis == "wall":  # the presets' measured curves (assets/reference-curves.json), faint and dashed
-        for curve in references.load():
+        for curve in references.load() if curves is None else curves:
             fig.add_scatter(
                 x=list(curve.minutes),
                 y=list(curve.val_loss),
