@@ -111,6 +111,7 @@ def test_a_sized_run_trains_the_chosen_row_and_its_folder_and_record_say_so(tmp_
     assert trainer.model.stack.cells[0].units == 12  # the chosen row's model trained
     saved = run_dir.config()
     assert (saved.model.state_size, saved.train.learning_rate) == (12, 5e-3)
+    assert run_dir.meta()["owner"] == "test"  # the rewritten config keeps who may stop the run
     assert snap.sized.chosen == "tiny 12" and snap.config["model"]["state_size"] == 12
     assert json.loads((run_dir.path / "status.json").read_text())["sized"]["chosen"] == "tiny 12"
     again = run_dir.load_record().snapshot()

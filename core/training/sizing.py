@@ -46,8 +46,8 @@ class Size:
         return dataclasses.replace(config, model=model, train=train)
 
 
-# Chosen by measurement: docs/time-to-quality.md, "Sizing by speed" (candidates' curves, the step ratios
-# from one `python -m core.bench --sweep` run, and where each row overtakes the one before it).
+# Chosen by measurement: docs/time-to-quality.md, "Second round" (the candidates' curves, the step ratios
+# the runs trained at, and where each row overtook the one before it).
 SIZES: tuple[Size, ...] = (
     Size("GRU 256", "gru", 1, 256, 0.0, 1e-2, 1.0, 0),
     Size("GRU 384", "gru", 1, 384, 0.0, 7e-3, 1.8, 700),
@@ -56,7 +56,8 @@ SIZES: tuple[Size, ...] = (
 TIMED_WITH = "fused"  # under impl=auto: the implementation the step ratios were measured with
 TIMED_STEPS = 3  # of the first row, after its first call (the graph's build and optimisation)
 KEPT_FOR_EVALUATION = 0.08  # of the budget's remaining seconds, not counted as train steps: validation
-# at epoch ends, samples and checkpoints (measured on the quick preset: its steps took 92 % of its time)
+# at epoch ends, samples and checkpoints (with it, the predictions were within 5 % of the steps the runs
+# took: docs/time-to-quality.md)
 
 
 def predicted_steps(size: Size, first_step_s: float, seconds_left: float) -> int:
