@@ -87,8 +87,8 @@ class Trainer:
         self.budget.agreeing = self.replicas.workers > 1  # then the chief decides when every worker ends
         if sizing.applies(self.config, self.resume):
             self.size_by_speed()
-        elif sizing.why_not(self.config, self.resume):
-            self.record.log(f"Not sized by speed: {sizing.why_not(self.config, self.resume)}")
+        elif why := sizing.why_not(self.config, self.resume):
+            self.record.log(f"Not sized by speed: {why}")
         self.build_model()
         tc = self.config.train
         self.saver = RunSaver(
