@@ -27,9 +27,9 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from core.config import PRESETS  # noqa: E402
 from core.model.char_rnn import CharRNN  # noqa: E402
 from core.model.fused.engine import rule_for  # noqa: E402
+from core.presets import PRESETS  # noqa: E402
 
 VOCAB = 65  # tiny-shakespeare's characters
 

@@ -24,9 +24,9 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from core.config import PRESETS  # noqa: E402
 from core.model.char_rnn import CharRNN  # noqa: E402
 from core.model.unrollers import UNROLLERS  # noqa: E402
+from core.presets import PRESETS  # noqa: E402
 
 VOCAB = 65  # tiny-shakespeare's characters
 

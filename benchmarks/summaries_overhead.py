@@ -18,8 +18,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from core.config import PRESETS  # noqa: E402
 from core.data.corpus import load_corpus  # noqa: E402
+from core.presets import PRESETS  # noqa: E402
 from core.runs.record import RunRecord  # noqa: E402
 from core.runs.store import RunStore  # noqa: E402
 from core.training.trainer import Trainer  # noqa: E402

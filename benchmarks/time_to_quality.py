@@ -1,7 +1,8 @@
 """Validation loss against wall-clock minutes: candidates trained as a person would, one after another.
 
     python benchmarks/time_to_quality.py [--minutes 5] [--budget M] [--repeats 1] [--preset quick] \
-        [--candidate "NAME: FLAGS" ...] [--runs-dir DIR] [--one-core | --half-speed] [--reference FILE]
+        [--candidate "NAME: FLAGS" ...] [--runs-dir DIR] [--one-core | --half-speed] [--core N] \
+        [--reference FILE]
 
 Each candidate is `python -m core.train --preset P [--max-minutes M] FLAGS` in a fresh process, so
 TensorFlow's start-up and the graph build count, as they do for a person who presses Start. The
@@ -39,15 +40,16 @@ def train(
     runs_dir: Path,
     one_core: bool = False,
     busy: bool = False,
+    core: int = 0,
 ) -> tuple[RunDir, float]:
-    """Train one candidate in a new process (on core 0 alone if `one_core`, beside a busy loop there if
+    """Train one candidate in a new process (on `core` alone if `one_core`, beside a busy loop there if
     `busy`); (its run folder, the command's wall seconds)."""
     before = set(runs_dir.glob("*")) if runs_dir.exists() else set()
     command = [sys.executable, "-m", "core.train", "--preset", preset, "--runs-dir", str(runs_dir)]
     command += ([] if budget is None else ["--max-minutes", str(budget)]) + flags
     env = {**os.environ, **(ONE_CORE if one_core else {})}
-    command = (["taskset", "-c", "0"] if one_core else []) + command
-    spin = ["taskset", "-c", "0", sys.executable, "-c", "while True: pass"]
+    command = (["taskset", "-c", str(core)] if one_core else []) + command
+    spin = ["taskset", "-c", str(core), sys.executable, "-c", "while True: pass"]
     loop = subprocess.Popen(spin) if busy else None
     try:
         t0 = time.monotonic()
@@ -99,6 +101,13 @@ def main() -> int:
     parser.add_argument("--preset", default="quick", help="the preset every candidate starts from")
     parser.add_argument("--one-core", action="store_true", help="one core and one TensorFlow thread")
     parser.add_argument(
+        "--core",
+        type=int,
+        default=0,
+        help="with --one-core or --half-speed, the core to pin to: two screenings can run at once, one on "
+        "each core (each in its own --runs-dir)",
+    )
+    parser.add_argument(
         "--half-speed",
         action="store_true",
         help="--one-core beside a busy loop on that core: half this machine",
@@ -125,7 +134,7 @@ def main() -> int:
         for name, flags in candidates:
             one_core = args.one_core or args.half_speed
             run_dir, seconds = train(
-                args.preset, shlex.split(flags), args.budget, runs_dir, one_core, busy=args.half_speed
+                args.preset, shlex.split(flags), args.budget, runs_dir, one_core, args.half_speed, args.core
             )
             evals, progress = curve(run_dir), run_dir.status()["progress"]
             inside = [e for e in evals if e["wall_s"] <= args.minutes * 60]

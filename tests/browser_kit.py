@@ -25,7 +25,7 @@ import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from core.config import PRESETS
+from core.presets import PRESETS
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM_ARGS = [

@@ -6,9 +6,10 @@ import dataclasses
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.config import OPTIMIZERS, PRESETS, ModelConfig, TrainConfig
+from core.config import OPTIMIZERS, ModelConfig, TrainConfig
 from core.model.cells import CELLS
 from core.model.unrollers import UNROLLERS
+from core.presets import PRESETS
 from core.runs.store import RunStore
 from explorer.common import services, state, ui
 from tests.app_kit import APP, OWNER, ROOT, SECRET, TEXT, errors, mine, setting

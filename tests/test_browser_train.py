@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from core.config import PRESETS
+from core.presets import PRESETS
 from core.runs.store import RunStore
 from tests.browser_kit import (
     TIMEOUT_MS,

@@ -9,12 +9,13 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.commands.bench import parse_args, plan_of
-from core.config import PRESETS, ConfigError
+from core.config import ConfigError
 from core.lab import jobs, results
 from core.lab.jobs import Lab, LabBusy
 from core.measure.experiment import POST_FIGURES, post_plan
 from core.measure.plan import BenchPlan
 from core.model.unrollers import UNROLLERS
+from core.presets import PRESETS
 from explorer.common import services
 from explorer.lab import figures, implementations
 from explorer.lab import view as build_time_view

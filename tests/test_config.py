@@ -6,7 +6,6 @@ import math
 import pytest
 
 from core.config import (
-    PRESETS,
     SEED_MAX,
     ConfigError,
     ModelConfig,
@@ -16,6 +15,7 @@ from core.config import (
     _typed,
     help_of,
 )
+from core.presets import PRESETS
 
 
 def test_defaults_and_presets_are_valid():

@@ -160,9 +160,10 @@ def test_an_embedding_folded_into_layer_1_gives_the_looked_up_rows_numbers_and_g
 
 def test_the_fold_is_counted_exactly_where_the_fused_unroller_makes_it():
     """train_flops counts layer 1's input matmuls once on the table when (and only when) the run folds."""
-    from core.config import PRESETS, ModelConfig
+    from core.config import ModelConfig
     from core.measure.timing import train_flops
     from core.model.unrollers import folds_embedding
+    from core.presets import PRESETS
 
     assert folds_embedding(ModelConfig(cell="lstm", impl="fused"))
     assert not folds_embedding(ModelConfig(cell="lstm", impl="fused", dropout=0.2))  # dropped rows: no table

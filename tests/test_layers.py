@@ -30,7 +30,7 @@ from core.paths import ROOT
 
 LAYERS = (
     ("base", ("core", "core.quiet", "core.errors", "core.paths", "core.text", "core.writable", "core.child",
-              "core.registry", "core.catalogue", "core.config")),
+              "core.registry", "core.catalogue", "core.config", "core.presets")),
     ("data", ("core.data",)),
     ("model", ("core.model",)),
     ("runs", ("core.runs", "core.data.sources")),
@@ -146,7 +146,8 @@ def test_the_command_lines_help_needs_no_tensorflow():
 
 def test_a_config_is_built_and_checked_without_tensorflow():
     out = run_without_tensorflow(
-        "from core.config import PRESETS, ConfigError, ModelConfig, RunConfig\n"
+        "from core.config import ConfigError, ModelConfig, RunConfig\n"
+        "from core.presets import PRESETS\n"
         "m = ModelConfig()\n"
         "print(m.impl, ModelConfig(cell='rnn').one_hot_inputs, ModelConfig(cell='gru', impl='fused').impl)\n"
         "RunConfig.from_dict(PRESETS['seed'].to_dict())\n"

@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from core.config import PRESETS
 from core.model.char_rnn import CharRNN
 from core.model.sampler import SampleError, Sampler
+from core.presets import PRESETS
 from core.runs import checkpoints
 from core.runs.checkpoints import (
     LEGACY_WEIGHTS,

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from core.config import PRESETS, RunConfig
+from core.config import RunConfig
+from core.presets import PRESETS
 from core.runs.rows import RowError, Sized
 from core.training import sizing
 from core.training.sizing import SIZES, Size, choose, predicted_steps

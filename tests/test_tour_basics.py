@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.config import PRESETS
 from core.data.batches import batch_iterator, num_batches
 from core.data.corpus import CorpusError, make_corpus
+from core.presets import PRESETS
 from core.tour import batches, loops, race, step, unrolling
 from explorer.common import services
 from explorer.tour import basics

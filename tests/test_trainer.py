@@ -220,8 +220,8 @@ def test_the_quick_preset_trains_its_first_steps(tmp_path):
     """The preset the app offers first, as it is (the real corpus and shape, auto, its schedule), for a few
     steps: the loss falls, and stable-decay holds the rate until the last 30 % of the (6-step) run. (Not
     sized by speed here: tests/test_sizing.py trains a sized run.)"""
-    from core.config import PRESETS
     from core.paths import ASSETS
+    from core.presets import PRESETS
 
     quick = PRESETS["quick"]
     config = dataclasses.replace(
@@ -242,8 +242,8 @@ def test_the_quick_preset_sized_by_speed_trains_the_row_it_chose(tmp_path):
     """As a person starts it: the run times the table's first row, records its choice, and trains that
     row's model with that row's rate (which row depends on the machine: the rule is tested on made-up
     speeds in tests/test_sizing.py)."""
-    from core.config import PRESETS
     from core.paths import ASSETS
+    from core.presets import PRESETS
     from core.training.sizing import SIZES
 
     quick = PRESETS["quick"]
@@ -260,8 +260,8 @@ def test_the_quick_preset_sized_by_speed_trains_the_row_it_chose(tmp_path):
 
 def test_the_longer_preset_trains_its_first_steps(tmp_path):
     """Two layers of GRU 512 with dropout, on the real corpus: a few steps, and the loss falls."""
-    from core.config import PRESETS
     from core.paths import ASSETS
+    from core.presets import PRESETS
 
     longer = PRESETS["longer"]
     config = dataclasses.replace(

@@ -14,11 +14,12 @@ from pathlib import Path
 
 from core.catalogue import IMPL_CHOICES
 from core.commands.flags import add_config_flags, config_from_args
-from core.config import PRESETS, ConfigError
+from core.config import ConfigError
 from core.errors import Refusal
 from core.measure.plan import SWEEPABLE, BenchPlan, summarise
 from core.measure.results import sweep_payload, write_results
 from core.measure.timing import machine, run_isolated
+from core.presets import PRESETS
 from core.writable import check_file
 
 

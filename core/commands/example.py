@@ -17,8 +17,8 @@ import tempfile
 from pathlib import Path
 
 from core.commands.train import main as train_main
-from core.config import PRESETS
 from core.paths import EXAMPLE_ID, EXAMPLES, ROOT
+from core.presets import PRESETS
 from core.runs.files import write_index
 from core.runs.store import RunDir, RunStore
 

@@ -4,7 +4,8 @@ import argparse
 import dataclasses
 
 from core.catalogue import CELL_CHOICES, IMPL_CHOICES
-from core.config import AUTO, OPTIMIZERS, PRESETS, SCHEDULES, STRATEGIES, ModelConfig, RunConfig, TrainConfig
+from core.config import AUTO, OPTIMIZERS, SCHEDULES, STRATEGIES, ModelConfig, RunConfig, TrainConfig
+from core.presets import PRESETS
 
 # Short names the post's readers expect, for the fields whose own names are long.
 ALIASES = {"num_layers": "--layers", "state_size": "--state-size", "learning_rate": "--lr"}

@@ -17,8 +17,9 @@ if __name__ == "__main__":  # Ctrl-C while the imports below load TensorFlow: on
 
 from core.catalogue import CELL_CHOICES, IMPL_CHOICES
 from core.commands.flags import add_config_flags, config_from_args
-from core.config import AUTO, PRESET_DESCRIPTIONS, PRESETS, ConfigError, RunConfig
+from core.config import AUTO, ConfigError, RunConfig
 from core.data.sources import builtin_path, is_builtin
+from core.presets import PRESET_DESCRIPTIONS, PRESETS
 from core.runs.record import RunRecord, Status
 from core.runs.rows import EvalRow, Progress, fields_of
 from core.runs.store import RunStore

@@ -18,12 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.catalogue import IMPL_CHOICES
-from core.config import PRESETS, ConfigError
+from core.config import ConfigError
 from core.errors import Refusal
 from core.lab import results
 from core.measure.experiment import Measurement, run_experiment
 from core.measure.plan import BenchPlan, summarise, with_value
 from core.measure.timing import run_each
+from core.presets import PRESETS
 
 log = logging.getLogger("rnn_explorer")
 WARMUP = 1  # untimed steps between the first call and the timed ones

@@ -12,10 +12,11 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.config import PRESETS, RunConfig
+from core.config import RunConfig
 from core.measure.plan import Point, job_for
 from core.measure.results import write_results
 from core.measure.timing import run_each
+from core.presets import PRESETS
 
 # r2rt.com, "Recurrent Neural Networks in Tensorflow II" (2016), on its own 2016 stack.
 POST_FIGURES = {

@@ -9,7 +9,8 @@ one loop body whatever the length.
 import dataclasses
 from dataclasses import dataclass
 
-from core.config import PRESETS, ModelConfig, RunConfig
+from core.config import ModelConfig, RunConfig
+from core.presets import PRESETS
 
 IMPLS = ("tf1-static", "tf1-dynamic", "tf1-scan")  # the post's list, dynamic_rnn and tf.scan
 

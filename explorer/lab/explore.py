@@ -5,9 +5,10 @@ import pandas as pd
 import streamlit as st
 
 from core.catalogue import CELL_CHOICES
-from core.config import PRESETS, ModelConfig, TrainConfig, control_of, help_of
+from core.config import ModelConfig, TrainConfig, control_of, help_of
 from core.lab import jobs, results
 from core.measure.plan import SWEEPABLE
+from core.presets import PRESETS
 from explorer.common import corpora, state
 from explorer.lab import figures, implementations, widgets
 

@@ -10,9 +10,9 @@ import dataclasses
 import pandas as pd
 import streamlit as st
 
-from core.config import PRESETS
 from core.lab import jobs, results
 from core.measure.experiment import post_plan, ratios
+from core.presets import PRESETS
 from explorer.common import corpora, state
 from explorer.lab import figures, implementations, widgets
 

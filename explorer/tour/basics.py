@@ -12,19 +12,18 @@ import dataclasses
 import html
 from typing import TYPE_CHECKING
 
-import pandas as pd
 import streamlit as st
 
-from core.config import PRESETS, TrainConfig
+from core.config import TrainConfig
 from core.data.corpus import Corpus, CorpusError, load_corpus
 from core.data.sources import builtin_path
 from core.measure.experiment import POST_FIGURES
+from core.presets import PRESETS
 from core.tour import batches
 from core.tour import unrolling as tour_unrolling
 from core.tour.race import Race
 from explorer.common import state
 from explorer.lab import implementations, widgets
-from explorer.lab import view as lab_view
 from explorer.tour import figures_basics as figures
 from explorer.tour.batches_html import batches_html
 from explorer.tour.links import continue_in
@@ -301,6 +300,8 @@ def race_ui() -> None:
 
 def _busy_note() -> None:
     """Whatever else is using the CPU slows both racers: say so."""
+    from explorer.lab import view as lab_view  # here: it imports pandas, which the first page does without
+
     widgets.training_note()
     view = lab_view.lab().current()
     if view is not None and view.running:
@@ -385,6 +386,8 @@ def loops(owner: str) -> None:
 
 
 def _comparison_ui(result) -> None:
+    import pandas as pd  # here, not at the top: the Tour's first page is drawn without it
+
     reference = figures.name_of(result.reference)
     table = pd.DataFrame(
         {

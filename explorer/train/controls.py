@@ -9,16 +9,9 @@ import math
 import streamlit as st
 
 from core.catalogue import CELL_CHOICES, IMPL_CHOICES
-from core.config import (
-    AUTO,
-    OPTIMIZERS,
-    PRESET_DESCRIPTIONS,
-    PRESETS,
-    SCHEDULES,
-    STRATEGIES,
-    STRATEGIES_IN_APP,
-)
+from core.config import AUTO, OPTIMIZERS, SCHEDULES, STRATEGIES, STRATEGIES_IN_APP
 from core.data.corpus import CorpusError
+from core.presets import PRESET_DESCRIPTIONS, PRESETS
 from core.training import probe
 from explorer.common import corpora, state, ui
 
