@@ -59,7 +59,7 @@ MODULE_MARKS = {
         "slow",
     ),
 }
-SLOW_TESTS = (  # measured at 5-22 s each (--durations)
+SLOW_TESTS = (  # measured at 5-22 s each (--durations), then the next ones
     "test_an_exported_run_loads_without_the_project_and_matches_core_sample",
     "test_trains_like_dynamic",
     "test_a_run_keeps_milestones_across_a_resume_and_the_reader_reads_any_of_them",
@@ -67,6 +67,12 @@ SLOW_TESTS = (  # measured at 5-22 s each (--durations)
     "test_start_trains_a_run_in_the_background",
     "test_the_quick_preset_sized_by_speed_trains_the_row_it_chose",
     "test_the_longer_preset_trains_its_first_steps",
+    # 3.4-6.4 s each (--durations, 2026-12-02, when the inner loop took 3:28); their modules keep faster tests
+    "test_the_quick_preset_trains_its_first_steps",
+    "test_a_run_without_a_checkpoint_is_refused_in_a_sentence",
+    "test_an_out_that_is_a_file_is_refused_in_a_sentence",
+    "test_a_reader_follows_a_training_runs_checkpoints_without_a_new_graph",
+    "test_samples_come_at_early_log_spaced_steps_and_at_the_end",
 )
 
 
