@@ -44,6 +44,18 @@ def test_the_rule_picks_the_largest_row_whose_steps_the_budget_holds(first_step_
     assert sized.first_step_s == first_step_s and sized.seconds_left == seconds_left
 
 
+@pytest.mark.parametrize(
+    "first_step_s, seconds_left, chosen",
+    [  # the first step and the seconds left that runs measured (docs/time-to-quality.md)
+        (0.268, 280.0, "GRU 256"),  # half this machine's speed
+        (0.127, 284.0, "GRU 512"),  # this machine, 5 minutes
+        (0.1487, 575.9, "GRU 512, dropout 0.2"),  # twice the steps: GRU 512 alone overfits there
+    ],
+)
+def test_the_shipped_table_picks_what_the_runs_measured_best(first_step_s, seconds_left, chosen):
+    assert choose(first_step_s, seconds_left)[0].name == chosen
+
+
 def test_the_predicted_steps_are_the_usable_seconds_over_the_rows_step_time():
     assert abs(predicted_steps(TABLE[2], 0.1, 300.0) - 300 * USABLE / 0.3) <= 1  # rounded down
     assert predicted_steps(TABLE[0], 0.1, -5.0) == 0
