@@ -167,7 +167,7 @@ class TrainConfig:
     )
     size_by_speed: bool = setting(
         False,
-        "with a time budget, on the quick preset's model and rate as it sets them: the GRU's width and "
+        "with a time budget, on the quick preset's model and rate as it sets them: the GRU's width, dropout and "
         "learning rate chosen from a table (core/training/sizing.py) by the speed the run measures in its "
         "first seconds (a model or rate changed by hand is kept as it is)",
         Control("Size the model to this machine's speed", "sized", widget="check"),

@@ -54,8 +54,8 @@ PRESETS: dict[str, RunConfig] = {
 PRESET_DESCRIPTIONS = {
     "seed": "the r2rt post's setting: 3-layer LSTM, state 100, batch 32, 200 steps, Adam 1e-4, 3 epochs "
     "(with a live sample every 100 steps)",
-    "quick": "the best Shakespeare 5 minutes buy on 2 CPU cores: a 1-layer GRU, 256 units or wider as this "
-    "machine's measured speed allows, on a 4.85-minute budget",
+    "quick": "the best Shakespeare 5 minutes buy on 2 CPU cores: a 1-layer GRU, 256 units or wider (and "
+    "with dropout on a fast machine) as this machine's measured speed allows, on a 4.85-minute budget",
     "longer": "what half an hour buys on 2 CPU cores: 2 layers of GRU 512 with dropout 0.5 on a "
     "29.5-minute budget",
 }
