@@ -110,6 +110,12 @@ class ModelConfig:
         "probability of dropping a cell's input and output while training (0 = off)",
         Control("Dropout", "dropout", 0.0, 0.95, "slider", step=0.05, format="%.2f"),
     )
+    input_dropout: bool = setting(
+        True,
+        "dropout also on the first layer's input, the characters, as the post's DropoutWrapper did; off: "
+        "between the layers and on the output only, which keeps fused's faster embedding lookup",
+        Control("Dropout on the input characters too", "drop_in", widget="check"),
+    )
 
     def __post_init__(self):
         # Checked against the catalogue, which holds the names without TensorFlow.

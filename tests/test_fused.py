@@ -106,6 +106,28 @@ def test_dropout_in_training_drops_between_layers_and_on_top():
     assert not np.allclose(a, c)
 
 
+def test_dropout_kept_off_the_input_keeps_the_embedding_fold(monkeypatch):
+    """With input_dropout off, `fused` still looks layer 1's x·W up in E·W while training with dropout
+    (the rows are never looked up), and gives what it gives on the looked-up rows with the same masks."""
+    from core.model.unrollers import Rows
+
+    stack = make_stack("gru", F, H, num_layers=2, dropout=0.5, input_dropout=False)
+    table, ids = tf.random.normal([11, F], seed=5), tf.constant(np.arange(18).reshape(B, 6) % 11)
+    looked_up = Rows(table, ids).looked_up()
+    calls = []
+    monkeypatch.setattr(Rows, "looked_up", lambda rows: calls.append(1) or tf.gather(rows.table, rows.ids))
+    tf.random.set_seed(3)
+    folded, _ = unroll("fused", stack, Rows(table, ids), stack.zero_state(B), training=True)
+    assert calls == []  # the fold: no rows looked up
+    tf.random.set_seed(3)  # the same masks again
+    rows, _ = unroll("fused", stack, looked_up, stack.zero_state(B), training=True)
+    np.testing.assert_allclose(folded, rows, atol=1e-5)
+    assert 0.3 < np.mean(folded.numpy() == 0) < 0.7  # the output still dropped
+    stack.input_dropout = True  # the post's dropout: the input rows are dropped, so looked up first
+    unroll("fused", stack, Rows(table, ids), stack.zero_state(B), training=True)
+    assert calls == [1]
+
+
 @pytest.mark.parametrize("cell", CELLS.names())
 def test_trains_like_dynamic(tmp_path, cell):
     """Same seed, same data: fused and dynamic start with the same losses and stay together. (Their
@@ -167,6 +189,7 @@ def test_the_fold_is_counted_exactly_where_the_fused_unroller_makes_it():
 
     assert folds_embedding(ModelConfig(cell="lstm", impl="fused"))
     assert not folds_embedding(ModelConfig(cell="lstm", impl="fused", dropout=0.2))  # dropped rows: no table
+    assert folds_embedding(ModelConfig(cell="lstm", impl="fused", dropout=0.2, input_dropout=False))
     assert not folds_embedding(ModelConfig(cell="rnn", impl="fused"))  # one-hot inputs: no embedding
     assert not folds_embedding(ModelConfig(cell="lstm", impl="dynamic"))
     seed = PRESETS["seed"]

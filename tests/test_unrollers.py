@@ -68,6 +68,24 @@ def test_dropout_acts_only_in_training(impl):
     assert np.mean(c.numpy() == 0) > 0.3  # the top layer's output is dropped at about the rate
 
 
+@pytest.mark.parametrize("impl", UNROLLERS.names(trains_only=True))
+def test_without_input_dropout_layer_1_reads_the_inputs_as_they_are(impl):
+    """One layer, dropout 0.9 on its output only: every output kept is the undropped one times 10 (had
+    the input been dropped too, the kept outputs would differ)."""
+    stack = make_stack("gru", F, H, num_layers=1, dropout=0.9, input_dropout=False)
+    xs, state = tf.random.normal([B, T, F], seed=3), stack.zero_state(B)
+    clean, _ = unroll(impl, stack, xs, state, training=False)
+    dropped, _ = unroll(impl, stack, xs, state, training=True)
+    kept = dropped.numpy() != 0
+    assert 0.02 < kept.mean() < 0.3  # the output is dropped at about the rate
+    np.testing.assert_allclose(dropped.numpy()[kept], 10 * clean.numpy()[kept], rtol=1e-4, atol=1e-5)
+    both = make_stack("gru", F, H, num_layers=1, dropout=0.9)  # the post's: the input dropped as well
+    both.set_weights(stack.get_weights())
+    dropped, _ = unroll(impl, both, xs, state, training=True)
+    kept = dropped.numpy() != 0
+    assert not np.allclose(dropped.numpy()[kept], 10 * clean.numpy()[kept], rtol=1e-4, atol=1e-5)
+
+
 def test_every_unroller_is_described():
     for name in UNROLLERS:
         assert len(UNROLLERS[name].description) > 20

@@ -32,7 +32,13 @@ class CharRNN(keras.Model):
         )
         input_size = vocab_size if config.one_hot_inputs else width
         self.stack = make_stack(
-            config.cell, input_size, width, config.num_layers, config.dropout, seed=seed + 1
+            config.cell,
+            input_size,
+            width,
+            config.num_layers,
+            config.dropout,
+            seed=seed + 1,
+            input_dropout=config.input_dropout,
         )
         self.head = keras.layers.Dense(
             vocab_size, kernel_initializer=keras.initializers.GlorotUniform(seed + 2), name="head"

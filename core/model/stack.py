@@ -11,13 +11,16 @@ class StackedCell(keras.layers.Layer):
 
     The state is one flat tuple (layer 1's tensors, then layer 2's, ...) so every unroller, tf.scan
     and keras.layers.RNN can carry it as they carry a single cell's state. Dropout follows the post's
-    DropoutWrapper: on each layer's input, and on the top layer's output, only while training.
+    DropoutWrapper: on each layer's input, and on the top layer's output, only while training. With
+    `input_dropout` False, layer 1's input (the characters) is never dropped: dropout acts between the
+    layers and on the output only, which lets `fused` keep its embedding fold (core/model/unrollers.py).
     """
 
-    def __init__(self, cells, dropout: float = 0.0, **kwargs):
+    def __init__(self, cells, dropout: float = 0.0, input_dropout: bool = True, **kwargs):
         super().__init__(**kwargs)
         self.cells = list(cells)
         self.dropout = dropout
+        self.input_dropout = input_dropout
         self.state_size = [n for cell in self.cells for n in cell.state_size]
         self.output_size = self.cells[-1].units
         self.built = True
@@ -39,16 +42,31 @@ class StackedCell(keras.layers.Layer):
     def drop(self, x, training):
         return tf.nn.dropout(x, rate=self.dropout) if training and self.dropout > 0 else x
 
+    def drop_input(self, x, training):
+        """Layer 1's input, dropped as `drop` does unless input_dropout is off."""
+        return self.drop(x, training) if self.input_dropout else x
+
+    def drops_input(self, training) -> bool:
+        """Whether this call changes layer 1's input (the rows fused looks up are then not the table's)."""
+        return bool(training) and self.dropout > 0 and self.input_dropout
+
     def call(self, inputs, states, training=None):
         x, new_state = inputs, []  # x: [batch, features] at this step
-        for cell, layer_state in zip(self.cells, self.split_state(tuple(states))):
-            x, layer_state = cell.step(self.drop(x, training), layer_state)
+        for i, (cell, layer_state) in enumerate(zip(self.cells, self.split_state(tuple(states)))):
+            x = self.drop(x, training) if i else self.drop_input(x, training)
+            x, layer_state = cell.step(x, layer_state)
             new_state.extend(layer_state)
         return self.drop(x, training), tuple(new_state)
 
 
 def make_stack(
-    cell: str, input_size: int, units: int, num_layers: int, dropout: float = 0.0, seed: int = 0
+    cell: str,
+    input_size: int,
+    units: int,
+    num_layers: int,
+    dropout: float = 0.0,
+    seed: int = 0,
+    input_dropout: bool = True,
 ) -> StackedCell:
     """Layer 1 reads input_size features; every layer above reads the one below's units.
 
@@ -61,4 +79,4 @@ def make_stack(
             )
             for i in range(num_layers)
         ]
-    return StackedCell(cells, dropout, name="stack")
+    return StackedCell(cells, dropout, input_dropout, name="stack")

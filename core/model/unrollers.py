@@ -95,10 +95,9 @@ def unroll_keras_fused(stack, xs, state, training=False):
     # Dropout on whole [batch, time, units] sequences between layers draws an independent mask per
     # step, exactly as the per-step DropoutWrapper in StackedCell does.
     new_state = []
-    for cell, layer_state in zip(stack.cells, stack.split_state(tuple(state))):
-        xs, *layer_state = fused_layer(cell)(
-            stack.drop(xs, training), initial_state=list(layer_state), training=training
-        )
+    for i, (cell, layer_state) in enumerate(zip(stack.cells, stack.split_state(tuple(state)))):
+        xs = stack.drop(xs, training) if i else stack.drop_input(xs, training)
+        xs, *layer_state = fused_layer(cell)(xs, initial_state=list(layer_state), training=training)
         new_state.extend(layer_state)
     return stack.drop(xs, training), tuple(new_state)
 
@@ -116,20 +115,21 @@ class Rows(NamedTuple):
 
 @UNROLLERS.register("fused")
 def unroll_fused(stack, xs, state, training=False):
-    dropped = training and stack.dropout > 0
-    if isinstance(xs, Rows) and not dropped:  # layer 1's x·W as a lookup in E·W (core/model/fused/engine.py)
-        outputs, state = fused.unroll(stack, xs.table, state, ids=tf.transpose(xs.ids))  # ids [time, batch]
-        return time_major(outputs), state
-    if isinstance(xs, Rows):  # dropped-out inputs are rows of no table
+    if isinstance(xs, Rows) and stack.drops_input(training):  # dropped-out inputs are rows of no table
         xs = xs.looked_up()
-    xs = time_major(stack.drop(xs, training))  # [time, batch, features]
+    if isinstance(xs, Rows):  # layer 1's x·W as a lookup in E·W (core/model/fused/engine.py)
+        ids = tf.transpose(xs.ids)  # [time, batch]
+        steps_batch, table = tf.shape(ids), xs.table
+    else:
+        table, ids = time_major(stack.drop_input(xs, training)), None  # [time, batch, features]
+        steps_batch = tf.shape(table)[:2]
     masks = ()
-    if dropped:  # the layers above the first: a mask per step, drawn up front
+    if training and stack.dropout > 0:  # the layers above the first: a mask per step, drawn up front
         masks = tuple(
-            stack.drop(tf.ones(tf.concat([tf.shape(xs)[:2], [below.units]], 0)), training)
+            stack.drop(tf.ones(tf.concat([steps_batch, [below.units]], 0)), training)
             for below in stack.cells[:-1]
         )  # [time, batch, the layer below's units]
-    outputs, state = fused.unroll(stack, xs, state, masks)
+    outputs, state = fused.unroll(stack, table, state, masks, ids=ids)
     return stack.drop(time_major(outputs), training), state
 
 
@@ -138,7 +138,7 @@ def folds_embedding(model) -> bool:
     its unroller reads rows (CharRNN hands it Rows when there is an embedding, not one-hot inputs) and
     no input dropout makes the rows differ from the table's (unroll_fused)."""
     reads_rows = model.impl in UNROLLERS and UNROLLERS[model.impl].reads_rows
-    return reads_rows and not model.one_hot_inputs and not model.dropout
+    return reads_rows and not model.one_hot_inputs and not (model.dropout and model.input_dropout)
 
 
 def unroll(name: str, cell, xs, state, training=False):

@@ -23,6 +23,7 @@ def facts(config: RunConfig, found: Probe | None, sized: Sized | None = None) ->
     m, t = config.model, config.train
     size = f"{m.num_layers} layer{'s' if m.num_layers > 1 else ''} of {m.state_size} units"
     size += f", dropout {m.dropout:g}" if m.dropout else ""
+    size += " (not on the input)" if m.dropout and not m.input_dropout else ""
     if sized is not None:
         size += f". Sized to this machine's speed: {sized.summary()}"
     return [

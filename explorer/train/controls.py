@@ -72,7 +72,7 @@ def _shown(fmt: str | None):
 
 
 def model_ui() -> dict:
-    """Cell, implementation, layers, state size, dropout."""
+    """Cell, implementation, layers, state size, dropout and where it acts."""
     cell = setting_ui("cell", CELL_CHOICES.names(), _descriptions(CELL_CHOICES))
     st.caption(_said(CELL_CHOICES[cell]))
     impls = [AUTO, *IMPL_CHOICES.names(trains_only=True)]
@@ -81,7 +81,8 @@ def model_ui() -> dict:
     )
     auto = f"{probe.DESCRIPTION} (for this cell: {', '.join(probe.candidates(cell))})."
     st.caption(auto if impl == AUTO else _said(IMPL_CHOICES[impl]))
-    return {"cell": cell, "impl": impl, **{key: setting_ui(key) for key in ("layers", "state", "dropout")}}
+    keys = ("layers", "state", "dropout", "drop_in")
+    return {"cell": cell, "impl": impl, **{key: setting_ui(key) for key in keys}}
 
 
 def _descriptions(registry, trains_only: bool = False) -> str:
