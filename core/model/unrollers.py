@@ -118,18 +118,18 @@ def unroll_fused(stack, xs, state, training=False):
     if isinstance(xs, Rows) and stack.drops_input(training):  # dropped-out inputs are rows of no table
         xs = xs.looked_up()
     if isinstance(xs, Rows):  # layer 1's x·W as a lookup in E·W (core/model/fused/engine.py)
-        ids = tf.transpose(xs.ids)  # [time, batch]
-        steps_batch, table = tf.shape(ids), xs.table
+        inputs, ids = xs.table, tf.transpose(xs.ids)  # the table [V, I]; ids [time, batch]
+        steps_batch = tf.shape(ids)
     else:
-        table, ids = time_major(stack.drop_input(xs, training)), None  # [time, batch, features]
-        steps_batch = tf.shape(table)[:2]
+        inputs, ids = time_major(stack.drop_input(xs, training)), None  # [time, batch, features]
+        steps_batch = tf.shape(inputs)[:2]
     masks = ()
     if training and stack.dropout > 0:  # the layers above the first: a mask per step, drawn up front
         masks = tuple(
             stack.drop(tf.ones(tf.concat([steps_batch, [below.units]], 0)), training)
             for below in stack.cells[:-1]
         )  # [time, batch, the layer below's units]
-    outputs, state = fused.unroll(stack, table, state, masks, ids=ids)
+    outputs, state = fused.unroll(stack, inputs, state, masks, ids=ids)
     return stack.drop(time_major(outputs), training), state
 
 
