@@ -49,12 +49,23 @@ def test_presets_set_every_value_one_click_away(app):
 
 
 def test_the_url_restores_settings_and_the_owner(app):
-    at = app(cell="gru", state="64", steps="25", lr="0.0007", dropout="0.25")
+    at = app(cell="gru", state="64", steps="25", lr="0.0007", dropout="0.25", drop_in="false")
     assert at.selectbox(key="cell").value == "gru"
     assert setting(at, "state").value == 64 and setting(at, "steps").value == 25
     assert setting(at, "lr").value == 0.0007  # off the slider's grid, and kept
     assert setting(at, "dropout").value == 0.25
+    assert setting(at, "drop_in").value is False  # dropout between the layers and on the output only
     assert at.query_params["owner"] == SECRET
+
+
+def test_the_card_says_where_dropout_acts():
+    from explorer.train.card import facts
+
+    longer = PRESETS["longer"]
+    assert "dropout 0.5" in dict(facts(longer, None))["Size"]
+    assert "not on the input" not in dict(facts(longer, None))["Size"]
+    off = dataclasses.replace(longer, model=dataclasses.replace(longer.model, input_dropout=False))
+    assert "dropout 0.5 (not on the input)" in dict(facts(off, None))["Size"]
 
 
 def test_the_devices_control_offers_what_one_process_can_run_and_keeps_replicas_consistent(app):

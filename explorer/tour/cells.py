@@ -220,9 +220,10 @@ def stacking(owner: str) -> None:
         "**Dropout.** While training, each number going into a layer (and out of the top one) is set to 0 "
         "with probability $p$, and the rest are multiplied by $1/(1-p)$, so their sum stays the same on "
         "average. A new mask is drawn at every step, so no unit can rely on another always being there. "
-        "When the model reads or writes text, nothing is dropped. (The post dropped layer 1's input, the "
-        "characters, too; the Train tab's *Dropout on the input characters too* can leave them whole, "
-        "which lets the fastest implementation, `fused`, look layer 1's first sum up in a table.)"
+        "When the model reads or writes text, nothing is dropped. (Like the post, training drops layer 1's "
+        "input, the characters, too. The sidebar's *Dropout on the input characters too* can leave them "
+        "whole: then `fused`, the fastest implementation, looks layer 1's input sums up in a table instead "
+        "of computing them, and trains as fast as without dropout.)"
     )
     cols = st.columns([2, 2, 1])
     layers = cols[0].slider("Layers", 1, 4, 3, key="tour_stack_layers", bind=state.URL)
