@@ -223,7 +223,7 @@ def stacking(owner: str) -> None:
         "When the model reads or writes text, nothing is dropped. (Like the post, training drops layer 1's "
         "input, the characters, too. The sidebar's *Dropout on the input characters too* can leave them "
         "whole: then `fused`, the fastest implementation, looks layer 1's input sums up in a table instead "
-        "of computing them, and trains as fast as without dropout.)"
+        "of computing them, and trains about as fast as without dropout.)"
     )
     cols = st.columns([2, 2, 1])
     layers = cols[0].slider("Layers", 1, 4, 3, key="tour_stack_layers", bind=state.URL)
