@@ -42,9 +42,10 @@ class StackedCell(keras.layers.Layer):
     def drop(self, x, training):
         return tf.nn.dropout(x, rate=self.dropout) if training and self.dropout > 0 else x
 
-    def drop_input(self, x, training):
-        """Layer 1's input, dropped as `drop` does unless input_dropout is off."""
-        return self.drop(x, training) if self.input_dropout else x
+    def drop_into(self, x, layer: int, training):
+        """x as layer `layer` (0: the first) reads it: dropped as `drop` does, except layer 1's input
+        when input_dropout is off. Every unroller that drops per layer asks here."""
+        return self.drop(x, training) if layer or self.input_dropout else x
 
     def drops_input(self, training) -> bool:
         """Whether this call changes layer 1's input (the rows fused looks up are then not the table's)."""
@@ -53,8 +54,7 @@ class StackedCell(keras.layers.Layer):
     def call(self, inputs, states, training=None):
         x, new_state = inputs, []  # x: [batch, features] at this step
         for i, (cell, layer_state) in enumerate(zip(self.cells, self.split_state(tuple(states)))):
-            x = self.drop(x, training) if i else self.drop_input(x, training)
-            x, layer_state = cell.step(x, layer_state)
+            x, layer_state = cell.step(self.drop_into(x, i, training), layer_state)
             new_state.extend(layer_state)
         return self.drop(x, training), tuple(new_state)
 

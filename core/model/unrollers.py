@@ -96,8 +96,9 @@ def unroll_keras_fused(stack, xs, state, training=False):
     # step, exactly as the per-step DropoutWrapper in StackedCell does.
     new_state = []
     for i, (cell, layer_state) in enumerate(zip(stack.cells, stack.split_state(tuple(state)))):
-        xs = stack.drop(xs, training) if i else stack.drop_input(xs, training)
-        xs, *layer_state = fused_layer(cell)(xs, initial_state=list(layer_state), training=training)
+        xs, *layer_state = fused_layer(cell)(
+            stack.drop_into(xs, i, training), initial_state=list(layer_state), training=training
+        )
         new_state.extend(layer_state)
     return stack.drop(xs, training), tuple(new_state)
 
@@ -121,7 +122,7 @@ def unroll_fused(stack, xs, state, training=False):
         inputs, ids = xs.table, tf.transpose(xs.ids)  # the table [V, I]; ids [time, batch]
         steps_batch = tf.shape(ids)
     else:
-        inputs, ids = time_major(stack.drop_input(xs, training)), None  # [time, batch, features]
+        inputs, ids = time_major(stack.drop_into(xs, 0, training)), None  # [time, batch, features]
         steps_batch = tf.shape(inputs)[:2]
     masks = ()
     if training and stack.dropout > 0:  # the layers above the first: a mask per step, drawn up front
