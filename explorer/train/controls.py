@@ -81,8 +81,9 @@ def model_ui() -> dict:
     )
     auto = f"{probe.DESCRIPTION} (for this cell: {', '.join(probe.candidates(cell))})."
     st.caption(auto if impl == AUTO else _said(IMPL_CHOICES[impl]))
-    keys = ("layers", "state", "dropout", "drop_in")
-    return {"cell": cell, "impl": impl, **{key: setting_ui(key) for key in keys}}
+    sizes = {key: setting_ui(key) for key in ("layers", "state", "dropout")}
+    drop_in = setting_ui("drop_in", disabled=not sizes["dropout"])  # where dropout acts: none to place at 0
+    return {"cell": cell, "impl": impl, **sizes, "drop_in": drop_in}
 
 
 def _descriptions(registry, trains_only: bool = False) -> str:
